@@ -1,0 +1,43 @@
+/**
+ * shared-atomic for Deno: real atomic operations on memory shared between
+ * Workers, through `Deno.dlopen` (run with `--allow-ffi`). Same API as
+ * `bun.ts` (the Bun entry).
+ *
+ * @example
+ * ```ts
+ * import { AtomicU64 } from "./mod.ts";
+ * const counter = AtomicU64.create(2n ** 63n - 1n);
+ * counter.subFetch(100n); // 9223372036854775707n
+ * ```
+ *
+ * @module
+ */
+
+import { setBackend } from "./src/backend.ts";
+import type { FfiType } from "./src/table.ts";
+
+const denoType = (t: FfiType): Deno.NativeResultType =>
+  t === "ptr" || t === "cstring" ? "pointer" : t as Deno.NativeResultType;
+
+setBackend({
+  runtime: "deno",
+  open(path, symbols) {
+    const defs: Record<string, Deno.ForeignFunction> = {};
+    for (const [name, s] of Object.entries(symbols)) {
+      defs[name] = { parameters: s.args.map(denoType) as Deno.NativeType[], result: denoType(s.returns) };
+    }
+    return Deno.dlopen(path, defs).symbols as Record<string, (...a: unknown[]) => unknown>;
+  },
+  pointer: (view) => Deno.UnsafePointer.of(view),
+  cstring: (value) => Deno.UnsafePointerView.getCString(value as Deno.PointerObject),
+  env(name) {
+    try {
+      return Deno.env.get(name);
+    } catch {
+      return undefined;
+    }
+  },
+  libSuffix: Deno.build.os === "darwin" ? "dylib" : Deno.build.os === "windows" ? "dll" : "so",
+});
+
+export * from "./src/index.ts";

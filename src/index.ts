@@ -1,0 +1,24 @@
+/**
+ * The runtime-neutral API; `bun.ts` and `mod.ts` install a runtime binding
+ * and re-export this.
+ *
+ * @module
+ */
+
+export * from "./classes.ts";
+export type { AtomicMemory } from "./memory.ts";
+export type { LoadOrder, MemoryOrder, StoreOrder } from "./order.ts";
+export type { TypeName } from "./table.ts";
+export type {
+  AtomicArithmetic,
+  AtomicBase,
+  AtomicBitwise,
+  AtomicBoolean,
+  AtomicClass,
+  AtomicDescriptor,
+  AtomicFloat,
+  AtomicInteger,
+  AtomicInteger64,
+  AtomicNumberPath,
+} from "./types.ts";
+export { VERSION } from "./version.ts";

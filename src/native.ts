@@ -1,0 +1,72 @@
+/**
+ * Finds and opens the native library, once per type (so a program that uses
+ * only `AtomicI32` pays for its forty exports, not six hundred), and checks
+ * that its version matches this package's.
+ *
+ * @module
+ */
+
+import { backend, type NativeFn } from "./backend.ts";
+import { EXTRA_SYMBOLS, exportTable, type Signature, type TypeName } from "./table.ts";
+import { VERSION } from "./version.ts";
+
+let path: string | undefined;
+let table: Map<string, Signature> | undefined;
+
+/** Where the library is: `SHARED_ATOMIC_LIB`, else this checkout's `zig-out/lib`. */
+export function libraryPath(): string {
+  if (path !== undefined) return path;
+  const b = backend();
+  const explicit = b.env("SHARED_ATOMIC_LIB");
+  if (explicit) return (path = explicit);
+  const name = `${b.libSuffix === "dll" ? "" : "lib"}shared_atomic.${b.libSuffix}`;
+  const url = new URL(`../zig-out/${b.libSuffix === "dll" ? "bin" : "lib"}/${name}`, import.meta.url);
+  return (path = decodeURIComponent(url.pathname));
+}
+
+function open(symbols: Record<string, Signature>): Record<string, NativeFn> {
+  const where = libraryPath();
+  try {
+    return backend().open(where, symbols);
+  } catch (e) {
+    throw new Error(
+      `shared-atomic: cannot open the native library at ${where} (${(e as Error).message}); ` +
+        "build it with `node scripts/setup.mjs`, or set SHARED_ATOMIC_LIB to its path",
+    );
+  }
+}
+
+let extras: Record<string, NativeFn> | undefined;
+
+/** `sa_version`, `sa_manifest` and friends; checks the version on first use. */
+export function extraSymbols(): Record<string, NativeFn> {
+  if (extras !== undefined) return extras;
+  const syms = open({ ...EXTRA_SYMBOLS });
+  const have = backend().cstring(syms.sa_version());
+  if (have !== VERSION) {
+    throw new Error(
+      `shared-atomic: the native library at ${libraryPath()} is version ${have}, ` +
+        `this package is ${VERSION}; rebuild it (node scripts/setup.mjs) or point SHARED_ATOMIC_LIB at the matching one`,
+    );
+  }
+  return (extras = syms);
+}
+
+const perType = new Map<TypeName, Record<string, NativeFn>>();
+
+/** The exports of one value type, keyed by full symbol name. */
+export function typeSymbols(type: TypeName): Record<string, NativeFn> {
+  let syms = perType.get(type);
+  if (syms === undefined) {
+    extraSymbols();
+    table ??= exportTable();
+    const prefix = `sa_${type}_`;
+    const wanted: Record<string, Signature> = {};
+    for (const [name, sig] of table) {
+      if (name.startsWith(prefix) && !name.includes("_weak")) wanted[name] = sig;
+    }
+    syms = open(wanted);
+    perType.set(type, syms);
+  }
+  return syms;
+}

@@ -1,0 +1,187 @@
+//! Lock-free atomic operations on one value type, with comptime memory
+//! orders. Booleans live in a byte (0 or 1); floats compare by bit pattern.
+
+const std = @import("std");
+const table = @import("table.zig");
+const AtomicOrder = std.builtin.AtomicOrder;
+
+/// C11 `memory_order` codes, as passed to the `_explicit` exports.
+pub const order_codes = struct {
+    pub const relaxed = 0;
+    pub const consume = 1;
+    pub const acquire = 2;
+    pub const release = 3;
+    pub const acq_rel = 4;
+    pub const seq_cst = 5;
+};
+
+/// The order a code means for a read-modify-write. Codes outside 0...5 and
+/// orders an operation does not allow fall back to seq_cst (never weaker).
+pub fn rmwOrder(comptime code: c_int) AtomicOrder {
+    return switch (code) {
+        0 => .monotonic,
+        1, 2 => .acquire,
+        3 => .release,
+        4 => .acq_rel,
+        else => .seq_cst,
+    };
+}
+
+pub fn loadOrder(comptime code: c_int) AtomicOrder {
+    return switch (code) {
+        0 => .monotonic,
+        1, 2 => .acquire,
+        else => .seq_cst,
+    };
+}
+
+pub fn storeOrder(comptime code: c_int) AtomicOrder {
+    return switch (code) {
+        0 => .monotonic,
+        3 => .release,
+        else => .seq_cst,
+    };
+}
+
+/// The failure order for a compare-exchange whose success order is `s`
+/// (C++'s rule: drop the release part).
+pub fn failureOrder(comptime s: AtomicOrder) AtomicOrder {
+    return switch (s) {
+        .release, .monotonic, .unordered => .monotonic,
+        .acq_rel, .acquire => .acquire,
+        .seq_cst => .seq_cst,
+    };
+}
+
+/// Atomic operations on a `T` held in memory as `Storage(T)`.
+pub fn Ops(comptime T: type) type {
+    return struct {
+        const kind: table.Kind = switch (@typeInfo(T)) {
+            .int => .int,
+            .float => .float,
+            .bool => .bool,
+            else => @compileError("unsupported type " ++ @typeName(T)),
+        };
+        /// What sits in memory.
+        pub const S = if (kind == .bool) u8 else T;
+        /// What a compare-exchange compares: the bits.
+        const B = @Int(.unsigned, @bitSizeOf(S));
+
+        inline fn toS(v: T) S {
+            return if (kind == .bool) @intFromBool(v) else v;
+        }
+        inline fn fromS(s: S) T {
+            return if (kind == .bool) s != 0 else s;
+        }
+        inline fn bitsOf(s: S) B {
+            return @bitCast(s);
+        }
+
+        pub inline fn load(p: *const S, comptime o: AtomicOrder) T {
+            return fromS(@atomicLoad(S, p, o));
+        }
+
+        pub inline fn store(p: *S, v: T, comptime o: AtomicOrder) void {
+            @atomicStore(S, p, toS(v), o);
+        }
+
+        /// Strong compare-exchange; returns the previous value (bitwise equal
+        /// to `expected` exactly when it stored `desired`).
+        pub inline fn cmpxchg(p: *S, expected: T, desired: T, comptime o: AtomicOrder) T {
+            const bp: *B = @ptrCast(p);
+            const prev = @cmpxchgStrong(B, bp, bitsOf(toS(expected)), bitsOf(toS(desired)), o, comptime failureOrder(o));
+            return if (prev) |b| fromS(@bitCast(b)) else expected;
+        }
+
+        pub inline fn cas(p: *S, expected: T, desired: T, comptime o: AtomicOrder) bool {
+            const bp: *B = @ptrCast(p);
+            return @cmpxchgStrong(B, bp, bitsOf(toS(expected)), bitsOf(toS(desired)), o, comptime failureOrder(o)) == null;
+        }
+
+        /// Weak compare-exchange, C11 style: may fail spuriously; on failure
+        /// writes the current value to `expected`.
+        pub inline fn casWeak(p: *S, expected: *T, desired: T, comptime o: AtomicOrder) bool {
+            const bp: *B = @ptrCast(p);
+            if (@cmpxchgWeak(B, bp, bitsOf(toS(expected.*)), bitsOf(toS(desired)), o, comptime failureOrder(o))) |b| {
+                expected.* = fromS(@bitCast(b));
+                return false;
+            }
+            return true;
+        }
+
+        /// Applies `r`; returns the old value, or the new one when `new`.
+        pub inline fn rmw(p: *S, comptime r: table.Rmw, v: T, comptime new: bool, comptime o: AtomicOrder) T {
+            const old: T = switch (r) {
+                .xchg => fromS(@atomicRmw(S, p, .Xchg, toS(v), o)),
+                .add => @atomicRmw(S, p, .Add, v, o),
+                .sub => @atomicRmw(S, p, .Sub, v, o),
+                .@"and" => fromS(@atomicRmw(S, p, .And, toS(v), o)),
+                .@"or" => fromS(@atomicRmw(S, p, .Or, toS(v), o)),
+                .xor => fromS(@atomicRmw(S, p, .Xor, toS(v), o)),
+                .nand => if (kind == .bool) casLoop(p, r, v, o) else @atomicRmw(S, p, .Nand, v, o),
+                .max, .min => if (kind == .float) casLoop(p, r, v, o) else @atomicRmw(S, p, if (r == .max) .Max else .Min, v, o),
+            };
+            return if (new) apply(r, old, v) else old;
+        }
+
+        /// The value `r` stores, given the old value and the operand.
+        pub fn apply(comptime r: table.Rmw, old: T, v: T) T {
+            return switch (kind) {
+                .int => switch (r) {
+                    .xchg => v,
+                    .add => old +% v,
+                    .sub => old -% v,
+                    .@"and" => old & v,
+                    .@"or" => old | v,
+                    .xor => old ^ v,
+                    .nand => ~(old & v),
+                    .max => @max(old, v),
+                    .min => @min(old, v),
+                },
+                .float => switch (r) {
+                    .xchg => v,
+                    .add => old + v,
+                    .sub => old - v,
+                    .max => maxNum(old, v),
+                    .min => minNum(old, v),
+                    else => unreachable,
+                },
+                .bool => switch (r) {
+                    .xchg => v,
+                    .@"and" => old and v,
+                    .@"or" => old or v,
+                    .xor => old != v,
+                    .nand => !(old and v),
+                    else => unreachable,
+                },
+            };
+        }
+
+        /// IEEE 754-2019 maximumNumber: a NaN operand is ignored, -0 < +0.
+        fn maxNum(a: T, b: T) T {
+            if (std.math.isNan(a)) return b;
+            if (std.math.isNan(b)) return a;
+            if (a == b) return if (std.math.signbit(a)) b else a;
+            return if (a > b) a else b;
+        }
+
+        /// IEEE 754-2019 minimumNumber: a NaN operand is ignored, -0 < +0.
+        fn minNum(a: T, b: T) T {
+            if (std.math.isNan(a)) return b;
+            if (std.math.isNan(b)) return a;
+            if (a == b) return if (std.math.signbit(a)) a else b;
+            return if (a < b) a else b;
+        }
+
+        /// A compare-exchange loop for what the hardware has no instruction for.
+        inline fn casLoop(p: *S, comptime r: table.Rmw, v: T, comptime o: AtomicOrder) T {
+            const bp: *B = @ptrCast(p);
+            var cur: B = @atomicLoad(B, bp, .monotonic);
+            while (true) {
+                const old = fromS(@bitCast(cur));
+                const next = bitsOf(toS(apply(r, old, v)));
+                cur = @cmpxchgWeak(B, bp, cur, next, o, .monotonic) orelse return old;
+            }
+        }
+    };
+}

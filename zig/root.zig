@@ -1,0 +1,28 @@
+//! libshared_atomic: lock-free atomic operations with a C ABI, for Bun and
+//! Deno through their FFIs, and for C, Python (ctypes) or anything else.
+
+const std = @import("std");
+pub const table = @import("table.zig");
+pub const ops = @import("ops.zig");
+pub const exports = @import("exports.zig");
+const options = @import("options");
+
+/// Comma-separated names of every `sa_*` atomic export.
+fn manifest() callconv(.c) [*:0]const u8 {
+    return exports.manifest.ptr;
+}
+
+/// The library's version, e.g. "0.1.0"; the TypeScript side checks it.
+fn version() callconv(.c) [*:0]const u8 {
+    return options.version;
+}
+
+comptime {
+    @export(&manifest, .{ .name = "sa_manifest" });
+    @export(&version, .{ .name = "sa_version" });
+    _ = exports;
+}
+
+test {
+    _ = @import("tests.zig");
+}
