@@ -5,6 +5,8 @@ const std = @import("std");
 pub const table = @import("table.zig");
 pub const ops = @import("ops.zig");
 pub const exports = @import("exports.zig");
+/// The seed package's C functions under their old names (SEED-ABI.md).
+pub const seed = @import("seed.zig");
 const options = @import("options");
 
 /// Comma-separated names of every `sa_*` atomic export.
@@ -21,6 +23,7 @@ comptime {
     @export(&manifest, .{ .name = "sa_manifest" });
     @export(&version, .{ .name = "sa_version" });
     _ = exports;
+    _ = seed;
 }
 
 test {
