@@ -34,8 +34,17 @@ function zigToolchain() {
   if (existsSync(zig)) return;
   log(`installing zig ${zigVersion} from PyPI (ziglang) into ${zigDir}`);
   const py = process.platform === "win32" ? "python" : "python3";
-  run(py, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location",
-    "--target", zigDir, `ziglang==${zigVersion}`]);
+  run(py, [
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+    "--no-warn-script-location",
+    "--target",
+    zigDir,
+    `ziglang==${zigVersion}`,
+  ]);
 }
 
 function buildLibrary() {

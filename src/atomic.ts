@@ -13,7 +13,7 @@ import { typeSymbols } from "./native.ts";
 import { LOAD_ORDERS, orderCode, RMW_ORDERS, STORE_ORDERS } from "./order.ts";
 import { OPS, type Shape, type TypeInfo } from "./table.ts";
 import type { AtomicDescriptor } from "./types.ts";
-import { numberCheck, valueCheck, type ValueCheck } from "./values.ts";
+import { numberCheck, type ValueCheck, valueCheck } from "./values.ts";
 
 /** What every generated instance holds. */
 interface Instance {

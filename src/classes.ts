@@ -6,7 +6,7 @@
 
 import { defineAtomic } from "./atomic.ts";
 import { rebuild, registerClass } from "./descriptor.ts";
-import { TYPES, type TypeName } from "./table.ts";
+import { type TypeName, TYPES } from "./table.ts";
 import type {
   AtomicBoolean,
   AtomicClass,

@@ -7,7 +7,7 @@
  */
 
 import { backend, type NativeFn } from "./backend.ts";
-import { EXTRA_SYMBOLS, exportTable, type Signature, type TypeName } from "./table.ts";
+import { exportTable, EXTRA_SYMBOLS, type Signature, type TypeName } from "./table.ts";
 import { VERSION } from "./version.ts";
 
 let path: string | undefined;

@@ -14,11 +14,13 @@ export interface ValueCheck {
   readonly fail: (v: unknown, where: string, param: string) => Error;
 }
 
+const typeOf = (v: unknown): string => typeof v;
+
 function check(kind: string, ok: (v: unknown) => boolean, allowed: string): ValueCheck {
   return {
     ok,
     fail: (v, where, param) =>
-      typeof v !== kind ? typeError(where, param, `a ${kind}: ${allowed}`, v) : rangeError(where, param, allowed, v),
+      typeOf(v) !== kind ? typeError(where, param, `a ${kind}: ${allowed}`, v) : rangeError(where, param, allowed, v),
   };
 }
 

@@ -39,7 +39,13 @@ test("constructor: memory that is not shared, not memory, or detached", () => {
     [[1, 2], /got an Array/],
   ];
   for (const [memory, got] of cases) {
-    throwsLike(() => new AtomicI32(memory as Any), TypeError, "new AtomicI32", "memory must be a SharedArrayBuffer", got);
+    throwsLike(
+      () => new AtomicI32(memory as Any),
+      TypeError,
+      "new AtomicI32",
+      "memory must be a SharedArrayBuffer",
+      got,
+    );
   }
   const ab = new ArrayBuffer(8);
   const view = new Uint8Array(ab);
@@ -57,7 +63,12 @@ test("constructor: offsets out of bounds, negative, non-integer, wrong kind; buf
   throwsLike(() => new AtomicI32(sab, Infinity), RangeError, "byteOffset");
   throwsLike(() => new AtomicI32(sab, "4" as Any), TypeError, "byteOffset must be a number", 'got "4"');
   throwsLike(() => new AtomicI32(sab, 4n as Any), TypeError, "byteOffset must be a number", "got 4n");
-  throwsLike(() => new AtomicU64(new SharedArrayBuffer(4)), RangeError, "new AtomicU64", "4 bytes cannot hold a 8-byte value");
+  throwsLike(
+    () => new AtomicU64(new SharedArrayBuffer(4)),
+    RangeError,
+    "new AtomicU64",
+    "4 bytes cannot hold a 8-byte value",
+  );
   throwsLike(() => new AtomicI32(new Uint8Array(sab, 8, 2)), RangeError, "2 bytes cannot hold a 4-byte value");
   throwsLike(() => new AtomicI32(new Uint8Array(sab, 8, 4), 4), RangeError, "[0, 0]");
 });
@@ -65,7 +76,13 @@ test("constructor: offsets out of bounds, negative, non-integer, wrong kind; buf
 test("constructor: misaligned offsets, also through a view's own offset", () => {
   const sab = new SharedArrayBuffer(64);
   for (const [cls, off] of [[AtomicU16, 1], [AtomicI32, 2], [AtomicI64, 4], [AtomicF64, 12]] as const) {
-    throwsLike(() => new (cls as Any)(sab, off), RangeError, `new ${cls.name}`, "byteOffset", `multiple of ${cls.BYTES}`);
+    throwsLike(
+      () => new (cls as Any)(sab, off),
+      RangeError,
+      `new ${cls.name}`,
+      "byteOffset",
+      `multiple of ${cls.BYTES}`,
+    );
   }
   throwsLike(() => new AtomicI32(new Uint8Array(sab, 1), 4), RangeError, "multiple of 4", "view's own offset 1");
   assert.equal(new AtomicI32(new Uint8Array(sab, 1), 3).byteOffset, 4);
@@ -108,7 +125,10 @@ test("values: AtomicI64 range and AtomicBool/AtomicF64 kinds", () => {
   const i64 = new AtomicI64(sab, 0);
   const f = new AtomicF64(sab, 8);
   const b = new AtomicBool(sab, 16);
-  untouched(sab, () => throwsLike(() => i64.store(2n ** 63n), RangeError, "[-9223372036854775808, 9223372036854775807]"));
+  untouched(
+    sab,
+    () => throwsLike(() => i64.store(2n ** 63n), RangeError, "[-9223372036854775808, 9223372036854775807]"),
+  );
   untouched(sab, () => throwsLike(() => i64.store(-(2 ** 53)), RangeError, "[-(2^53-1), 2^53-1]"));
   untouched(sab, () => throwsLike(() => f.fetchAdd(1n as Any), TypeError, "AtomicF64.fetchAdd", "a number", "got 1n"));
   untouched(sab, () => throwsLike(() => f.store("0" as Any), TypeError, "AtomicF64.store"));
@@ -121,7 +141,14 @@ test("memory orders: unknown names, wrong kinds, and orders the operation does n
   const a = new AtomicI32(sab, 0);
   const u = new AtomicU64(sab, 0);
   const cases: [() => unknown, ErrorConstructor, ...string[]][] = [
-    [() => a.load("release" as Any), RangeError, "AtomicI32.load", "order", '"relaxed", "acquire", "seq_cst"', "not allowed"],
+    [
+      () => a.load("release" as Any),
+      RangeError,
+      "AtomicI32.load",
+      "order",
+      '"relaxed", "acquire", "seq_cst"',
+      "not allowed",
+    ],
     [() => a.load("acq_rel" as Any), RangeError, "AtomicI32.load", "not allowed"],
     [() => a.store(1, "acquire" as Any), RangeError, "AtomicI32.store", '"relaxed", "release", "seq_cst"'],
     [() => a.fetchAdd(1, "sequential" as Any), RangeError, "AtomicI32.fetchAdd", "order", 'got "sequential"'],
@@ -141,7 +168,10 @@ test("update: a non-function, or a function returning a bad value, changes nothi
   const a = new AtomicU8(sab, 0);
   a.store(200);
   untouched(sab, () => throwsLike(() => a.update(5 as Any), TypeError, "AtomicU8.update", "fn", "a function"));
-  untouched(sab, () => throwsLike(() => a.update((x) => x + 100), RangeError, "AtomicU8.update", "fn's result", "got 300"));
+  untouched(
+    sab,
+    () => throwsLike(() => a.update((x) => x + 100), RangeError, "AtomicU8.update", "fn's result", "got 300"),
+  );
   untouched(sab, () =>
     assert.throws(() =>
       a.update(() => {
