@@ -14,6 +14,8 @@ pub fn build(b: *std.Build) void {
         .root_source_file = b.path("zig/root.zig"),
         .target = target,
         .optimize = optimize,
+        // shm_open, mmap: named shared memory for other processes
+        .link_libc = true,
     });
     mod.addOptions("options", options);
 

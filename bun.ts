@@ -12,7 +12,7 @@
  * @module
  */
 
-import { dlopen, type FFIFunction, ptr } from "bun:ffi";
+import { dlopen, type FFIFunction, ptr, toArrayBuffer } from "bun:ffi";
 import { setBackend } from "./src/backend.ts";
 import type { FfiType } from "./src/table.ts";
 
@@ -28,9 +28,12 @@ setBackend({
     return dlopen(path, defs).symbols;
   },
   pointer: (view) => ptr(view),
+  pointerAt: (base, offset) => (base as number) + offset,
+  isNull: (p) => p === null || p === 0,
+  arrayBuffer: (base, length) => toArrayBuffer(base as Parameters<typeof toArrayBuffer>[0], 0, length),
   cstring: (value) => String(value),
   env: (name) => process.env[name],
-  libSuffix: process.platform === "darwin" ? "dylib" : process.platform === "win32" ? "dll" : "so",
+  os: process.platform === "win32" ? "windows" : process.platform,
 });
 
 export * from "./src/index.ts";

@@ -29,6 +29,9 @@ setBackend({
     return Deno.dlopen(path, defs).symbols as Record<string, (...a: unknown[]) => unknown>;
   },
   pointer: (view) => Deno.UnsafePointer.of(view),
+  pointerAt: (base, offset) => Deno.UnsafePointer.offset(base as Deno.PointerObject, offset),
+  isNull: (p) => p === null,
+  arrayBuffer: (base, length) => Deno.UnsafePointerView.getArrayBuffer(base as Deno.PointerObject, length),
   cstring: (value) => Deno.UnsafePointerView.getCString(value as Deno.PointerObject),
   env(name) {
     try {
@@ -37,7 +40,7 @@ setBackend({
       return undefined;
     }
   },
-  libSuffix: Deno.build.os === "darwin" ? "dylib" : Deno.build.os === "windows" ? "dll" : "so",
+  os: Deno.build.os,
 });
 
 export * from "./src/index.ts";

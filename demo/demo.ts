@@ -76,3 +76,4 @@ console.log(
 );
 console.log(exact ? "all atomic totals exact" : "MISMATCH: an atomic total is wrong");
 if (!exact) (globalThis as { process?: { exitCode: number } }).process!.exitCode = 1;
+export {};

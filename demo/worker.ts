@@ -26,3 +26,4 @@ scope.onmessage = (e: MessageEvent) => {
   scope.postMessage({ ms, won });
 };
 scope.postMessage("ready");
+export {};

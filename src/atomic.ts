@@ -6,10 +6,11 @@
  * @module
  */
 
-import { backend, type NativeFn, type Pointer } from "./backend.ts";
-import { typeError } from "./errors.ts";
+import type { NativeFn, Pointer } from "./backend.ts";
+import { rangeError, typeError } from "./errors.ts";
 import { region } from "./memory.ts";
 import { typeSymbols } from "./native.ts";
+import { SharedMemory, SharedMemoryClosedError } from "./shared_memory.ts";
 import { LOAD_ORDERS, orderCode, RMW_ORDERS, STORE_ORDERS } from "./order.ts";
 import { OPS, type Shape, type TypeInfo } from "./table.ts";
 import type { AtomicDescriptor } from "./types.ts";
@@ -17,7 +18,7 @@ import { numberCheck, type ValueCheck, valueCheck } from "./values.ts";
 
 /** What every generated instance holds. */
 interface Instance {
-  readonly buffer: SharedArrayBuffer;
+  readonly memory: SharedArrayBuffer | SharedMemory;
   readonly byteOffset: number;
   readonly ptr: Pointer;
 }
@@ -68,6 +69,8 @@ function twoPath(shape: Shape, big: Method, num: Method): Method {
   };
 }
 
+const HANDLE = /^sa1:([a-z0-9]+)@(\d+):((?:shm|file):.+)$/s;
+
 function update(name: string, c: ValueCheck): Method {
   const where = `${name}.update`;
   return function (fn, order) {
@@ -91,7 +94,7 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
   let bound = false;
 
   class Atomic implements Instance {
-    readonly buffer: SharedArrayBuffer;
+    readonly memory: SharedArrayBuffer | SharedMemory;
     readonly byteOffset: number;
     readonly ptr: Pointer;
     static readonly BYTES: number = t.bytes;
@@ -100,9 +103,10 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
     constructor(memory: unknown, byteOffset?: unknown) {
       const r = region(`new ${name}`, memory, byteOffset, t.bytes, t.bytes);
       if (!bound) bind();
-      this.buffer = r.buffer;
+      this.memory = r.owner;
       this.byteOffset = r.byteOffset;
-      this.ptr = backend().pointer(r.view);
+      this.ptr = r.pointer;
+      r.track?.(this, closed);
     }
 
     static create(initial?: unknown): Atomic {
@@ -118,11 +122,37 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
       if (d.type !== t.name) {
         throw typeError(`${name}.from`, "descriptor", `a descriptor of type "${t.name}" (this is ${d.type})`, d.type);
       }
-      return new Atomic(d.buffer, d.byteOffset);
+      const memory = typeof d.segment === "string" ? SharedMemory.fromHandle(d.segment) : d.buffer;
+      return new Atomic(memory, d.byteOffset);
+    }
+
+    static fromHandle(handle: string): Atomic {
+      const where = `${name}.fromHandle`;
+      if (typeof handle !== "string") throw typeError(where, "handle", "a string made by .handle()", handle);
+      const m = HANDLE.exec(handle);
+      if (!m) throw rangeError(where, "handle", `a string like "sa1:${t.name}@0:shm:/name"`, handle);
+      if (m[1] !== t.name) {
+        throw typeError(where, "handle", `a handle of type "${t.name}" (this is ${m[1]})`, handle);
+      }
+      return new Atomic(SharedMemory.fromHandle(`sa1:${m[3]}`), Number(m[2]));
     }
 
     descriptor(): AtomicDescriptor {
-      return { kind: "shared-atomic", type: t.name, buffer: this.buffer, byteOffset: this.byteOffset };
+      const m = this.memory;
+      return m instanceof SharedMemory
+        ? { kind: "shared-atomic", type: t.name, segment: m.handle(), byteOffset: this.byteOffset }
+        : { kind: "shared-atomic", type: t.name, buffer: m, byteOffset: this.byteOffset };
+    }
+
+    handle(): string {
+      const m = this.memory;
+      if (!(m instanceof SharedMemory)) {
+        throw new TypeError(
+          `${name}.handle: an atomic in a SharedArrayBuffer has no handle for other processes; ` +
+            "put it in a SharedMemory (use descriptor() for Workers)",
+        );
+      }
+      return `sa1:${t.name}@${this.byteOffset}:${m.handle().slice(4)}`;
     }
 
     toString(): string {
@@ -130,6 +160,16 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
     }
   }
   Object.defineProperty(Atomic, "name", { value: name });
+
+  // What an atomic in a closed SharedMemory turns into: every method throws.
+  const closed: object = Object.create(Atomic.prototype);
+  for (const m of [...OPS.map((op) => op.method), "loadNumber", "update", "descriptor", "handle", "toString"]) {
+    if (!m) continue;
+    const fail = (): never => {
+      throw new SharedMemoryClosedError(`${name}.${m}: the SharedMemory this atomic lives in is closed`);
+    };
+    Object.defineProperty(closed, m, { value: fail });
+  }
 
   // The native functions are opened on first construction, not at import.
   function bind(): void {

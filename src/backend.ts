@@ -23,12 +23,18 @@ export interface Backend {
   open(path: string, symbols: Record<string, Signature>): Record<string, NativeFn>;
   /** The address of `view[0]` (the view must be over memory that never moves). */
   pointer(view: Uint8Array): Pointer;
+  /** `base + offset`. */
+  pointerAt(base: Pointer, offset: number): Pointer;
+  /** Whether a pointer an export returned is null. */
+  isNull(p: Pointer): boolean;
+  /** A (non-shared) ArrayBuffer over `length` bytes of native memory at `base`. */
+  arrayBuffer(base: Pointer, length: number): ArrayBuffer;
   /** Reads a NUL-terminated string a `cstring` export returned. */
   cstring(value: unknown): string;
   /** An environment variable, or undefined (also when not permitted). */
   env(name: string): string | undefined;
-  /** The platform's shared-library file name suffix: "so", "dylib" or "dll". */
-  readonly libSuffix: string;
+  /** "linux", "darwin", "windows", … */
+  readonly os: string;
 }
 
 let current: Backend | undefined;

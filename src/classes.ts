@@ -5,7 +5,7 @@
  */
 
 import { defineAtomic } from "./atomic.ts";
-import { rebuild, registerClass } from "./descriptor.ts";
+import { rebuild, rebuildHandle, registerClass } from "./descriptor.ts";
 import { type TypeName, TYPES } from "./table.ts";
 import type {
   AtomicBoolean,
@@ -18,7 +18,7 @@ import type {
 
 function make<A, V>(type: TypeName, name: string): AtomicClass<A, V> {
   const cls = defineAtomic(TYPES.find((t) => t.name === type)!, name) as AtomicClass<A, V>;
-  registerClass(type, cls as { from(d: AtomicDescriptor): unknown });
+  registerClass(type, cls as unknown as Parameters<typeof registerClass>[1]);
   return cls;
 }
 
@@ -212,3 +212,23 @@ export type AnyAtomic =
   | AtomicF32
   | AtomicF64
   | AtomicBool;
+
+/**
+ * Rebuilds an atomic of the right class from its handle string, opening its
+ * segment: the one call another process makes with what it got in argv or
+ * an environment variable.
+ *
+ * @example
+ * ```ts
+ * import { AtomicU64, fromHandle, SharedMemory } from "./mod.ts";
+ * const seg = SharedMemory.create("/handles-demo", 64);
+ * const a = new AtomicU64(seg, 8);
+ * const h = a.handle(); // "sa1:u64@8:shm:/handles-demo": pass it to a child process
+ * fromHandle<AtomicU64>(h).fetchAdd(1n); // in the child
+ * seg.close();
+ * seg.unlink();
+ * ```
+ */
+export function fromHandle<A extends AnyAtomic = AnyAtomic>(handle: string): A {
+  return rebuildHandle(handle) as A;
+}

@@ -4,13 +4,18 @@
  * @module
  */
 
-import { typeError } from "./errors.ts";
+import { rangeError, typeError } from "./errors.ts";
 import type { AtomicDescriptor } from "./types.ts";
 
-const registry = new Map<string, { from(d: AtomicDescriptor): unknown }>();
+interface Rebuilder {
+  from(d: AtomicDescriptor): unknown;
+  fromHandle(h: string): unknown;
+}
+
+const registry = new Map<string, Rebuilder>();
 
 /** Registers the class that rebuilds descriptors of `type`. */
-export function registerClass(type: string, cls: { from(d: AtomicDescriptor): unknown }): void {
+export function registerClass(type: string, cls: Rebuilder): void {
   registry.set(type, cls);
 }
 
@@ -21,4 +26,19 @@ export function rebuild(d: unknown): unknown {
     throw typeError("fromDescriptor", "descriptor", "an object made by an atomic's .descriptor()", d);
   }
   return cls.from(d as AtomicDescriptor);
+}
+
+/** Rebuilds the atomic a handle string names, of its own class. */
+export function rebuildHandle(h: unknown): unknown {
+  const type = typeof h === "string" ? /^sa1:([a-z0-9]+)@/.exec(h)?.[1] : undefined;
+  const cls = type === undefined ? undefined : registry.get(type);
+  if (cls === undefined) {
+    throw (typeof h === "string" ? rangeError : typeError)(
+      "fromHandle",
+      "handle",
+      'a string made by an atomic\'s .handle(), like "sa1:u64@0:shm:/name"',
+      h,
+    );
+  }
+  return cls.fromHandle(h as string);
 }

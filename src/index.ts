@@ -22,3 +22,11 @@ export type {
   AtomicNumberPath,
 } from "./types.ts";
 export { VERSION } from "./version.ts";
+export {
+  type SegmentName,
+  SharedMemory,
+  SharedMemoryClosedError,
+  SharedMemoryError,
+  SharedMemoryExistsError,
+  SharedMemoryNotFoundError,
+} from "./shared_memory.ts";

@@ -7,7 +7,7 @@
  */
 
 import { backend, type NativeFn } from "./backend.ts";
-import { exportTable, EXTRA_SYMBOLS, type Signature, type TypeName } from "./table.ts";
+import { exportTable, EXTRA_SYMBOLS, SHM_SYMBOLS, type Signature, type TypeName } from "./table.ts";
 import { VERSION } from "./version.ts";
 
 let path: string | undefined;
@@ -19,8 +19,10 @@ export function libraryPath(): string {
   const b = backend();
   const explicit = b.env("SHARED_ATOMIC_LIB");
   if (explicit) return (path = explicit);
-  const name = `${b.libSuffix === "dll" ? "" : "lib"}shared_atomic.${b.libSuffix}`;
-  const url = new URL(`../zig-out/${b.libSuffix === "dll" ? "bin" : "lib"}/${name}`, import.meta.url);
+  const file = b.os === "windows"
+    ? "bin/shared_atomic.dll"
+    : `lib/libshared_atomic.${b.os === "darwin" ? "dylib" : "so"}`;
+  const url = new URL(`../zig-out/${file}`, import.meta.url);
   return (path = decodeURIComponent(url.pathname));
 }
 
@@ -69,4 +71,13 @@ export function typeSymbols(type: TypeName): Record<string, NativeFn> {
     perType.set(type, syms);
   }
   return syms;
+}
+
+let shm: Record<string, NativeFn> | undefined;
+
+/** The shared-memory exports (POSIX only). */
+export function shmSymbols(): Record<string, NativeFn> {
+  if (shm !== undefined) return shm;
+  extraSymbols();
+  return (shm = open({ ...SHM_SYMBOLS }));
 }

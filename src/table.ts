@@ -183,3 +183,15 @@ export const EXTRA_SYMBOLS: Readonly<Record<string, Signature>> = {
   sa_manifest: { args: [], returns: "cstring" },
   sa_version: { args: [], returns: "cstring" },
 };
+
+/** The shared-memory exports (`zig/shm.zig`; absent on Windows). */
+export const SHM_SYMBOLS: Readonly<Record<string, Signature>> = {
+  sa_shm_open_fd: { args: ["ptr", "i32", "i32"], returns: "i32" },
+  sa_shm_fd_size: { args: ["i32"], returns: "f64" },
+  sa_shm_fd_truncate: { args: ["i32", "f64"], returns: "i32" },
+  sa_shm_map: { args: ["i32", "f64"], returns: "ptr" },
+  sa_shm_map_error: { args: [], returns: "i32" },
+  sa_shm_unmap: { args: ["ptr", "f64"], returns: "i32" },
+  sa_shm_close_fd: { args: ["i32"], returns: "i32" },
+  sa_shm_remove: { args: ["ptr", "i32"], returns: "i32" },
+};

@@ -8,6 +8,7 @@
 import type { AtomicMemory } from "./memory.ts";
 import type { LoadOrder, MemoryOrder, StoreOrder } from "./order.ts";
 import type { TypeName } from "./table.ts";
+import type { SharedMemory } from "./shared_memory.ts";
 
 /**
  * A structured-clonable description of an atomic: `postMessage` it to a
@@ -27,8 +28,10 @@ export interface AtomicDescriptor {
   readonly kind: "shared-atomic";
   /** The value type, e.g. "u64". */
   readonly type: TypeName;
-  /** The memory the value lives in. */
-  readonly buffer: SharedArrayBuffer;
+  /** The memory the value lives in, when it is a SharedArrayBuffer. */
+  readonly buffer?: SharedArrayBuffer;
+  /** The segment's handle (see `SharedMemory.handle()`), when it lives in a SharedMemory. */
+  readonly segment?: string;
   /** The value's byte offset within `buffer`. */
   readonly byteOffset: number;
 }
@@ -46,8 +49,8 @@ export interface AtomicDescriptor {
  */
 export interface AtomicBase<V> {
   /** The memory the value lives in (kept alive as long as the atomic is). */
-  readonly buffer: SharedArrayBuffer;
-  /** The value's byte offset within `buffer` (absolute, even if built from a view). */
+  readonly memory: SharedArrayBuffer | SharedMemory;
+  /** The value's byte offset within `memory` (absolute, even if built from a view). */
   readonly byteOffset: number;
   /** Reads the value. */
   load(order?: LoadOrder): V;
@@ -70,6 +73,12 @@ export interface AtomicBase<V> {
   update(fn: (current: V) => V, order?: MemoryOrder): V;
   /** The descriptor to send this atomic to a Worker. */
   descriptor(): AtomicDescriptor;
+  /**
+   * A short string naming this atomic for another process (argv, an
+   * environment variable): `"sa1:u64@16:shm:/name"`. Only for atomics in a
+   * `SharedMemory`; rebuild with `fromHandle`.
+   */
+  handle(): string;
 }
 
 /**
@@ -271,4 +280,6 @@ export interface AtomicClass<A, V> {
   create(initial?: V): A;
   /** Rebuilds an atomic from its descriptor (e.g. in a Worker). */
   from(descriptor: AtomicDescriptor): A;
+  /** Rebuilds an atomic from its handle string (e.g. in another process), opening the segment. */
+  fromHandle(handle: string): A;
 }

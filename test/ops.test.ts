@@ -247,7 +247,7 @@ test("create() with and without an initial value; BYTES and type", () => {
   assert.equal(AtomicU16.create(7).load(), 7);
   assert.equal(AtomicI64.create().load(), 0n);
   assert.equal(AtomicI64.create(-5).load(), -5n);
-  assert.equal(AtomicF64.create(2.5).buffer.byteLength, 8);
+  assert.equal((AtomicF64.create(2.5).memory as SharedArrayBuffer).byteLength, 8);
   const expected: [{ BYTES: number; type: string }, number, string][] = [
     [AtomicI8, 1, "i8"],
     [AtomicU8, 1, "u8"],

@@ -7,6 +7,8 @@ pub const ops = @import("ops.zig");
 pub const exports = @import("exports.zig");
 /// The seed package's C functions under their old names (SEED-ABI.md).
 pub const seed = @import("seed.zig");
+/// Named shared memory (POSIX shm and files) for other processes.
+pub const shm = @import("shm.zig");
 const options = @import("options");
 
 /// Comma-separated names of every `sa_*` atomic export.
@@ -24,8 +26,10 @@ comptime {
     @export(&version, .{ .name = "sa_version" });
     _ = exports;
     _ = seed;
+    _ = shm;
 }
 
 test {
     _ = @import("tests.zig");
+    _ = shm;
 }

@@ -1,0 +1,146 @@
+//! Named shared memory for other processes: POSIX `shm_open` segments and
+//! files on a path, mapped `MAP_SHARED`. Small C-ABI steps that the
+//! TypeScript side composes (open → size/truncate → map → close the fd), each
+//! returning a value ≥ 0 or a negative errno, so JavaScript can name the
+//! error. Created with `O_CREAT | O_EXCL`, mode 0600, never following links.
+
+const std = @import("std");
+const builtin = @import("builtin");
+
+const c = struct {
+    extern "c" fn shm_open(name: [*:0]const u8, oflag: c_int, mode: c_uint) c_int;
+    extern "c" fn shm_unlink(name: [*:0]const u8) c_int;
+    extern "c" fn open(path: [*:0]const u8, oflag: c_int, ...) c_int;
+    extern "c" fn unlink(path: [*:0]const u8) c_int;
+    extern "c" fn close(fd: c_int) c_int;
+    extern "c" fn fchmod(fd: c_int, mode: c_uint) c_int;
+    extern "c" fn ftruncate(fd: c_int, len: i64) c_int;
+    extern "c" fn lseek(fd: c_int, offset: i64, whence: c_int) i64;
+    extern "c" fn mmap(addr: ?*anyopaque, len: usize, prot: c_int, flags: c_int, fd: c_int, offset: i64) ?*anyopaque;
+    extern "c" fn munmap(addr: *anyopaque, len: usize) c_int;
+};
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const SEEK_END = 2;
+const MAP_FAILED: usize = std.math.maxInt(usize);
+
+fn errno() c_int {
+    return @intCast(std.c._errno().*);
+}
+
+fn flags(comptime create: bool, comptime file: bool) c_int {
+    var o: std.c.O = .{ .ACCMODE = .RDWR, .CLOEXEC = true };
+    if (create) {
+        o.CREAT = true;
+        o.EXCL = true;
+    }
+    if (file) o.NOFOLLOW = true;
+    return @bitCast(@as(u32, @bitCast(o)));
+}
+
+/// Opens (or with `create`, exclusively creates, mode 0600) the segment
+/// `name` (`file` = 0: a POSIX shm name like "/x"; 1: a file path). Returns
+/// the fd, or -errno.
+fn openFd(name: [*:0]const u8, create: c_int, file: c_int) callconv(.c) c_int {
+    const fd = switch ((@as(u2, @intFromBool(create != 0)) << 1) | @intFromBool(file != 0)) {
+        0 => c.shm_open(name, flags(false, false), 0),
+        1 => c.open(name, flags(false, true), @as(c_uint, 0)),
+        2 => c.shm_open(name, flags(true, false), 0o600),
+        3 => c.open(name, flags(true, true), @as(c_uint, 0o600)),
+    };
+    if (fd < 0) return -errno();
+    // The umask can only remove bits; make 0600 exact all the same.
+    if (create != 0 and c.fchmod(fd, 0o600) != 0) {
+        const e = errno();
+        _ = c.close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/// The size of what `fd` refers to, in bytes, or -errno.
+fn fdSize(fd: c_int) callconv(.c) f64 {
+    const end = c.lseek(fd, 0, SEEK_END);
+    if (end < 0) return @floatFromInt(-errno());
+    return @floatFromInt(end);
+}
+
+/// Sets the size of `fd`'s object to `len` bytes; 0 or -errno.
+fn fdTruncate(fd: c_int, len: f64) callconv(.c) c_int {
+    if (!(len >= 0 and len <= 9007199254740991)) return -@as(c_int, @intFromEnum(std.c.E.INVAL));
+    return if (c.ftruncate(fd, @intFromFloat(len)) == 0) 0 else -errno();
+}
+
+threadlocal var map_error: c_int = 0;
+
+/// Maps `len` bytes of `fd` shared, read-write; null on failure (then
+/// `sa_shm_map_error()` is the errno).
+fn fdMap(fd: c_int, len: f64) callconv(.c) ?*anyopaque {
+    if (!(len > 0 and len <= 9007199254740991)) {
+        map_error = @intFromEnum(std.c.E.INVAL);
+        return null;
+    }
+    const p = c.mmap(null, @intFromFloat(len), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == null or @intFromPtr(p) == MAP_FAILED) {
+        map_error = errno();
+        return null;
+    }
+    return p;
+}
+
+fn mapError() callconv(.c) c_int {
+    return map_error;
+}
+
+fn unmap(p: ?*anyopaque, len: f64) callconv(.c) c_int {
+    const addr = p orelse return -@as(c_int, @intFromEnum(std.c.E.INVAL));
+    return if (c.munmap(addr, @intFromFloat(len)) == 0) 0 else -errno();
+}
+
+fn closeFd(fd: c_int) callconv(.c) c_int {
+    return if (c.close(fd) == 0) 0 else -errno();
+}
+
+/// Removes the name (`file` = 1: the path); 0 or -errno.
+fn remove(name: [*:0]const u8, file: c_int) callconv(.c) c_int {
+    const rc = if (file != 0) c.unlink(name) else c.shm_unlink(name);
+    return if (rc == 0) 0 else -errno();
+}
+
+comptime {
+    if (builtin.os.tag != .windows) {
+        @export(&openFd, .{ .name = "sa_shm_open_fd" });
+        @export(&fdSize, .{ .name = "sa_shm_fd_size" });
+        @export(&fdTruncate, .{ .name = "sa_shm_fd_truncate" });
+        @export(&fdMap, .{ .name = "sa_shm_map" });
+        @export(&mapError, .{ .name = "sa_shm_map_error" });
+        @export(&unmap, .{ .name = "sa_shm_unmap" });
+        @export(&closeFd, .{ .name = "sa_shm_close_fd" });
+        @export(&remove, .{ .name = "sa_shm_remove" });
+    }
+}
+
+test "create, size, map, share, unmap, remove" {
+    const name = "/sa-zig-unit-test";
+    _ = remove(name, 0);
+    const fd = openFd(name, 1, 0);
+    try std.testing.expect(fd >= 0);
+    try std.testing.expectEqual(@as(c_int, -@as(c_int, @intFromEnum(std.c.E.EXIST))), openFd(name, 1, 0));
+    try std.testing.expectEqual(@as(c_int, 0), fdTruncate(fd, 4096));
+    try std.testing.expectEqual(@as(f64, 4096), fdSize(fd));
+    const p: *u64 = @ptrCast(@alignCast(fdMap(fd, 4096).?));
+    try std.testing.expectEqual(@as(c_int, 0), closeFd(fd));
+    const fd2 = openFd(name, 0, 0);
+    const q: *u64 = @ptrCast(@alignCast(fdMap(fd2, 4096).?));
+    _ = closeFd(fd2);
+    _ = @atomicRmw(u64, p, .Add, 41, .seq_cst);
+    _ = @atomicRmw(u64, q, .Add, 1, .seq_cst);
+    try std.testing.expectEqual(@as(u64, 42), @atomicLoad(u64, p, .seq_cst));
+    try std.testing.expectEqual(@as(c_int, 0), unmap(p, 4096));
+    try std.testing.expectEqual(@as(c_int, 0), unmap(q, 4096));
+    try std.testing.expectEqual(@as(c_int, 0), remove(name, 0));
+    try std.testing.expectEqual(@as(c_int, -@as(c_int, @intFromEnum(std.c.E.NOENT))), openFd(name, 0, 0));
+    try std.testing.expect(fdMap(-1, 4096) == null and mapError() == @intFromEnum(std.c.E.BADF));
+}
