@@ -13,7 +13,9 @@ const { AtomicU64, AtomicI32, AtomicF64, AtomicBool } = api;
 const args: string[] = isBun ? (globalThis as any).process.argv.slice(2) : (globalThis as any).Deno.args;
 const workers = Number(args[0] ?? 8);
 const ops = Number(args[1] ?? 250_000);
-const runtime = isBun ? `Bun ${(globalThis as any).Bun.version}` : `Deno ${(globalThis as any).Deno.version.deno}`;
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const runtime = isBun ? `Bun ${g.Bun.version}` : `Deno ${g.Deno.version.deno}`;
 
 const START = 2n ** 63n - 1n;
 const seed = AtomicU64.create(START);

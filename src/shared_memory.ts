@@ -16,6 +16,8 @@ export class SharedMemoryError extends Error {
   /** The errno name ("EEXIST", "ENOENT", …), or "" when not from the OS. */
   readonly code: string;
   /**
+   * An error with its errno name.
+   *
    * @example
    * ```ts
    * import { SharedMemoryError } from "./mod.ts";
