@@ -23,7 +23,9 @@ pub fn build(b: *std.Build) void {
     b.installArtifact(lib);
 
     const tests = b.addTest(.{ .root_module = mod });
-    b.step("test", "Run the Zig unit tests").dependOn(&b.addRunArtifact(tests).step);
+    const run_tests = b.addRunArtifact(tests);
+    run_tests.has_side_effects = true; // always run (and report counts), never "cached"
+    b.step("test", "Run the Zig unit tests").dependOn(&run_tests.step);
 }
 
 fn defaultQuery(b: *std.Build) std.Target.Query {

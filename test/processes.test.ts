@@ -31,7 +31,9 @@ test("a 10,000-attempt compareAndSet race across 20 processes has exactly one wi
     const children = Array.from({ length: 20 }, () => run(self("cas", gate.handle(), a.handle(), "500")));
     while ((gate.load() & 0xffff) < 20) await new Promise((r) => setTimeout(r, 5));
     gate.fetchAdd(0x10000); // go
-    const wins = (await Promise.all(children)).map(Number);
+    const outputs = await Promise.all(children);
+    const wins = outputs.map((o) => Number(o.trim()));
+    assert.ok(wins.every(Number.isInteger), `children printed ${JSON.stringify(outputs)}`);
     assert.equal(wins.reduce((x, y) => x + y), 1);
     assert.equal(a.load(), 0xB);
   } finally {

@@ -69,7 +69,7 @@ fn fdSize(fd: c_int) callconv(.c) f64 {
 
 /// Sets the size of `fd`'s object to `len` bytes; 0 or -errno.
 fn fdTruncate(fd: c_int, len: f64) callconv(.c) c_int {
-    if (!(len >= 0 and len <= 9007199254740991)) return -@as(c_int, @intFromEnum(std.c.E.INVAL));
+    if (!(len >= 0 and len <= 9007199254740991)) return -@as(c_int, @backingInt(std.c.E.INVAL));
     return if (c.ftruncate(fd, @intFromFloat(len)) == 0) 0 else -errno();
 }
 
@@ -79,7 +79,7 @@ threadlocal var map_error: c_int = 0;
 /// `sa_shm_map_error()` is the errno).
 fn fdMap(fd: c_int, len: f64) callconv(.c) ?*anyopaque {
     if (!(len > 0 and len <= 9007199254740991)) {
-        map_error = @intFromEnum(std.c.E.INVAL);
+        map_error = @backingInt(std.c.E.INVAL);
         return null;
     }
     const p = c.mmap(null, @intFromFloat(len), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -95,7 +95,7 @@ fn mapError() callconv(.c) c_int {
 }
 
 fn unmap(p: ?*anyopaque, len: f64) callconv(.c) c_int {
-    const addr = p orelse return -@as(c_int, @intFromEnum(std.c.E.INVAL));
+    const addr = p orelse return -@as(c_int, @backingInt(std.c.E.INVAL));
     return if (c.munmap(addr, @intFromFloat(len)) == 0) 0 else -errno();
 }
 
@@ -127,7 +127,7 @@ test "create, size, map, share, unmap, remove" {
     _ = remove(name, 0);
     const fd = openFd(name, 1, 0);
     try std.testing.expect(fd >= 0);
-    try std.testing.expectEqual(@as(c_int, -@as(c_int, @intFromEnum(std.c.E.EXIST))), openFd(name, 1, 0));
+    try std.testing.expectEqual(@as(c_int, -@as(c_int, @backingInt(std.c.E.EXIST))), openFd(name, 1, 0));
     try std.testing.expectEqual(@as(c_int, 0), fdTruncate(fd, 4096));
     try std.testing.expectEqual(@as(f64, 4096), fdSize(fd));
     const p: *u64 = @ptrCast(@alignCast(fdMap(fd, 4096).?));
@@ -141,6 +141,6 @@ test "create, size, map, share, unmap, remove" {
     try std.testing.expectEqual(@as(c_int, 0), unmap(p, 4096));
     try std.testing.expectEqual(@as(c_int, 0), unmap(q, 4096));
     try std.testing.expectEqual(@as(c_int, 0), remove(name, 0));
-    try std.testing.expectEqual(@as(c_int, -@as(c_int, @intFromEnum(std.c.E.NOENT))), openFd(name, 0, 0));
-    try std.testing.expect(fdMap(-1, 4096) == null and mapError() == @intFromEnum(std.c.E.BADF));
+    try std.testing.expectEqual(@as(c_int, -@as(c_int, @backingInt(std.c.E.NOENT))), openFd(name, 0, 0));
+    try std.testing.expect(fdMap(-1, 4096) == null and mapError() == @backingInt(std.c.E.BADF));
 }
