@@ -30,3 +30,5 @@ export {
   SharedMemoryExistsError,
   SharedMemoryNotFoundError,
 } from "./shared_memory.ts";
+export * from "./wide.ts";
+export * from "./sync.ts";

@@ -73,11 +73,20 @@ export function typeSymbols(type: TypeName): Record<string, NativeFn> {
   return syms;
 }
 
-let shm: Record<string, NativeFn> | undefined;
+const groups = new Map<string, Record<string, NativeFn>>();
+
+/** A named group of exports, opened once (after the version check). */
+export function openGroup(key: string, symbols: Readonly<Record<string, Signature>>): Record<string, NativeFn> {
+  let syms = groups.get(key);
+  if (syms === undefined) {
+    extraSymbols();
+    syms = open({ ...symbols });
+    groups.set(key, syms);
+  }
+  return syms;
+}
 
 /** The shared-memory exports (POSIX only). */
 export function shmSymbols(): Record<string, NativeFn> {
-  if (shm !== undefined) return shm;
-  extraSymbols();
-  return (shm = open({ ...SHM_SYMBOLS }));
+  return openGroup("shm", SHM_SYMBOLS);
 }

@@ -9,6 +9,10 @@ pub const exports = @import("exports.zig");
 pub const seed = @import("seed.zig");
 /// Named shared memory (POSIX shm and files) for other processes.
 pub const shm = @import("shm.zig");
+/// 128-bit integers and fixed-width byte strings.
+pub const wide = @import("wide.zig");
+/// Waiting on an address across processes, for the locks.
+pub const wait = @import("wait.zig");
 const options = @import("options");
 
 /// Comma-separated names of every `sa_*` atomic export.
@@ -27,9 +31,15 @@ comptime {
     _ = exports;
     _ = seed;
     _ = shm;
+    _ = wide;
+    _ = wait;
 }
 
 test {
     _ = @import("tests.zig");
     _ = shm;
+    _ = wide;
+    _ = wait;
+    _ = wide;
+    _ = wait;
 }

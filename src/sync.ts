@@ -1,0 +1,6 @@
+/**
+ * Waiting and locks across Workers and processes: not yet written.
+ *
+ * @module
+ */
+export {};

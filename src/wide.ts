@@ -1,0 +1,6 @@
+/**
+ * 128-bit integers and fixed-width byte strings: not yet written.
+ *
+ * @module
+ */
+export {};
