@@ -40,6 +40,4 @@ test {
     _ = shm;
     _ = wide;
     _ = wait;
-    _ = wide;
-    _ = wait;
 }
