@@ -126,12 +126,17 @@ export type FfiType =
   | "f64"
   | "bool"
   | "void"
-  | "cstring";
+  | "cstring"
+  | "function";
 
 /** The C signature of one export. */
 export interface Signature {
   readonly args: readonly FfiType[];
   readonly returns: FfiType;
+  /** The export's name, when the key differs (e.g. a nonblocking binding of the same function). */
+  readonly name?: string;
+  /** Deno: run on a separate thread and return a Promise. */
+  readonly nonblocking?: boolean;
 }
 
 /** The C type a value of `t` crosses the FFI as (pointer-sized as 64-bit). */
@@ -194,4 +199,19 @@ export const SHM_SYMBOLS: Readonly<Record<string, Signature>> = {
   sa_shm_unmap: { args: ["ptr", "f64"], returns: "i32" },
   sa_shm_close_fd: { args: ["i32"], returns: "i32" },
   sa_shm_remove: { args: ["ptr", "i32"], returns: "i32" },
+};
+
+/** Waiting on an address (`zig/wait.zig`; Linux and macOS). */
+export const WAIT_SYMBOLS: Readonly<Record<string, Signature>> = {
+  sa_wait32: { args: ["ptr", "u32", "f64"], returns: "i32" },
+  sa_wake32: { args: ["ptr", "i32"], returns: "i32" },
+  sa_thread_id: { args: [], returns: "i32" },
+  sa_thread_alive: { args: ["i32"], returns: "i32" },
+  sa_sleep_ms: { args: ["f64"], returns: "void" },
+  sa_wait32_async: { args: ["ptr", "u32", "f64", "ptr", "function", "i32"], returns: "i32" },
+};
+
+/** Deno's nonblocking binding of `sa_wait32` (a Promise; runs on another thread). */
+export const WAIT_NONBLOCKING: Readonly<Record<string, Signature>> = {
+  sa_wait32_nonblocking: { name: "sa_wait32", args: ["ptr", "u32", "f64"], returns: "i32", nonblocking: true },
 };

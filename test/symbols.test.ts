@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { api } from "./api.ts";
 import { backend } from "../src/backend.ts";
-import { exportTable, EXTRA_SYMBOLS, SHM_SYMBOLS } from "../src/table.ts";
+import { exportTable, EXTRA_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
 import { extraSymbols, libraryPath, typeSymbols } from "../src/native.ts";
 
 test("sa_manifest() lists exactly the exports the TypeScript table expects, in order", () => {
@@ -36,7 +36,12 @@ test("the library's defined dynamic symbols are the table's plus the seed ABI, a
   const defined = new Set(out.split("\n").filter((l) => / T /.test(l)).map((l) => l.trim().split(/\s+/).pop()!));
   for (const name of exportTable().keys()) assert.ok(defined.has(name), `${name} is exported`);
   const ours = [...defined].filter((s) => s.startsWith("sa_"));
-  const expected = [...exportTable().keys(), ...Object.keys(EXTRA_SYMBOLS), ...Object.keys(SHM_SYMBOLS)];
+  const expected = [
+    ...exportTable().keys(),
+    ...Object.keys(EXTRA_SYMBOLS),
+    ...Object.keys(SHM_SYMBOLS),
+    ...Object.keys(WAIT_SYMBOLS),
+  ];
   assert.deepEqual(ours.sort(), expected.sort(), "sa_* exports = the atomic table + extras + shared memory");
 });
 

@@ -1,1 +1,214 @@
-//! Waiting on an address across processes (issue 5): not yet written.
+//! Waiting on a 32-bit word across threads AND processes: the process-shared
+//! futex on Linux (no FUTEX_PRIVATE_FLAG), `__ulock_wait`/`__ulock_wake` with
+//! the shared operation on macOS. (Zig's std.Thread.Futex uses the private
+//! forms, which do not work across processes.) Also: the calling thread's
+//! id and whether a thread id is still alive, for robust locks; and an
+//! asynchronous wait on a native thread that reports through a callback,
+//! for runtimes whose FFI has no nonblocking calls (Bun).
+
+const std = @import("std");
+const builtin = @import("builtin");
+const linux = std.os.linux;
+const is_linux = builtin.os.tag == .linux;
+const is_darwin = builtin.os.tag.isDarwin();
+
+/// Results of a wait, as the JavaScript side names them.
+pub const ok = 0;
+pub const not_equal = 1;
+pub const timed_out = 2;
+pub const cancelled = 3;
+
+const darwin = struct {
+    const UL_COMPARE_AND_WAIT_SHARED: u32 = 3;
+    const ULF_WAKE_ALL: u32 = 0x100;
+    const ULF_NO_ERRNO: u32 = 0x01000000;
+    extern "c" fn __ulock_wait(op: u32, addr: ?*anyopaque, value: u64, timeout_us: u32) c_int;
+    extern "c" fn __ulock_wake(op: u32, addr: ?*anyopaque, wake_value: u64) c_int;
+};
+
+extern "c" fn kill(pid: c_int, sig: c_int) c_int;
+extern "c" fn getpid() c_int;
+extern "c" fn usleep(us: c_uint) c_int;
+extern "c" fn pthread_create(
+    thread: *usize,
+    attr: ?*const anyopaque,
+    start: *const fn (?*anyopaque) callconv(.c) ?*anyopaque,
+    arg: ?*anyopaque,
+) c_int;
+extern "c" fn pthread_detach(thread: usize) c_int;
+
+fn nowMs() f64 {
+    var ts: std.c.timespec = undefined;
+    _ = std.c.clock_gettime(.MONOTONIC, &ts);
+    return @as(f64, @floatFromInt(ts.sec)) * 1000 + @as(f64, @floatFromInt(ts.nsec)) / 1e6;
+}
+
+/// One kernel wait of at most `ms` milliseconds (forever if `ms` is
+/// infinite). Returns ok (woken, or spuriously), not_equal or timed_out.
+fn waitOnce(addr: *const u32, expected: u32, ms: f64) c_int {
+    if (is_linux) {
+        var ts: linux.timespec = undefined;
+        const finite = ms < std.math.inf(f64);
+        if (finite) {
+            const whole = @floor(ms / 1000);
+            ts = .{ .sec = @intFromFloat(whole), .nsec = @intFromFloat((ms - whole * 1000) * 1e6) };
+        }
+        const rc = linux.futex_4arg(addr, .{ .cmd = .WAIT, .private = false }, expected, if (finite) &ts else null);
+        return switch (linux.errno(rc)) {
+            .SUCCESS, .INTR => ok,
+            .AGAIN => not_equal,
+            .TIMEDOUT => timed_out,
+            else => ok,
+        };
+    } else if (is_darwin) {
+        // timeout 0 means forever for __ulock_wait: clamp finite waits to >= 1 us
+        const us: u32 = if (ms < std.math.inf(f64)) @intFromFloat(@max(1, @min(ms * 1000, 4e9))) else 0;
+        if (@atomicLoad(u32, addr, .seq_cst) != expected) return not_equal;
+        const rc = darwin.__ulock_wait(darwin.UL_COMPARE_AND_WAIT_SHARED | darwin.ULF_NO_ERRNO, @constCast(addr), expected, us);
+        if (rc >= 0) return ok;
+        return if (-rc == @intFromEnum(std.c.E.TIMEDOUT)) timed_out else ok;
+    } else @compileError("waiting is not supported on this OS");
+}
+
+/// Waits while `*addr == expected`, up to `timeout_ms` (negative or
+/// infinite: forever): ok (woken; may be spurious, as with any futex),
+/// not_equal (the value differed at the start) or timed_out.
+pub fn wait32(addr: *const u32, expected: u32, timeout_ms: f64) callconv(.c) c_int {
+    const forever = !(timeout_ms >= 0) or timeout_ms == std.math.inf(f64);
+    const deadline = if (forever) std.math.inf(f64) else nowMs() + timeout_ms;
+    while (true) {
+        const left = if (forever) std.math.inf(f64) else deadline - nowMs();
+        if (left <= 0) return timed_out;
+        const r = waitOnce(addr, expected, left);
+        if (r != timed_out or forever) return r;
+        if (nowMs() >= deadline) return timed_out;
+    }
+}
+
+/// Wakes up to `count` waiters on `addr` (count <= 0: all); returns how many
+/// were woken (Linux; on macOS 1 if any, since __ulock_wake does not count).
+pub fn wake32(addr: *const u32, count: c_int) callconv(.c) c_int {
+    if (is_linux) {
+        const n: u32 = if (count <= 0) std.math.maxInt(i32) else @intCast(count);
+        const rc = linux.futex_3arg(addr, .{ .cmd = .WAKE, .private = false }, n);
+        return if (linux.errno(rc) == .SUCCESS) @intCast(rc) else 0;
+    } else if (is_darwin) {
+        var woken: c_int = 0;
+        const all = count <= 0 or count > 1;
+        const op = darwin.UL_COMPARE_AND_WAIT_SHARED | darwin.ULF_NO_ERRNO | (if (all) darwin.ULF_WAKE_ALL else 0);
+        if (darwin.__ulock_wake(op, @constCast(addr), 0) >= 0) woken = 1;
+        return woken;
+    } else @compileError("waking is not supported on this OS");
+}
+
+/// The calling thread's id: unique across the system while it lives (Linux
+/// tid); the process id elsewhere.
+pub fn threadId() callconv(.c) c_int {
+    return if (is_linux) linux.gettid() else getpid();
+}
+
+/// Whether thread (or process) `id` is alive: 1 yes, 0 no.
+pub fn threadAlive(id: c_int) callconv(.c) c_int {
+    if (id <= 0) return 0;
+    if (kill(id, 0) == 0) return 1;
+    return if (std.c._errno().* == @intFromEnum(std.c.E.SRCH)) 0 else 1;
+}
+
+/// Sleeps for `ms` milliseconds (for spin-then-sleep loops in tests).
+fn sleepMs(ms: f64) callconv(.c) void {
+    _ = usleep(@intFromFloat(@max(0, @min(ms * 1000, 4e9))));
+}
+
+const Callback = *const fn (token: c_int, result: c_int) callconv(.c) void;
+
+const AsyncWait = struct {
+    addr: *const u32,
+    expected: u32,
+    timeout_ms: f64,
+    cancel: *const u32,
+    cb: Callback,
+    token: c_int,
+};
+
+/// How often an asynchronous wait looks at its cancel word.
+const slice_ms = 20;
+
+fn asyncMain(arg: ?*anyopaque) callconv(.c) ?*anyopaque {
+    const w: *AsyncWait = @ptrCast(@alignCast(arg.?));
+    defer std.heap.c_allocator.destroy(w);
+    const forever = !(w.timeout_ms >= 0) or w.timeout_ms == std.math.inf(f64);
+    const deadline = if (forever) std.math.inf(f64) else nowMs() + w.timeout_ms;
+    var first = true;
+    const result: c_int = while (true) {
+        if (@atomicLoad(u32, w.cancel, .acquire) != 0) break cancelled;
+        const left = deadline - nowMs();
+        if (left <= 0) break timed_out;
+        const r = waitOnce(w.addr, w.expected, @min(left, slice_ms));
+        // a value that changed between slices means we were (about to be) woken
+        if (r == not_equal) break if (first) not_equal else ok;
+        if (r == ok) break ok;
+        first = false;
+    };
+    w.cb(w.token, result);
+    return null;
+}
+
+/// Starts a wait on a new native thread; calls `cb(token, result)` from that
+/// thread when it ends (ok, not_equal, timed_out, or cancelled once `*cancel`
+/// is nonzero: checked every 20 ms). Returns 0, or an errno if no thread.
+pub fn wait32Async(addr: *const u32, expected: u32, timeout_ms: f64, cancel: *const u32, cb: Callback, token: c_int) callconv(.c) c_int {
+    const w = std.heap.c_allocator.create(AsyncWait) catch return @intFromEnum(std.c.E.NOMEM);
+    w.* = .{ .addr = addr, .expected = expected, .timeout_ms = timeout_ms, .cancel = cancel, .cb = cb, .token = token };
+    var t: usize = 0;
+    const rc = pthread_create(&t, null, asyncMain, w);
+    if (rc != 0) {
+        std.heap.c_allocator.destroy(w);
+        return rc;
+    }
+    _ = pthread_detach(t);
+    return 0;
+}
+
+comptime {
+    if (is_linux or is_darwin) {
+        @export(&wait32, .{ .name = "sa_wait32" });
+        @export(&wake32, .{ .name = "sa_wake32" });
+        @export(&threadId, .{ .name = "sa_thread_id" });
+        @export(&threadAlive, .{ .name = "sa_thread_alive" });
+        @export(&sleepMs, .{ .name = "sa_sleep_ms" });
+        @export(&wait32Async, .{ .name = "sa_wait32_async" });
+    }
+}
+
+test "wait returns not-equal, times out, and is woken across threads" {
+    var word: u32 = 5;
+    try std.testing.expectEqual(@as(c_int, not_equal), wait32(&word, 4, 1000));
+    const t0 = nowMs();
+    try std.testing.expectEqual(@as(c_int, timed_out), wait32(&word, 5, 30));
+    try std.testing.expect(nowMs() - t0 >= 29);
+    try std.testing.expectEqual(@as(c_int, 0), wake32(&word, 1));
+    try std.testing.expect(threadAlive(threadId()) == 1);
+    try std.testing.expect(threadAlive(0) == 0);
+}
+
+var async_result = std.atomic.Value(c_int).init(-1);
+fn record(token: c_int, result: c_int) callconv(.c) void {
+    _ = token;
+    async_result.store(result, .seq_cst);
+}
+
+test "async wait: woken, and cancelled" {
+    var word: u32 = 0;
+    var cancel: u32 = 0;
+    try std.testing.expectEqual(@as(c_int, 0), wait32Async(&word, 0, -1, &cancel, record, 7));
+    sleepMs(30);
+    @atomicStore(u32, &word, 1, .seq_cst);
+    _ = wake32(&word, 0);
+    while (async_result.load(.seq_cst) == -1) sleepMs(1);
+    try std.testing.expectEqual(@as(c_int, ok), async_result.load(.seq_cst));
+    async_result.store(-1, .seq_cst);
+    try std.testing.expectEqual(@as(c_int, 0), wait32Async(&word, 1, -1, &cancel, record, 8));
+    @atomicStore(u32, &cancel, 1, .seq_cst);
+    while (async_result.load(.seq_cst) == -1) sleepMs(1);
+    try std.testing.expectEqual(@as(c_int, cancelled), async_result.load(.seq_cst));
+}
