@@ -24,7 +24,12 @@ setBackend({
   open(path, symbols) {
     const defs: Record<string, Deno.ForeignFunction> = {};
     for (const [name, s] of Object.entries(symbols)) {
-      defs[name] = { parameters: s.args.map(denoType) as Deno.NativeType[], result: denoType(s.returns) };
+      defs[name] = {
+        name: s.name,
+        parameters: s.args.map(denoType) as Deno.NativeType[],
+        result: denoType(s.returns),
+        nonblocking: s.nonblocking,
+      };
     }
     return Deno.dlopen(path, defs).symbols as Record<string, (...a: unknown[]) => unknown>;
   },
@@ -41,6 +46,7 @@ setBackend({
     }
   },
   os: Deno.build.os,
+  nonblocking: true,
 });
 
 export * from "./src/index.ts";

@@ -163,7 +163,8 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
 
   // What an atomic in a closed SharedMemory turns into: every method throws.
   const closed: object = Object.create(Atomic.prototype);
-  for (const m of [...OPS.map((op) => op.method), "loadNumber", "update", "descriptor", "handle", "toString"]) {
+  const extra = ["loadNumber", "update", "descriptor", "handle", "toString", "wait", "waitAsync", "notify"];
+  for (const m of [...OPS.map((op) => op.method), ...extra]) {
     if (!m) continue;
     const fail = (): never => {
       throw new SharedMemoryClosedError(`${name}.${m}: the SharedMemory this atomic lives in is closed`);

@@ -5,6 +5,7 @@
  */
 
 import { defineAtomic } from "./atomic.ts";
+import { addWaiting, type AtomicWaitable } from "./atomic_wait.ts";
 import { rebuild, rebuildHandle, registerClass } from "./descriptor.ts";
 import { type TypeName, TYPES } from "./table.ts";
 import type {
@@ -92,7 +93,7 @@ export type AtomicU16 = AtomicInteger<number>;
  */
 export const AtomicI32: AtomicClass<AtomicI32, number> = make("i32", "AtomicI32");
 /** An instance of {@link AtomicI32}. */
-export type AtomicI32 = AtomicInteger<number>;
+export type AtomicI32 = AtomicInteger<number> & AtomicWaitable;
 
 /**
  * An atomic 32-bit unsigned integer, values in [0, 2^32-1].
@@ -106,7 +107,7 @@ export type AtomicI32 = AtomicInteger<number>;
  */
 export const AtomicU32: AtomicClass<AtomicU32, number> = make("u32", "AtomicU32");
 /** An instance of {@link AtomicU32}. */
-export type AtomicU32 = AtomicInteger<number>;
+export type AtomicU32 = AtomicInteger<number> & AtomicWaitable;
 
 /**
  * An atomic 64-bit signed integer: bigint methods over [-2^63, 2^63-1], number methods within ±2^53.
@@ -180,6 +181,9 @@ export type AtomicF64 = AtomicFloat;
 export const AtomicBool: AtomicClass<AtomicBool, boolean> = make("bool", "AtomicBool");
 /** An instance of {@link AtomicBool}. */
 export type AtomicBool = AtomicBoolean;
+
+addWaiting(AtomicI32, (v) => typeof v === "number" && (v | 0) === v, "an integer in [-2147483648, 2147483647]");
+addWaiting(AtomicU32, (v) => typeof v === "number" && (v >>> 0) === v, "an integer in [0, 4294967295]");
 
 /**
  * Rebuilds an atomic of the right class from its descriptor: the one call a

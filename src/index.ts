@@ -6,6 +6,7 @@
  */
 
 export * from "./classes.ts";
+export type { AtomicWaitable } from "./atomic_wait.ts";
 export type { AtomicMemory } from "./memory.ts";
 export type { LoadOrder, MemoryOrder, StoreOrder } from "./order.ts";
 export type { TypeName } from "./table.ts";

@@ -1,6 +1,14 @@
 /**
- * Waiting and locks across Workers and processes: not yet written.
+ * Waiting and locks across Workers and processes.
  *
  * @module
  */
-export {};
+
+export { type WaitResult } from "./waiting.ts";
+export { Primitive } from "./primitive.ts";
+export { LockNotHeldError, Mutex, type MutexGuard, MutexOwnerDiedError } from "./mutex.ts";
+export { RwLock, type RwLockGuard } from "./rwlock.ts";
+export { Semaphore, type SemaphoreOptions } from "./semaphore.ts";
+export { Barrier } from "./barrier.ts";
+export { Once } from "./once.ts";
+export { WaitGroup } from "./waitgroup.ts";

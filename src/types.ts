@@ -26,8 +26,8 @@ import type { SharedMemory } from "./shared_memory.ts";
 export interface AtomicDescriptor {
   /** Always "shared-atomic". */
   readonly kind: "shared-atomic";
-  /** The value type, e.g. "u64". */
-  readonly type: TypeName;
+  /** The value type, e.g. "u64", or the primitive, e.g. "mutex". */
+  readonly type: TypeName | string;
   /** The memory the value lives in, when it is a SharedArrayBuffer. */
   readonly buffer?: SharedArrayBuffer;
   /** The segment's handle (see `SharedMemory.handle()`), when it lives in a SharedMemory. */
