@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { NativeFn, Pointer } from "./backend.ts";
+import { backend, type NativeFn, type Pointer } from "./backend.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { region } from "./memory.ts";
 import { typeSymbols } from "./native.ts";
@@ -34,39 +34,35 @@ const ORDERS: Record<Shape, readonly string[]> = {
   cas_weak: RMW_ORDERS,
 };
 
-/** One method for one path: `f` is the seq_cst export, `fx` the `_explicit` one. */
-function method(shape: Shape, where: string, f: NativeFn, fx: NativeFn, c: ValueCheck): Method {
-  const allowed = ORDERS[shape];
-  switch (shape) {
-    case "load":
-      return function (order) {
-        return order === undefined ? f(this.ptr) : fx(this.ptr, orderCode(order, allowed, where));
-      };
-    case "store":
-    case "rmw":
-      return function (v, order) {
-        if (!c.ok(v)) throw c.fail(v, where, "value");
-        return order === undefined ? f(this.ptr, v) : fx(this.ptr, v, orderCode(order, allowed, where));
-      };
-    default:
-      return function (e, d, order) {
-        if (!c.ok(e)) throw c.fail(e, where, "expected");
-        if (!c.ok(d)) throw c.fail(d, where, "desired");
-        return order === undefined ? f(this.ptr, e, d) : fx(this.ptr, e, d, orderCode(order, allowed, where));
-      };
-  }
+/** One way through a method: the seq_cst export, the `_explicit` one, the value check. */
+interface Path {
+  readonly f: NativeFn;
+  readonly fx: NativeFn;
+  readonly check: ValueCheck;
 }
 
-/** Picks the bigint or the number path of a 64-bit method by the first argument. */
-function twoPath(shape: Shape, big: Method, num: Method): Method {
-  if (shape === "store" || shape === "rmw") {
-    return function (v, order) {
-      return typeof v === "bigint" ? big.call(this, v, order) : num.call(this, v, order);
-    };
-  }
-  return function (e, d, order) {
-    return typeof e === "bigint" ? big.call(this, e, d, order) : num.call(this, e, d, order);
+/**
+ * Compiles one method. Each (type, operation) gets its own function body
+ * (named after its export), with its value check inlined: a body shared by
+ * every type would see many native functions at one call site, which Bun's
+ * JIT stops optimising (measured 11.8 → 3.4 ns for i32 fetchAdd). With two
+ * paths (64-bit: bigint, then number), the first argument's type picks one.
+ */
+function compile(symbol: string, shape: Shape, where: string, paths: readonly Path[]): Method {
+  const args = shape === "load" ? [] : shape === "store" || shape === "rmw" ? ["v"] : ["e", "d"];
+  const names = args.length === 1 ? ["value"] : ["expected", "desired"];
+  const body = (i: number) => {
+    const checks = args.map((a, j) =>
+      `if (!(${paths[i].check.expr.replace(/\bv\b/g, a)})) throw fail${i}(${a}, where, "${names[j]}");`
+    );
+    const call = (fn: string, extra: string) => `${fn}${i}(this.ptr${args.map((a) => `, ${a}`).join("")}${extra})`;
+    return `${checks.join("\n")}
+      return order === undefined ? ${call("f", "")} : ${call("fx", ", code(order, allowed, where)")};`;
   };
+  const src = paths.length === 1 ? body(0) : `if (typeof ${args[0]} === "bigint") {\n${body(0)}\n}\n${body(1)}`;
+  const params = ["code", "allowed", "where", ...paths.flatMap((_, i) => [`f${i}`, `fx${i}`, `fail${i}`])];
+  const make = new Function(...params, `return function ${symbol}(${[...args, "order"].join(", ")}) {\n${src}\n};`);
+  return make(orderCode, ORDERS[shape], where, ...paths.flatMap((p) => [p.f, p.fx, p.check.fail]));
 }
 
 const HANDLE = /^sa1:([a-z0-9]+)@(\d+):((?:shm|file):.+)$/s;
@@ -90,7 +86,7 @@ function update(name: string, c: ValueCheck): Method {
 
 /** The class for value type `t`, named `name` (e.g. "AtomicI32"). */
 export function defineAtomic(t: TypeInfo, name: string): unknown {
-  const check = valueCheck(t);
+  let check: ValueCheck;
   let bound = false;
 
   class Atomic implements Instance {
@@ -175,19 +171,24 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
   // The native functions are opened on first construction, not at import.
   function bind(): void {
     const syms = typeSymbols(t.name);
+    check = valueCheck(t, backend().runtime);
     const proto = Atomic.prototype as unknown as Record<string, Method>;
     for (const op of OPS) {
       if (!op.method || !op.kinds.includes(t.kind)) continue;
       const base = `sa_${t.name}_${op.name}`;
       const where = `${name}.${op.method}`;
-      const m = method(op.shape, where, syms[base], syms[`${base}_explicit`], check);
+      const big: Path = { f: syms[base], fx: syms[`${base}_explicit`], check };
       if (!t.numberPath) {
-        proto[op.method] = m;
+        proto[op.method] = compile(base, op.shape, where, [big]);
         continue;
       }
-      const n = method(op.shape, where, syms[`${base}_f64`], syms[`${base}_f64_explicit`], numberCheck(t));
-      if (op.shape === "load") proto.loadNumber = n;
-      proto[op.method] = op.shape === "load" ? m : twoPath(op.shape, m, n);
+      const num: Path = { f: syms[`${base}_f64`], fx: syms[`${base}_f64_explicit`], check: numberCheck(t) };
+      if (op.shape === "load") {
+        proto.load = compile(base, "load", where, [big]);
+        proto.loadNumber = compile(`${base}_f64`, "load", `${name}.loadNumber`, [num]);
+      } else {
+        proto[op.method] = compile(base, op.shape, where, [big, num]);
+      }
     }
     proto.update = update(name, check);
     bound = true;
