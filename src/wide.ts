@@ -1,6 +1,13 @@
 /**
- * 128-bit integers and fixed-width byte strings: not yet written.
+ * Wide values, lock-free: 128-bit integers (`AtomicI128`, `AtomicU128`),
+ * fixed-width byte strings (`AtomicBytes`) and short UTF-8 text
+ * (`AtomicString`), in a `SharedArrayBuffer` or a `SharedMemory`.
  *
  * @module
  */
-export {};
+
+export { AtomicI128, type AtomicInteger128, type AtomicInteger128Class, AtomicU128 } from "./int128.ts";
+export { AtomicBytes } from "./bytes.ts";
+export { AtomicString } from "./string.ts";
+export { AtomicUnavailableError, type WideDescriptor } from "./wide_native.ts";
+export type { ByteWidth, WideTypeName } from "./wide_table.ts";

@@ -30,7 +30,7 @@ export type WideNativeType = "i128" | "u128" | `bytes${ByteWidth}`;
  * const t: WideTypeName = "str8";
  * ```
  */
-export type WideTypeName = WideNativeType | `str${ByteWidth}`;
+export type WideTypeName = "i128" | "u128" | `bytes${ByteWidth}` | `str${ByteWidth}`;
 
 /** One wide value type of the table. */
 export interface WideTypeInfo {

@@ -1,0 +1,368 @@
+/**
+ * `AtomicBytes`: a fixed-width byte string of 1, 2, 4, 8 or 16 bytes whose
+ * value is a `Uint8Array`, read, written, compared and combined (and, or,
+ * xor, nand) atomically, lock-free.
+ *
+ * @module
+ */
+
+import type { NativeFn, Pointer } from "./backend.ts";
+import { rangeError, typeError } from "./errors.ts";
+import type { AtomicMemory } from "./memory.ts";
+import {
+  LOAD_ORDERS,
+  type LoadOrder,
+  type MemoryOrder,
+  orderCode,
+  RMW_ORDERS,
+  STORE_ORDERS,
+  type StoreOrder,
+} from "./order.ts";
+import type { SharedMemory } from "./shared_memory.ts";
+import { registerClass } from "./descriptor.ts";
+import {
+  closedPrototype,
+  describeAt,
+  fromDescriptorOf,
+  fromHandleOf,
+  handleAt,
+  place,
+  requireLockFree,
+  S8,
+  scratch,
+  type WideDescriptor,
+  wideSymbols,
+} from "./wide_native.ts";
+import { BYTE_WIDTHS, type ByteWidth, type WideTypeName } from "./wide_table.ts";
+
+/**
+ * The native side of one byte width, over the scratch: values go in at
+ * byte 0 (and the desired value of a compare-exchange at byte 16); results
+ * come out at byte 0.
+ */
+export interface Engine {
+  readonly width: ByteWidth;
+  /** Loads into slot 0. */
+  load(ptr: Pointer, order: unknown, where: string): void;
+  /** Stores slot 0. */
+  store(ptr: Pointer, order: unknown, where: string): void;
+  /** Runs `op` ("exchange", "fetch_and", "and_fetch", …) with slot 0 in and out. */
+  rmw(ptr: Pointer, op: string, order: unknown, where: string): void;
+  /** Compare-exchange: expected in slot 0, desired in slot 1; on failure the current value is in slot 0. */
+  cas(ptr: Pointer, order: unknown, where: string): boolean;
+}
+
+const engines = new Map<ByteWidth, Engine>();
+
+/** The engine of width `w` (opens its exports on first use). */
+export function engine(w: ByteWidth): Engine {
+  let e = engines.get(w);
+  if (e !== undefined) return e;
+  const n = wideSymbols(`bytes${w}`);
+  const [p0, p1] = scratch();
+  const { load, load_explicit, store, store_explicit, compare_exchange, compare_exchange_explicit } = n;
+  const fns = n as Record<string, NativeFn>;
+  e = {
+    width: w,
+    load(ptr, order, where) {
+      if (order === undefined) load(ptr, p0);
+      else load_explicit(ptr, p0, orderCode(order, LOAD_ORDERS, where));
+    },
+    store(ptr, order, where) {
+      if (order === undefined) store(ptr, p0);
+      else store_explicit(ptr, p0, orderCode(order, STORE_ORDERS, where));
+    },
+    rmw(ptr, op, order, where) {
+      if (order === undefined) fns[op](ptr, p0);
+      else fns[`${op}_explicit`](ptr, p0, orderCode(order, RMW_ORDERS, where));
+    },
+    cas(ptr, order, where) {
+      return order === undefined
+        ? compare_exchange(ptr, p0, p1)
+        : compare_exchange_explicit(ptr, p0, p1, orderCode(order, RMW_ORDERS, where));
+    },
+  };
+  engines.set(w, e);
+  return e;
+}
+
+/** Checks a width: one of 1, 2, 4, 8, 16. */
+export function checkWidth(where: string, width: unknown): ByteWidth {
+  if (typeof width === "number" && (BYTE_WIDTHS as readonly number[]).includes(width)) return width as ByteWidth;
+  const allowed = "one of 1, 2, 4, 8, 16 (bytes)";
+  throw (typeof width === "number" ? rangeError : typeError)(where, "width", allowed, width);
+}
+
+/** Checks an order before any scratch or memory is written. */
+export function checkOrder(order: unknown, allowed: readonly string[], where: string): void {
+  if (order !== undefined) orderCode(order, allowed, where);
+}
+
+const RMW = ["and", "or", "xor", "nand"];
+const cap = (s: string): string => s[0].toUpperCase() + s.slice(1);
+
+const METHODS: readonly string[] = [
+  "load",
+  "store",
+  "exchange",
+  "compareExchange",
+  "compareAndSet",
+  "update",
+  ...RMW.flatMap((r) => [`fetch${cap(r)}`, `${r}Fetch`]),
+  "descriptor",
+  "handle",
+  "toString",
+];
+
+function badBytes(v: unknown, w: number, where: string, param: string): Error {
+  const allowed = `a Uint8Array of ${w} bytes (the width of this AtomicBytes)`;
+  if (!(v instanceof Uint8Array)) return typeError(where, param, allowed, v);
+  return new RangeError(`${where}: ${param} must be ${allowed}; got ${v.length} bytes`);
+}
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
+
+const isBytesType = (t: unknown): boolean => typeof t === "string" && /^bytes(1|2|4|8|16)$/.test(t);
+
+/**
+ * A fixed-width byte string of 1, 2, 4, 8 or 16 bytes, atomically: its value
+ * is a `Uint8Array` of exactly `width` bytes, byte `i` of the value being
+ * byte `byteOffset + i` of the memory. Lock-free (16 bytes: `cmpxchg16b` on
+ * x86_64); the offset must be a multiple of the width.
+ *
+ * Every method returns a fresh `Uint8Array` (never a view of the shared
+ * memory). Compare-exchange compares all `width` bytes.
+ *
+ * @example
+ * ```ts
+ * import { AtomicBytes } from "./mod.ts";
+ * const sab = new SharedArrayBuffer(32);
+ * const tag = new AtomicBytes(sab, 16, 4);
+ * tag.store(new Uint8Array([1, 2, 3, 4]));
+ * tag.fetchOr(new Uint8Array([0x80, 0, 0, 0])); // Uint8Array [1, 2, 3, 4]
+ * tag.load(); // Uint8Array [129, 2, 3, 4]
+ * tag.compareAndSet(new Uint8Array([129, 2, 3, 4]), new Uint8Array(4)); // true
+ * ```
+ */
+export class AtomicBytes {
+  /** The widths an AtomicBytes can have: 1, 2, 4, 8, 16. */
+  static readonly WIDTHS: readonly ByteWidth[] = BYTE_WIDTHS;
+  /** The memory the value lives in (kept alive as long as the atomic is). */
+  readonly memory: SharedArrayBuffer | SharedMemory;
+  /** The value's byte offset within `memory` (absolute, even if built from a view); a multiple of `width`. */
+  readonly byteOffset: number;
+  /** The width in bytes: 1, 2, 4, 8 or 16. */
+  readonly width: ByteWidth;
+  #ptr: Pointer;
+  #e: Engine;
+
+  /**
+   * A byte string of `width` bytes over `memory` at `byteOffset`, checked
+   * for bounds and alignment (a multiple of `width`). Throws
+   * `AtomicUnavailableError` for width 16 where 16-byte atomics are not
+   * lock-free.
+   *
+   * @example
+   * ```ts
+   * import { AtomicBytes } from "./mod.ts";
+   * const b = new AtomicBytes(new SharedArrayBuffer(16), 0, 16);
+   * b.load(); // 16 zero bytes
+   * ```
+   */
+  constructor(memory: AtomicMemory, byteOffset: number | undefined, width: ByteWidth) {
+    const where = "new AtomicBytes";
+    const w = checkWidth(where, width);
+    requireLockFree(where, w);
+    const p = place(where, memory, byteOffset, w);
+    this.#e = engine(w);
+    this.memory = p.memory;
+    this.byteOffset = p.byteOffset;
+    this.width = w;
+    this.#ptr = p.ptr;
+    p.track?.(this, closed);
+  }
+
+  /**
+   * A fresh atomic in its own SharedArrayBuffer of `width` bytes, holding
+   * `initial` (default: zero bytes).
+   *
+   * @example
+   * ```ts
+   * import { AtomicBytes } from "./mod.ts";
+   * const b = AtomicBytes.create(2, new Uint8Array([0xca, 0xfe]));
+   * b.load(); // Uint8Array [202, 254]
+   * ```
+   */
+  static create(width: ByteWidth, initial?: Uint8Array): AtomicBytes {
+    const w = checkWidth("AtomicBytes.create", width);
+    if (initial !== undefined && !(initial instanceof Uint8Array && initial.length === w)) {
+      throw badBytes(initial, w, "AtomicBytes.create", "initial");
+    }
+    const a = new AtomicBytes(new SharedArrayBuffer(w), 0, w);
+    if (initial !== undefined) a.store(initial);
+    return a;
+  }
+
+  /**
+   * Rebuilds an atomic from its descriptor (e.g. in a Worker).
+   *
+   * @example
+   * ```ts
+   * import { AtomicBytes } from "./mod.ts";
+   * const d = AtomicBytes.create(8).descriptor(); // { kind, type: "bytes8", buffer, byteOffset }
+   * AtomicBytes.from(d).width; // 8
+   * ```
+   */
+  static from(descriptor: WideDescriptor): AtomicBytes {
+    const r = fromDescriptorOf("AtomicBytes.from", descriptor, isBytesType, 'type "bytes1" … "bytes16"');
+    return new AtomicBytes(r.memory as AtomicMemory, r.byteOffset as number, Number(r.type.slice(5)) as ByteWidth);
+  }
+
+  /**
+   * Rebuilds an atomic from its handle string (e.g. in another process),
+   * opening the segment.
+   *
+   * @example
+   * ```ts
+   * import { AtomicBytes, SharedMemory } from "./mod.ts";
+   * const seg = SharedMemory.create("/bytes-demo", 64);
+   * const h = new AtomicBytes(seg, 16, 16).handle(); // "sa1:bytes16@16:shm:/bytes-demo"
+   * AtomicBytes.fromHandle(h).width; // 16 (in another process)
+   * seg.close();
+   * seg.unlink();
+   * ```
+   */
+  static fromHandle(handle: string): AtomicBytes {
+    const r = fromHandleOf("AtomicBytes.fromHandle", handle, isBytesType, 'type "bytes1" … "bytes16"', "bytes8");
+    return new AtomicBytes(r.memory, r.byteOffset, Number(r.type.slice(5)) as ByteWidth);
+  }
+
+  /** The type name in descriptors and handles: `"bytes1"` … `"bytes16"`. */
+  get type(): WideTypeName {
+    return `bytes${this.width}`;
+  }
+
+  #put(v: unknown, at: number, where: string, param: string): void {
+    if (!(v instanceof Uint8Array) || v.length !== this.width) throw badBytes(v, this.width, where, param);
+    S8.set(v, at);
+  }
+
+  #rmw(op: string, v: unknown, order: unknown, where: string): Uint8Array {
+    checkOrder(order, RMW_ORDERS, where);
+    this.#put(v, 0, where, "value");
+    this.#e.rmw(this.#ptr, op, order, where);
+    return S8.slice(0, this.width);
+  }
+
+  /** Reads the value: a fresh `Uint8Array` of `width` bytes. */
+  load(order?: LoadOrder): Uint8Array {
+    this.#e.load(this.#ptr, order, "AtomicBytes.load");
+    return S8.slice(0, this.width);
+  }
+
+  /** Writes `value`, a `Uint8Array` of exactly `width` bytes. */
+  store(value: Uint8Array, order?: StoreOrder): void {
+    const where = "AtomicBytes.store";
+    checkOrder(order, STORE_ORDERS, where);
+    this.#put(value, 0, where, "value");
+    this.#e.store(this.#ptr, order, where);
+  }
+
+  /** Writes `value`, returns the previous value. */
+  exchange(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("exchange", value, order, "AtomicBytes.exchange");
+  }
+
+  /**
+   * Writes `desired` if all `width` bytes equal `expected`; returns the
+   * previous value either way (you won iff its bytes equal `expected`'s).
+   */
+  compareExchange(expected: Uint8Array, desired: Uint8Array, order?: MemoryOrder): Uint8Array {
+    const where = "AtomicBytes.compareExchange";
+    checkOrder(order, RMW_ORDERS, where);
+    this.#put(expected, 0, where, "expected");
+    this.#put(desired, 16, where, "desired");
+    this.#e.cas(this.#ptr, order, where);
+    return S8.slice(0, this.width);
+  }
+
+  /** Like `compareExchange`, but returns whether it wrote. */
+  compareAndSet(expected: Uint8Array, desired: Uint8Array, order?: MemoryOrder): boolean {
+    const where = "AtomicBytes.compareAndSet";
+    checkOrder(order, RMW_ORDERS, where);
+    this.#put(expected, 0, where, "expected");
+    this.#put(desired, 16, where, "desired");
+    return this.#e.cas(this.#ptr, order, where);
+  }
+
+  /**
+   * Replaces the value with `fn(current)` in a compare-exchange loop (`fn`
+   * may run more than once); returns the value written.
+   */
+  update(fn: (current: Uint8Array) => Uint8Array, order?: MemoryOrder): Uint8Array {
+    const where = "AtomicBytes.update";
+    if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
+    checkOrder(order, RMW_ORDERS, where);
+    let cur = this.load();
+    for (;;) {
+      const next = fn(cur.slice());
+      // fn may have used other wide atomics: the scratch is written only now
+      this.#put(next, 16, where, "fn's result");
+      S8.set(cur, 0);
+      if (this.#e.cas(this.#ptr, order, where)) return next.slice();
+      cur = S8.slice(0, this.width);
+    }
+  }
+
+  /** Bitwise and with `value`, byte by byte; returns the old value. */
+  fetchAnd(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("fetch_and", value, order, "AtomicBytes.fetchAnd");
+  }
+  /** Bitwise or; returns the old value. */
+  fetchOr(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("fetch_or", value, order, "AtomicBytes.fetchOr");
+  }
+  /** Bitwise xor; returns the old value. */
+  fetchXor(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("fetch_xor", value, order, "AtomicBytes.fetchXor");
+  }
+  /** Bitwise nand (`~(old & value)`); returns the old value. */
+  fetchNand(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("fetch_nand", value, order, "AtomicBytes.fetchNand");
+  }
+  /** Bitwise and; returns the new value. */
+  andFetch(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("and_fetch", value, order, "AtomicBytes.andFetch");
+  }
+  /** Bitwise or; returns the new value. */
+  orFetch(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("or_fetch", value, order, "AtomicBytes.orFetch");
+  }
+  /** Bitwise xor; returns the new value. */
+  xorFetch(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("xor_fetch", value, order, "AtomicBytes.xorFetch");
+  }
+  /** Bitwise nand; returns the new value. */
+  nandFetch(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    return this.#rmw("nand_fetch", value, order, "AtomicBytes.nandFetch");
+  }
+
+  /** The descriptor to send this atomic to a Worker. */
+  descriptor(): WideDescriptor {
+    return describeAt(this.type, this.memory, this.byteOffset);
+  }
+
+  /** A string naming this atomic for another process, e.g. `"sa1:bytes8@0:shm:/name"` (only in a `SharedMemory`). */
+  handle(): string {
+    return handleAt("AtomicBytes.handle", this.type, this.memory, this.byteOffset);
+  }
+
+  /** `AtomicBytes(ca fe)`: the value in hex. */
+  toString(): string {
+    return `AtomicBytes(${hex(this.load())})`;
+  }
+}
+
+const closed = closedPrototype(AtomicBytes.prototype, "AtomicBytes", METHODS);
+
+for (const w of BYTE_WIDTHS) registerClass(`bytes${w}`, AtomicBytes as unknown as Parameters<typeof registerClass>[1]);

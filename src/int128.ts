@@ -1,0 +1,344 @@
+/**
+ * `AtomicI128` and `AtomicU128`: 128-bit integers (bigint values), lock-free
+ * (`lock cmpxchg16b` on x86_64, LDAXP/STLXP on aarch64). Both classes come
+ * from one definition; every method is a closure over its native function,
+ * bound on first construction. Values cross the FFI through a per-thread
+ * scratch (`wide_native.ts`).
+ *
+ * @module
+ */
+
+import type { Pointer } from "./backend.ts";
+import { rangeError, typeError } from "./errors.ts";
+import { registerClass } from "./descriptor.ts";
+import type { AtomicMemory } from "./memory.ts";
+import {
+  LOAD_ORDERS,
+  type LoadOrder,
+  type MemoryOrder,
+  orderCode,
+  RMW_ORDERS,
+  STORE_ORDERS,
+  type StoreOrder,
+} from "./order.ts";
+import type { SharedMemory } from "./shared_memory.ts";
+import {
+  closedPrototype,
+  describeAt,
+  fromDescriptorOf,
+  fromHandleOf,
+  getI128,
+  getU128,
+  handleAt,
+  place,
+  put128,
+  requireLockFree,
+  scratch,
+  type WideDescriptor,
+  wideSymbols,
+} from "./wide_native.ts";
+
+/**
+ * A 128-bit atomic integer: every operation of the 64-bit ones, on bigints
+ * over the full 128-bit range (integers wrap, two's complement).
+ *
+ * @example
+ * ```ts
+ * import { AtomicU128 } from "./mod.ts";
+ * const a = AtomicU128.create(2n ** 64n - 1n);
+ * a.addFetch(1n); // 18446744073709551616n: the carry crosses the 64-bit halves
+ * a.compareAndSet(2n ** 64n, 0n); // true
+ * ```
+ */
+export interface AtomicInteger128 {
+  /** The memory the value lives in (kept alive as long as the atomic is). */
+  readonly memory: SharedArrayBuffer | SharedMemory;
+  /** The value's byte offset within `memory` (absolute, even if built from a view); a multiple of 16. */
+  readonly byteOffset: number;
+  /** Reads the value (a 16-byte compare-exchange: the only lock-free 16-byte read on x86_64). */
+  load(order?: LoadOrder): bigint;
+  /** Writes the value. */
+  store(value: bigint, order?: StoreOrder): void;
+  /** Writes `value`, returns the previous value. */
+  exchange(value: bigint, order?: MemoryOrder): bigint;
+  /** Writes `desired` if the value is `expected`; returns the previous value (you won iff it equals `expected`). */
+  compareExchange(expected: bigint, desired: bigint, order?: MemoryOrder): bigint;
+  /** Like `compareExchange`, but returns whether it wrote. */
+  compareAndSet(expected: bigint, desired: bigint, order?: MemoryOrder): boolean;
+  /** Replaces the value with `fn(current)` in a compare-exchange loop (`fn` may run more than once); returns the value written. */
+  update(fn: (current: bigint) => bigint, order?: MemoryOrder): bigint;
+  /** Adds, returns the old value. */
+  fetchAdd(value: bigint, order?: MemoryOrder): bigint;
+  /** Subtracts, returns the old value. */
+  fetchSub(value: bigint, order?: MemoryOrder): bigint;
+  /** Bitwise and, returns the old value. */
+  fetchAnd(value: bigint, order?: MemoryOrder): bigint;
+  /** Bitwise or, returns the old value. */
+  fetchOr(value: bigint, order?: MemoryOrder): bigint;
+  /** Bitwise xor, returns the old value. */
+  fetchXor(value: bigint, order?: MemoryOrder): bigint;
+  /** Bitwise nand (`~(old & value)`), returns the old value. */
+  fetchNand(value: bigint, order?: MemoryOrder): bigint;
+  /** Stores the larger, returns the old value. */
+  fetchMax(value: bigint, order?: MemoryOrder): bigint;
+  /** Stores the smaller, returns the old value. */
+  fetchMin(value: bigint, order?: MemoryOrder): bigint;
+  /** Adds, returns the new value. */
+  addFetch(value: bigint, order?: MemoryOrder): bigint;
+  /** Subtracts, returns the new value. */
+  subFetch(value: bigint, order?: MemoryOrder): bigint;
+  /** Bitwise and, returns the new value. */
+  andFetch(value: bigint, order?: MemoryOrder): bigint;
+  /** Bitwise or, returns the new value. */
+  orFetch(value: bigint, order?: MemoryOrder): bigint;
+  /** Bitwise xor, returns the new value. */
+  xorFetch(value: bigint, order?: MemoryOrder): bigint;
+  /** Bitwise nand, returns the new value. */
+  nandFetch(value: bigint, order?: MemoryOrder): bigint;
+  /** Stores the larger, returns the new value. */
+  maxFetch(value: bigint, order?: MemoryOrder): bigint;
+  /** Stores the smaller, returns the new value. */
+  minFetch(value: bigint, order?: MemoryOrder): bigint;
+  /** The descriptor to send this atomic to a Worker. */
+  descriptor(): WideDescriptor;
+  /** A string naming this atomic for another process, e.g. `"sa1:u128@16:shm:/name"` (only in a `SharedMemory`). */
+  handle(): string;
+}
+
+/**
+ * The static side of `AtomicI128` and `AtomicU128`.
+ *
+ * @example
+ * ```ts
+ * import { AtomicI128 } from "./mod.ts";
+ * const sab = new SharedArrayBuffer(AtomicI128.BYTES * 2);
+ * const second = new AtomicI128(sab, 16); // 16-byte alignment required
+ * second.store(-(2n ** 127n));
+ * ```
+ */
+export interface AtomicInteger128Class<A> {
+  /**
+   * An atomic over `memory` at `byteOffset` (default 0), checked for bounds
+   * and 16-byte alignment. Throws `AtomicUnavailableError` where 16-byte
+   * atomics are not lock-free.
+   */
+  new (memory: AtomicMemory, byteOffset?: number): A;
+  /** Width, and required alignment, in bytes: 16. */
+  readonly BYTES: 16;
+  /** The value type's name: "i128" or "u128". */
+  readonly type: "i128" | "u128";
+  /** A fresh atomic in its own 16-byte SharedArrayBuffer, holding `initial` (default 0n). */
+  create(initial?: bigint): A;
+  /** Rebuilds an atomic from its descriptor (e.g. in a Worker). */
+  from(descriptor: WideDescriptor): A;
+  /** Rebuilds an atomic from its handle string (e.g. in another process), opening the segment. */
+  fromHandle(handle: string): A;
+}
+
+type Method = (this: { ptr: Pointer }, ...args: unknown[]) => unknown;
+
+const RMW = ["add", "sub", "and", "or", "xor", "nand", "max", "min"];
+const cap = (s: string): string => s[0].toUpperCase() + s.slice(1);
+
+/** Every method name, for the closed-segment prototype. */
+const METHODS: readonly string[] = [
+  "load",
+  "store",
+  "exchange",
+  "compareExchange",
+  "compareAndSet",
+  "update",
+  ...RMW.flatMap((r) => [`fetch${cap(r)}`, `${r}Fetch`]),
+  "descriptor",
+  "handle",
+  "toString",
+];
+
+function defineInt128(type: "i128" | "u128", name: string): unknown {
+  const signed = type === "i128";
+  const lo = signed ? -(1n << 127n) : 0n;
+  const hi = signed ? (1n << 127n) - 1n : (1n << 128n) - 1n;
+  const allowed = `an integer in [${lo}, ${hi}] (${signed ? "-2^127 to 2^127-1" : "0 to 2^128-1"})`;
+  const ok = (v: unknown): v is bigint => typeof v === "bigint" && v >= lo && v <= hi;
+  const fail = (v: unknown, where: string, param: string): Error =>
+    typeof v !== "bigint" ? typeError(where, param, `a bigint: ${allowed}`, v) : rangeError(where, param, allowed, v);
+  const get = signed ? getI128 : getU128;
+  let bound = false;
+
+  class Int128 {
+    readonly memory: SharedArrayBuffer | SharedMemory;
+    readonly byteOffset: number;
+    readonly ptr: Pointer;
+    static readonly BYTES: 16 = 16;
+    static readonly type: "i128" | "u128" = type;
+
+    constructor(memory: unknown, byteOffset?: unknown) {
+      const where = `new ${name}`;
+      requireLockFree(where, 16);
+      const p = place(where, memory, byteOffset, 16);
+      if (!bound) bind();
+      this.memory = p.memory;
+      this.byteOffset = p.byteOffset;
+      this.ptr = p.ptr;
+      p.track?.(this, closed);
+    }
+
+    static create(initial?: unknown): Int128 {
+      if (initial !== undefined && !ok(initial)) throw fail(initial, `${name}.create`, "initial");
+      const a = new Int128(new SharedArrayBuffer(16));
+      if (initial !== undefined) (a as unknown as AtomicInteger128).store(initial as bigint);
+      return a;
+    }
+
+    static from(d: WideDescriptor): Int128 {
+      const r = fromDescriptorOf(`${name}.from`, d, (t) => t === type, `type "${type}"`);
+      return new Int128(r.memory, r.byteOffset);
+    }
+
+    static fromHandle(handle: string): Int128 {
+      const r = fromHandleOf(`${name}.fromHandle`, handle, (t) => t === type, `type "${type}"`, type);
+      return new Int128(r.memory, r.byteOffset);
+    }
+
+    descriptor(): WideDescriptor {
+      return describeAt(type, this.memory, this.byteOffset);
+    }
+
+    handle(): string {
+      return handleAt(`${name}.handle`, type, this.memory, this.byteOffset);
+    }
+
+    toString(): string {
+      return `${name}(${(this as unknown as AtomicInteger128).load()})`;
+    }
+  }
+  Object.defineProperty(Int128, "name", { value: name });
+  const closed = closedPrototype(Int128.prototype, name, METHODS);
+
+  function bind(): void {
+    const n = wideSymbols(type);
+    const [p0, p1] = scratch();
+    const proto = Int128.prototype as unknown as Record<string, Method>;
+
+    const load = n.load, loadX = n.load_explicit;
+    proto.load = function (order) {
+      if (order === undefined) load(this.ptr, p0);
+      else loadX(this.ptr, p0, orderCode(order, LOAD_ORDERS, `${name}.load`));
+      return get(0);
+    };
+
+    const store = n.store, storeX = n.store_explicit;
+    proto.store = function (v, order) {
+      const where = `${name}.store`;
+      if (!ok(v)) throw fail(v, where, "value");
+      if (order === undefined) {
+        put128(v, 0);
+        store(this.ptr, p0);
+      } else {
+        const code = orderCode(order, STORE_ORDERS, where);
+        put128(v, 0);
+        storeX(this.ptr, p0, code);
+      }
+    };
+
+    const rmw = (op: string, method: string): Method => {
+      const f = n[op], fx = n[`${op}_explicit`];
+      const where = `${name}.${method}`;
+      return function (v, order) {
+        if (!ok(v)) throw fail(v, where, "value");
+        if (order === undefined) {
+          put128(v, 0);
+          f(this.ptr, p0);
+        } else {
+          const code = orderCode(order, RMW_ORDERS, where);
+          put128(v, 0);
+          fx(this.ptr, p0, code);
+        }
+        return get(0);
+      };
+    };
+    proto.exchange = rmw("exchange", "exchange");
+    for (const r of RMW) {
+      proto[`fetch${cap(r)}`] = rmw(`fetch_${r}`, `fetch${cap(r)}`);
+      proto[`${r}Fetch`] = rmw(`${r}_fetch`, `${r}Fetch`);
+    }
+
+    const cx = n.compare_exchange, cxX = n.compare_exchange_explicit;
+    /** Writes `e` and `d` to the scratch and runs the compare-exchange: whether it won. */
+    const swap = (ptr: Pointer, e: bigint, d: bigint, code: number): boolean => {
+      put128(e, 0);
+      put128(d, 2);
+      return code < 0 ? cx(ptr, p0, p1) : cxX(ptr, p0, p1, code);
+    };
+    const cas = (method: string, result: (won: boolean, e: bigint) => unknown): Method => {
+      const where = `${name}.${method}`;
+      return function (e, d, order) {
+        if (!ok(e)) throw fail(e, where, "expected");
+        if (!ok(d)) throw fail(d, where, "desired");
+        const code = order === undefined ? -1 : orderCode(order, RMW_ORDERS, where);
+        return result(swap(this.ptr, e, d, code), e);
+      };
+    };
+    proto.compareExchange = cas("compareExchange", (won, e) => (won ? e : get(0)));
+    proto.compareAndSet = cas("compareAndSet", (won) => won);
+
+    proto.update = function (fn, order) {
+      const where = `${name}.update`;
+      if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
+      const code = order === undefined ? -1 : orderCode(order, RMW_ORDERS, where);
+      let cur = (proto.load as (this: unknown) => bigint).call(this);
+      for (;;) {
+        const next = fn(cur);
+        if (!ok(next)) throw fail(next, where, "fn's result");
+        // fn may have used other wide atomics: the scratch is written only now
+        if (swap(this.ptr, cur, next, code)) return next;
+        cur = get(0);
+      }
+    };
+    bound = true;
+  }
+
+  registerClass(type, Int128 as unknown as Parameters<typeof registerClass>[1]);
+  return Int128;
+}
+
+/**
+ * An atomic 128-bit signed integer, values in [-2^127, 2^127-1] (bigints),
+ * lock-free. 16 bytes, 16-byte aligned; the layout is plain two's complement,
+ * little-endian (a `BigInt64Array` sees the low half at index 0).
+ *
+ * @example
+ * ```ts
+ * import { AtomicI128 } from "./mod.ts";
+ * const a = AtomicI128.create(-(2n ** 127n));
+ * a.subFetch(1n); // 170141183460469231731687303715884105727n: wraps to 2^127-1
+ * a.fetchMin(-1n); // 2^127-1, now -1n
+ * ```
+ */
+export const AtomicI128: AtomicInteger128Class<AtomicI128> = defineInt128(
+  "i128",
+  "AtomicI128",
+) as AtomicInteger128Class<AtomicI128>;
+/** An instance of {@link AtomicI128}. */
+export type AtomicI128 = AtomicInteger128;
+
+/**
+ * An atomic 128-bit unsigned integer, values in [0, 2^128-1] (bigints),
+ * lock-free. 16 bytes, 16-byte aligned; the layout is plain little-endian (a
+ * `BigUint64Array` sees the low half at index 0, the high half at 1).
+ *
+ * @example
+ * ```ts
+ * import { AtomicU128 } from "./mod.ts";
+ * const sab = new SharedArrayBuffer(32);
+ * const ids = new AtomicU128(sab, 16);
+ * ids.store(2n ** 128n - 1n);
+ * ids.fetchAdd(1n); // 340282366920938463463374607431768211455n, now 0n
+ * ```
+ */
+export const AtomicU128: AtomicInteger128Class<AtomicU128> = defineInt128(
+  "u128",
+  "AtomicU128",
+) as AtomicInteger128Class<AtomicU128>;
+/** An instance of {@link AtomicU128}. */
+export type AtomicU128 = AtomicInteger128;
