@@ -99,7 +99,7 @@ export class Barrier extends Primitive {
     const mine = fetchAdd(word, 1);
     const gen = mine >>> 16;
     if ((mine & 0xffff) + 1 === parties) {
-      store(word, ((gen + 1) & 0xffff) << 16);
+      store(word, (((gen + 1) & 0xffff) << 16) >>> 0);
       wake(word, Infinity);
       return true;
     }

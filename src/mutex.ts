@@ -240,7 +240,7 @@ export class Mutex extends Primitive {
       const v = load(state);
       if (v === 0) {
         // after waiting, others may still wait: keep their bit so unlock wakes them
-        if (cas(state, 0, waited ? me | WAITERS : me)) return ACQUIRED;
+        if (cas(state, 0, waited ? (me | WAITERS) >>> 0 : me)) return ACQUIRED;
         continue;
       }
       const owner = v & OWNER;
@@ -250,10 +250,10 @@ export class Mutex extends Primitive {
         throw new Error("Mutex.lock: this thread already holds the lock (it is not re-entrant): that would deadlock");
       }
       if (!threadAlive(owner)) {
-        if (cas(state, v, me | (v & WAITERS))) return owner;
+        if (cas(state, v, (me | (v & WAITERS)) >>> 0)) return owner;
         continue;
       }
-      if (!(v & WAITERS) && !cas(state, v, v | WAITERS)) continue;
+      if (!(v & WAITERS) && !cas(state, v, (v | WAITERS) >>> 0)) continue;
       const ms = left(deadline, LIVENESS_MS);
       if (ms <= 0) return TIMED_OUT;
       waited = true;

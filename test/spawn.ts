@@ -39,7 +39,12 @@ export function start(cmd: string[], env?: Record<string, string>): Child {
 
 /** The command that runs test/child.ts in this runtime. */
 export function self(...args: string[]): string[] {
-  const script = new URL("./child.ts", import.meta.url).pathname;
+  return selfScript("./child.ts", ...args);
+}
+
+/** The command that runs a test script (relative to test/) in this runtime. */
+export function selfScript(name: string, ...args: string[]): string[] {
+  const script = new URL(name, import.meta.url).pathname;
   return isBun
     ? [g.process.execPath, script, ...args]
     : [g.Deno.execPath(), "run", "-A", "--no-check", script, ...args];

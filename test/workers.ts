@@ -1,9 +1,14 @@
 // Runs a job on N Workers at once and collects their results.
 import type { Job } from "./worker.ts";
 
-export async function onWorkers(n: number, job: Omit<Job, "gate">, counts?: number[]): Promise<number[]> {
+export async function onWorkers(
+  n: number,
+  job: Omit<Job, "gate"> | Record<string, unknown>,
+  counts?: number[],
+  script = "./worker.ts",
+): Promise<number[]> {
   const gate = new Int32Array(new SharedArrayBuffer(8));
-  const url = new URL("./worker.ts", import.meta.url).href;
+  const url = new URL(script, import.meta.url).href;
   const workers = Array.from({ length: n }, () => new Worker(url, { type: "module" }));
   try {
     const ready = workers.map((w) =>
