@@ -1,8 +1,9 @@
 // Every operation of every type at its edges, against a reference model
 // computed in BigInt (integers) or in plain doubles (floats).
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./api.ts";
+import { uniqueName } from "./names.ts";
 
 const { AtomicI8, AtomicU8, AtomicI16, AtomicU16, AtomicI32, AtomicU32, AtomicI64, AtomicU64 } = api;
 const { AtomicF32, AtomicF64, AtomicBool } = api;
@@ -37,101 +38,117 @@ const INT_OPS: Record<string, (a: bigint, b: bigint) => bigint> = {
 
 const lower = (s: string) => s[0].toLowerCase() + s.slice(1);
 
+// Every integer test runs over a SharedArrayBuffer and over a SharedMemory
+// segment: in Bun, seq_cst ops on small integers in a SharedArrayBuffer take
+// the built-in Atomics path, everything else the FFI path.
+const seg = api.SharedMemory.create(uniqueName(), 64);
+after(() => {
+  seg.close();
+  seg.unlink();
+});
+const MEMORIES = [
+  { label: "SharedArrayBuffer", make: (cls: Any): Any => cls.create() },
+  { label: "SharedMemory", make: (cls: Any): Any => new cls(seg, 8) },
+];
+
 for (const { cls, bits, signed } of INTS) {
-  const B = BigInt(bits);
-  const wrap = (x: bigint) => (signed ? BigInt.asIntN(bits, x) : BigInt.asUintN(bits, x));
-  const min = signed ? -(1n << (B - 1n)) : 0n;
-  const max = signed ? (1n << (B - 1n)) - 1n : (1n << B) - 1n;
-  const edges = [...new Set([min, min + 1n, -1n, 0n, 1n, 5n, max - 1n, max].filter((x) => x >= min && x <= max))];
-  const big = bits === 64;
-  const js = (x: bigint): Any => (big ? x : Number(x));
+  for (const { label, make } of MEMORIES) {
+    const B = BigInt(bits);
+    const wrap = (x: bigint) => (signed ? BigInt.asIntN(bits, x) : BigInt.asUintN(bits, x));
+    const min = signed ? -(1n << (B - 1n)) : 0n;
+    const max = signed ? (1n << (B - 1n)) - 1n : (1n << B) - 1n;
+    const edges = [...new Set([min, min + 1n, -1n, 0n, 1n, 5n, max - 1n, max].filter((x) => x >= min && x <= max))];
+    const big = bits === 64;
+    const js = (x: bigint): Any => (big ? x : Number(x));
 
-  test(`${cls.name}: load/store/exchange/compareExchange/compareAndSet at the edges`, () => {
-    const a: Any = cls.create();
-    assert.equal(a.load(), js(0n));
-    for (const x of edges) {
-      for (const o of STORE_ORDERS) {
-        a.store(js(x), o);
-        for (const lo of LOAD_ORDERS) assert.equal(a.load(lo), js(x));
-      }
-      for (const y of edges) {
-        for (const o of ORDERS) {
-          a.store(js(x));
-          assert.equal(a.exchange(js(y), o), js(x));
-          assert.equal(a.load(), js(y));
-          a.store(js(x));
-          assert.equal(a.compareExchange(js(x), js(y), o), js(x));
-          assert.equal(a.load(), js(y));
-          if (x !== y) {
-            a.store(js(x));
-            assert.equal(a.compareExchange(js(y), js(y), o), js(x), "failed CAS returns the current value");
-            assert.equal(a.load(), js(x));
-            assert.equal(a.compareAndSet(js(y), js(x), o), false);
-          }
-          a.store(js(x));
-          assert.equal(a.compareAndSet(js(x), js(y), o), true);
-          assert.equal(a.load(), js(y));
-        }
-      }
-    }
-  });
-
-  test(`${cls.name}: every read-modify-write at the edges, both return forms, every order`, () => {
-    const a: Any = cls.create();
-    for (const [name, f] of Object.entries(INT_OPS)) {
+    test(`${cls.name} in a ${label}: load/store/exchange/compareExchange/compareAndSet at the edges`, () => {
+      const a: Any = make(cls);
+      a.store(js(0n));
+      assert.equal(a.load(), js(0n));
       for (const x of edges) {
+        for (const o of STORE_ORDERS) {
+          a.store(js(x), o);
+          for (const lo of LOAD_ORDERS) assert.equal(a.load(lo), js(x));
+        }
         for (const y of edges) {
-          const next = wrap(f(x, y));
           for (const o of ORDERS) {
             a.store(js(x));
-            assert.equal(a[`fetch${name}`](js(y), o), js(x), `fetch${name}(${x}, ${y})`);
-            assert.equal(a.load(), js(next), `fetch${name}(${x}, ${y}) stored`);
+            assert.equal(a.exchange(js(y), o), js(x));
+            assert.equal(a.load(), js(y));
             a.store(js(x));
-            assert.equal(a[`${lower(name)}Fetch`](js(y), o), js(next), `${lower(name)}Fetch(${x}, ${y})`);
-            assert.equal(a.load(), js(next));
+            assert.equal(a.compareExchange(js(x), js(y), o), js(x));
+            assert.equal(a.load(), js(y));
+            if (x !== y) {
+              a.store(js(x));
+              assert.equal(a.compareExchange(js(y), js(y), o), js(x), "failed CAS returns the current value");
+              assert.equal(a.load(), js(x));
+              assert.equal(a.compareAndSet(js(y), js(x), o), false);
+            }
+            a.store(js(x));
+            assert.equal(a.compareAndSet(js(x), js(y), o), true);
+            assert.equal(a.load(), js(y));
           }
         }
       }
-    }
-    a.store(js(max));
-    assert.equal(a.addFetch(js(1n)), js(min), "max + 1 wraps to min");
-    assert.equal(a.subFetch(js(1n)), js(max), "min - 1 wraps to max");
-    assert.equal(a.update((v: Any) => v - js(1n)), js(max - 1n));
-    assert.equal(a.load(), js(max - 1n));
-  });
+    });
 
-  if (big) {
-    test(`${cls.name}: the number path agrees with the bigint path`, () => {
-      const a: Any = cls.create();
-      const safe = [0n, 1n, 5n, 2n ** 53n - 1n, ...(signed ? [-1n, -(2n ** 53n) + 1n] : [])];
+    test(`${cls.name} in a ${label}: every read-modify-write at the edges, both return forms, every order`, () => {
+      const a: Any = make(cls);
       for (const [name, f] of Object.entries(INT_OPS)) {
-        for (const x of safe) {
-          for (const y of safe) {
+        for (const x of edges) {
+          for (const y of edges) {
             const next = wrap(f(x, y));
-            for (const o of [undefined, "relaxed", "acq_rel"]) {
-              a.store(x);
-              assert.equal(a[`fetch${name}`](Number(y), o), Number(x));
-              assert.equal(a.load(), next);
-              a.store(x);
-              assert.equal(a[`${lower(name)}Fetch`](Number(y), o), Number(next));
-              assert.equal(a.loadNumber(o === "acq_rel" ? "acquire" : o), Number(next));
+            for (const o of ORDERS) {
+              a.store(js(x));
+              assert.equal(a[`fetch${name}`](js(y), o), js(x), `fetch${name}(${x}, ${y})`);
+              assert.equal(a.load(), js(next), `fetch${name}(${x}, ${y}) stored`);
+              a.store(js(x));
+              assert.equal(a[`${lower(name)}Fetch`](js(y), o), js(next), `${lower(name)}Fetch(${x}, ${y})`);
+              assert.equal(a.load(), js(next));
             }
           }
         }
       }
-      a.store(7);
-      assert.equal(a.load(), 7n);
-      assert.equal(a.exchange(8), 7);
-      assert.equal(a.compareExchange(8, 9), 8);
-      assert.equal(a.compareExchange(8, 10), 9);
-      assert.equal(a.compareAndSet(9, 10), true);
-      assert.equal(a.compareAndSet(9, 11), false);
-      // beyond ±2^53 the memory stays exact and the number result is rounded
-      a.store(max);
-      assert.equal(a.loadNumber(), Number(max));
-      assert.equal(a.fetchSub(1), Number(max));
-      assert.equal(a.load(), max - 1n);
+      a.store(js(max));
+      assert.equal(a.addFetch(js(1n)), js(min), "max + 1 wraps to min");
+      assert.equal(a.subFetch(js(1n)), js(max), "min - 1 wraps to max");
+      assert.equal(a.update((v: Any) => v - js(1n)), js(max - 1n));
+      assert.equal(a.load(), js(max - 1n));
     });
+
+    if (big) {
+      test(`${cls.name} in a ${label}: the number path agrees with the bigint path`, () => {
+        const a: Any = make(cls);
+        const safe = [0n, 1n, 5n, 2n ** 53n - 1n, ...(signed ? [-1n, -(2n ** 53n) + 1n] : [])];
+        for (const [name, f] of Object.entries(INT_OPS)) {
+          for (const x of safe) {
+            for (const y of safe) {
+              const next = wrap(f(x, y));
+              for (const o of [undefined, "relaxed", "acq_rel"]) {
+                a.store(x);
+                assert.equal(a[`fetch${name}`](Number(y), o), Number(x));
+                assert.equal(a.load(), next);
+                a.store(x);
+                assert.equal(a[`${lower(name)}Fetch`](Number(y), o), Number(next));
+                assert.equal(a.loadNumber(o === "acq_rel" ? "acquire" : o), Number(next));
+              }
+            }
+          }
+        }
+        a.store(7);
+        assert.equal(a.load(), 7n);
+        assert.equal(a.exchange(8), 7);
+        assert.equal(a.compareExchange(8, 9), 8);
+        assert.equal(a.compareExchange(8, 10), 9);
+        assert.equal(a.compareAndSet(9, 10), true);
+        assert.equal(a.compareAndSet(9, 11), false);
+        // beyond ±2^53 the memory stays exact and the number result is rounded
+        a.store(max);
+        assert.equal(a.loadNumber(), Number(max));
+        assert.equal(a.fetchSub(1), Number(max));
+        assert.equal(a.load(), max - 1n);
+      });
+    }
   }
 }
 
