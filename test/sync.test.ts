@@ -329,7 +329,7 @@ test("primitives in a SharedMemory: handles, and every use after close() throws"
   seg.unlink();
 });
 
-test("bad input: offsets, alignment, sizes, counts, timeouts, kinds", () => {
+test("bad input: offsets, alignment, sizes, counts, timeouts, kinds", async () => {
   const sab = new SharedArrayBuffer(64);
   const cases: [() => unknown, ErrorConstructor, RegExp][] = [
     [() => new Mutex(sab, 2), RangeError, /new Mutex: byteOffset must be a multiple of 4/],
@@ -376,7 +376,7 @@ test("bad input: offsets, alignment, sizes, counts, timeouts, kinds", () => {
   new Mutex(sab2, 0);
   assert.throws(() => new WaitGroup(sab2, 0), /new WaitGroup: memory must be free \(zeroed\) memory or a WaitGroup/);
   // async bad input rejects, not throws
-  return Promise.all([
+  await Promise.all([
     assert.rejects(AtomicI32.create().waitAsync(0, NaN), RangeError),
     assert.rejects(Mutex.create().lockAsync(-1), RangeError),
     assert.rejects(Mutex.create().lockAsync(10, "x" as Any), TypeError),
