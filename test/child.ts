@@ -37,7 +37,7 @@ switch (mode) {
     waitAtGate(api.fromHandle<U32>(args[0]));
     let wins = 0;
     for (let i = 0, n = Number(args[2]); i < n; i++) if (a.compareAndSet(0xA, 0xB)) wins++;
-    console.log(wins);
+    console.log(String(wins));
     break;
   }
   case "loop": {
