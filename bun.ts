@@ -12,7 +12,7 @@
  * @module
  */
 
-import { dlopen, type FFIFunction, JSCallback, ptr, toArrayBuffer } from "bun:ffi";
+import { dlopen, type FFIFunction, ptr, toArrayBuffer } from "bun:ffi";
 import { setBackend } from "./src/backend.ts";
 import type { FfiType } from "./src/table.ts";
 
@@ -35,10 +35,6 @@ setBackend({
   env: (name) => process.env[name],
   os: process.platform === "win32" ? "windows" : process.platform,
   nonblocking: false,
-  callback(fn, args) {
-    const cb = new JSCallback(fn, { args: args.map(bunType), returns: "void", threadsafe: true } as never);
-    return { pointer: cb.ptr, close: () => cb.close() };
-  },
 });
 
 export * from "./src/index.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FfiType, Signature } from "./table.ts";
+import type { Signature } from "./table.ts";
 
 /** A native function as the runtime's FFI returns it. */
 // deno-lint-ignore no-explicit-any
@@ -37,11 +37,6 @@ export interface Backend {
   readonly os: string;
   /** Whether `open` honours `nonblocking` signatures (Deno): waits then run on the FFI's own threads. */
   readonly nonblocking: boolean;
-  /**
-   * A C function pointer that calls `fn` on this thread's event loop, from any
-   * thread (Bun's threadsafe JSCallback). Only where `nonblocking` is false.
-   */
-  callback?(fn: (...args: number[]) => void, args: readonly FfiType[]): { readonly pointer: Pointer; close(): void };
 }
 
 let current: Backend | undefined;

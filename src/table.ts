@@ -126,8 +126,7 @@ export type FfiType =
   | "f64"
   | "bool"
   | "void"
-  | "cstring"
-  | "function";
+  | "cstring";
 
 /** The C signature of one export. */
 export interface Signature {
@@ -207,8 +206,6 @@ export const WAIT_SYMBOLS: Readonly<Record<string, Signature>> = {
   sa_wake32: { args: ["ptr", "i32"], returns: "i32" },
   sa_thread_id: { args: [], returns: "i32" },
   sa_thread_alive: { args: ["i32"], returns: "i32" },
-  sa_sleep_ms: { args: ["f64"], returns: "void" },
-  sa_wait32_async: { args: ["ptr", "u32", "f64", "ptr", "function", "i32"], returns: "i32" },
 };
 
 /** Deno's nonblocking binding of `sa_wait32` (a Promise; runs on another thread). */

@@ -1,7 +1,7 @@
 /**
  * Waiting on a 32-bit word, between Workers and between processes: the
- * blocking wait, the asynchronous one (Deno: a nonblocking FFI call; Bun: a
- * native waiter thread calling back through a threadsafe JSCallback), wake,
+ * blocking wait, the asynchronous one (Deno: a nonblocking FFI call; Bun: an
+ * internal waiter Worker blocking in the native wait), wake,
  * and the drivers that run a primitive's algorithm in either form.
  *
  * @module
@@ -91,35 +91,32 @@ function onAbort(signal: AbortSignal | undefined): { promise: Promise<never>; of
   return { promise, off };
 }
 
-// Bun: one threadsafe callback per thread, a keep-alive timer while waits are pending.
-let callback: { pointer: Pointer } | undefined;
-const pending = new Map<number, (result: number) => void>();
-let nextToken = 1;
-let keepAlive: ReturnType<typeof setInterval> | undefined;
+// Bun: a pool of internal waiter Workers (see waiter_worker.ts); idle ones are unref'd.
+interface Waiter {
+  readonly worker: Worker & { ref?(): void; unref?(): void };
+  resolve?: (result: number) => void;
+}
+const idle: Waiter[] = [];
 
-function settle(token: number, result: number): void {
-  const resolve = pending.get(token);
-  pending.delete(token);
-  if (pending.size === 0 && keepAlive !== undefined) {
-    clearInterval(keepAlive);
-    keepAlive = undefined;
-  }
-  resolve?.(result);
+function spawnWaiter(): Waiter {
+  const worker: Waiter["worker"] = new Worker(new URL("./waiter_worker.ts", import.meta.url).href, { type: "module" });
+  const waiter: Waiter = { worker };
+  worker.onmessage = (e: MessageEvent<{ result: number }>) => {
+    const resolve = waiter.resolve;
+    waiter.resolve = undefined;
+    worker.unref?.();
+    idle.push(waiter);
+    resolve?.(e.data.result);
+  };
+  return waiter;
 }
 
-function threadWait(ptr: Pointer, expected: number, timeoutMs: number, cancel: Int32Array): Promise<number> {
-  const b = backend();
-  callback ??= b.callback!(settle, ["i32", "i32"]);
-  const token = nextToken++;
-  const promise = new Promise<number>((resolve) => pending.set(token, resolve));
-  keepAlive ??= setInterval(() => {}, 1 << 30);
-  const cancelPtr = b.pointer(new Uint8Array(cancel.buffer));
-  const rc = waitSymbols().sa_wait32_async(ptr, expected >>> 0, timeoutMs, cancelPtr, callback.pointer, token);
-  if (rc !== 0) {
-    settle(token, -1);
-    throw new Error(`shared-atomic: could not start a waiter thread (errno ${rc})`);
-  }
-  return promise;
+function workerWait(ptr: Pointer, expected: number, timeoutMs: number, cancel: Int32Array): Promise<number> {
+  const waiter = idle.pop() ?? spawnWaiter();
+  waiter.worker.ref?.();
+  const done = new Promise<number>((resolve) => (waiter.resolve = resolve));
+  waiter.worker.postMessage({ token: 0, ptr, expected: expected >>> 0, timeoutMs, cancel });
+  return done;
 }
 
 /**
@@ -138,12 +135,12 @@ export async function waitAsync(
   try {
     if (!backend().nonblocking) {
       const cancel = new Int32Array(new SharedArrayBuffer(4));
-      const done = threadWait(ptr, expected, timeoutMs, cancel);
+      const done = workerWait(ptr, expected, timeoutMs, cancel);
       try {
         const r = await Promise.race([done, abort.promise]);
         return RESULTS[r] ?? "ok";
       } catch (e) {
-        Atomics.store(cancel, 0, 1); // the native thread ends within a slice
+        Atomics.store(cancel, 0, 1); // the waiter notices within a slice
         throw e;
       }
     }

@@ -2,9 +2,10 @@
 //! futex on Linux (no FUTEX_PRIVATE_FLAG), `__ulock_wait`/`__ulock_wake` with
 //! the shared operation on macOS. (Zig's std.Thread.Futex uses the private
 //! forms, which do not work across processes.) Also: the calling thread's
-//! id and whether a thread id is still alive, for robust locks; and an
-//! asynchronous wait on a native thread that reports through a callback,
-//! for runtimes whose FFI has no nonblocking calls (Bun).
+//! id and whether a thread id is still alive, for robust locks. (Asynchronous
+//! waits are the runtimes' business: Deno calls `sa_wait32` nonblocking, Bun
+//! from an internal Worker; a native thread calling back into JavaScript
+//! would crash the process if the waiting Worker were terminated first.)
 
 const std = @import("std");
 const builtin = @import("builtin");
@@ -16,7 +17,6 @@ const is_darwin = builtin.os.tag.isDarwin();
 pub const ok = 0;
 pub const not_equal = 1;
 pub const timed_out = 2;
-pub const cancelled = 3;
 
 const darwin = struct {
     const UL_COMPARE_AND_WAIT_SHARED: u32 = 3;
@@ -29,13 +29,6 @@ const darwin = struct {
 extern "c" fn kill(pid: c_int, sig: c_int) c_int;
 extern "c" fn getpid() c_int;
 extern "c" fn usleep(us: c_uint) c_int;
-extern "c" fn pthread_create(
-    thread: *usize,
-    attr: ?*const anyopaque,
-    start: *const fn (?*anyopaque) callconv(.c) ?*anyopaque,
-    arg: ?*anyopaque,
-) c_int;
-extern "c" fn pthread_detach(thread: usize) c_int;
 
 fn nowMs() f64 {
     var ts: std.c.timespec = undefined;
@@ -66,7 +59,7 @@ fn waitOnce(addr: *const u32, expected: u32, ms: f64) c_int {
         if (@atomicLoad(u32, addr, .seq_cst) != expected) return not_equal;
         const rc = darwin.__ulock_wait(darwin.UL_COMPARE_AND_WAIT_SHARED | darwin.ULF_NO_ERRNO, @constCast(addr), expected, us);
         if (rc >= 0) return ok;
-        return if (-rc == @intFromEnum(std.c.E.TIMEDOUT)) timed_out else ok;
+        return if (-rc == @backingInt(std.c.E.TIMEDOUT)) timed_out else ok;
     } else @compileError("waiting is not supported on this OS");
 }
 
@@ -111,62 +104,12 @@ pub fn threadId() callconv(.c) c_int {
 pub fn threadAlive(id: c_int) callconv(.c) c_int {
     if (id <= 0) return 0;
     if (kill(id, 0) == 0) return 1;
-    return if (std.c._errno().* == @intFromEnum(std.c.E.SRCH)) 0 else 1;
+    return if (std.c._errno().* == @backingInt(std.c.E.SRCH)) 0 else 1;
 }
 
-/// Sleeps for `ms` milliseconds (for spin-then-sleep loops in tests).
-fn sleepMs(ms: f64) callconv(.c) void {
+/// Sleeps for `ms` milliseconds (tests).
+fn sleepMs(ms: f64) void {
     _ = usleep(@intFromFloat(@max(0, @min(ms * 1000, 4e9))));
-}
-
-const Callback = *const fn (token: c_int, result: c_int) callconv(.c) void;
-
-const AsyncWait = struct {
-    addr: *const u32,
-    expected: u32,
-    timeout_ms: f64,
-    cancel: *const u32,
-    cb: Callback,
-    token: c_int,
-};
-
-/// How often an asynchronous wait looks at its cancel word.
-const slice_ms = 20;
-
-fn asyncMain(arg: ?*anyopaque) callconv(.c) ?*anyopaque {
-    const w: *AsyncWait = @ptrCast(@alignCast(arg.?));
-    defer std.heap.c_allocator.destroy(w);
-    const forever = !(w.timeout_ms >= 0) or w.timeout_ms == std.math.inf(f64);
-    const deadline = if (forever) std.math.inf(f64) else nowMs() + w.timeout_ms;
-    var first = true;
-    const result: c_int = while (true) {
-        if (@atomicLoad(u32, w.cancel, .acquire) != 0) break cancelled;
-        const left = deadline - nowMs();
-        if (left <= 0) break timed_out;
-        const r = waitOnce(w.addr, w.expected, @min(left, slice_ms));
-        // a value that changed between slices means we were (about to be) woken
-        if (r == not_equal) break if (first) not_equal else ok;
-        if (r == ok) break ok;
-        first = false;
-    };
-    w.cb(w.token, result);
-    return null;
-}
-
-/// Starts a wait on a new native thread; calls `cb(token, result)` from that
-/// thread when it ends (ok, not_equal, timed_out, or cancelled once `*cancel`
-/// is nonzero: checked every 20 ms). Returns 0, or an errno if no thread.
-pub fn wait32Async(addr: *const u32, expected: u32, timeout_ms: f64, cancel: *const u32, cb: Callback, token: c_int) callconv(.c) c_int {
-    const w = std.heap.c_allocator.create(AsyncWait) catch return @intFromEnum(std.c.E.NOMEM);
-    w.* = .{ .addr = addr, .expected = expected, .timeout_ms = timeout_ms, .cancel = cancel, .cb = cb, .token = token };
-    var t: usize = 0;
-    const rc = pthread_create(&t, null, asyncMain, w);
-    if (rc != 0) {
-        std.heap.c_allocator.destroy(w);
-        return rc;
-    }
-    _ = pthread_detach(t);
-    return 0;
 }
 
 comptime {
@@ -175,8 +118,6 @@ comptime {
         @export(&wake32, .{ .name = "sa_wake32" });
         @export(&threadId, .{ .name = "sa_thread_id" });
         @export(&threadAlive, .{ .name = "sa_thread_alive" });
-        @export(&sleepMs, .{ .name = "sa_sleep_ms" });
-        @export(&wait32Async, .{ .name = "sa_wait32_async" });
     }
 }
 
@@ -191,24 +132,18 @@ test "wait returns not-equal, times out, and is woken across threads" {
     try std.testing.expect(threadAlive(0) == 0);
 }
 
-var async_result = std.atomic.Value(c_int).init(-1);
-fn record(token: c_int, result: c_int) callconv(.c) void {
-    _ = token;
-    async_result.store(result, .seq_cst);
+var woke = std.atomic.Value(c_int).init(-1);
+
+fn waiter(word: *u32) void {
+    woke.store(wait32(word, 0, -1), .seq_cst);
 }
 
-test "async wait: woken, and cancelled" {
+test "wait is woken by wake from another thread" {
     var word: u32 = 0;
-    var cancel: u32 = 0;
-    try std.testing.expectEqual(@as(c_int, 0), wait32Async(&word, 0, -1, &cancel, record, 7));
+    const t = try std.Thread.spawn(.{}, waiter, .{&word});
     sleepMs(30);
     @atomicStore(u32, &word, 1, .seq_cst);
-    _ = wake32(&word, 0);
-    while (async_result.load(.seq_cst) == -1) sleepMs(1);
-    try std.testing.expectEqual(@as(c_int, ok), async_result.load(.seq_cst));
-    async_result.store(-1, .seq_cst);
-    try std.testing.expectEqual(@as(c_int, 0), wait32Async(&word, 1, -1, &cancel, record, 8));
-    @atomicStore(u32, &cancel, 1, .seq_cst);
-    while (async_result.load(.seq_cst) == -1) sleepMs(1);
-    try std.testing.expectEqual(@as(c_int, cancelled), async_result.load(.seq_cst));
+    while (wake32(&word, 0) == 0 and woke.load(.seq_cst) == -1) sleepMs(1);
+    t.join();
+    try std.testing.expectEqual(@as(c_int, ok), woke.load(.seq_cst));
 }
