@@ -64,6 +64,24 @@ test("waitAsync and lockAsync are cancelled by an AbortSignal", async () => {
   assert.equal(m.locked, false);
 });
 
+test("terminating a Worker whose waitAsync and lockAsync are pending, then waking them, crashes nothing", async () => {
+  const a = AtomicI32.create(0);
+  const m = Mutex.create();
+  const held = m.lock();
+  const w = new Worker(new URL("./sync_pending_worker.ts", import.meta.url).href, { type: "module" });
+  await new Promise((r) => (w.onmessage = r));
+  w.postMessage({ atomic: a.descriptor(), mutex: m.descriptor() });
+  await new Promise((r) => (w.onmessage = r));
+  await sleep(30);
+  w.terminate();
+  await sleep(30);
+  a.store(1);
+  a.notify();
+  held.unlock();
+  await sleep(100);
+  assert.equal(a.load(), 1, "this process is alive and well");
+});
+
 test("wait/notify between processes: a child stores and notifies, this process's blocking wait wakes", async () => {
   const seg = SharedMemory.create(uniqueName(), 64);
   try {
