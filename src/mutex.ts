@@ -10,7 +10,9 @@
  * @module
  */
 
+import { backend } from "./backend.ts";
 import type { AtomicMemory } from "./memory.ts";
+import { SharedMemory } from "./shared_memory.ts";
 import { closedPrototype, type Kind, locate, Primitive } from "./primitive.ts";
 import { registerClass } from "./descriptor.ts";
 import {
@@ -123,6 +125,17 @@ export interface MutexGuard extends Disposable {
   unlock(): void;
 }
 
+/** The guard: one per mutex, reused. */
+class Guard implements MutexGuard {
+  constructor(readonly mutex: Mutex) {}
+  unlock(): void {
+    this.mutex.unlock();
+  }
+  [Symbol.dispose](): void {
+    this.mutex.unlock();
+  }
+}
+
 const ACQUIRED = 0;
 const TIMED_OUT = -1;
 // > 0: acquired from a dead owner, whose id this is
@@ -155,11 +168,29 @@ export class Mutex extends Primitive {
   /** Descriptor and handle type name. */
   static readonly type: string = KIND.type;
   #guard: MutexGuard;
+  /** Bun, SharedArrayBuffer: the state word through the built-in Atomics (see #cas). */
+  #view: Uint32Array | null;
+  #ix: number;
 
   /** A mutex at `byteOffset` in `memory` (zeroed, or already a Mutex). */
   constructor(memory: AtomicMemory, byteOffset = 0) {
     super(KIND, closed, memory, byteOffset);
-    this.#guard = { unlock: () => this.unlock(), [Symbol.dispose]: () => this.unlock() };
+    this.#guard = new Guard(this);
+    const builtin = backend().runtime === "bun" && !(this.memory instanceof SharedMemory);
+    this.#view = builtin ? new Uint32Array(this.memory as SharedArrayBuffer) : null;
+    this.#ix = (this.byteOffset >> 2) + 1;
+  }
+
+  /**
+   * The uncontended lock and unlock: one compare-and-set of the state word.
+   * In Bun over a SharedArrayBuffer it goes through the built-in Atomics (the
+   * same lock cmpxchg, without an FFI call's ~3 ns), as the atomics do.
+   */
+  #cas(expected: number, desired: number): boolean {
+    const v = this.#view;
+    return v !== null
+      ? Atomics.compareExchange(v, this.#ix, expected, desired) === expected
+      : this.ops.cas(this.w[1], expected, desired);
   }
 
   /** A mutex in its own fresh SharedArrayBuffer (for Workers). */
@@ -181,7 +212,7 @@ export class Mutex extends Primitive {
   /** Blocks until the lock is held; returns its guard. */
   lock(): MutexGuard {
     const me = threadId();
-    if (this.ops.cas(this.w[1], 0, me)) return this.#guard;
+    if (this.#cas(0, me)) return this.#guard;
     return this.#result(runSync(this.#acquire(me, Infinity)))!;
   }
 
@@ -189,7 +220,7 @@ export class Mutex extends Primitive {
   tryLock(timeoutMs = 0): MutexGuard | null {
     const t = checkTimeout("Mutex.tryLock", timeoutMs);
     const me = threadId();
-    if (this.ops.cas(this.w[1], 0, me)) return this.#guard;
+    if (this.#cas(0, me)) return this.#guard;
     return this.#result(runSync(this.#acquire(me, performance.now() + t)));
   }
 
@@ -199,15 +230,15 @@ export class Mutex extends Primitive {
     const s = checkSignal("Mutex.lockAsync", signal);
     if (s?.aborted) throw s.reason;
     const me = threadId();
-    if (this.ops.cas(this.w[1], 0, me)) return this.#guard;
+    if (this.#cas(0, me)) return this.#guard;
     return this.#result(await runAsync(this.#acquire(me, performance.now() + t, true), s, this));
   }
 
   /** Releases the lock; throws LockNotHeldError if this thread does not hold it. */
   unlock(): void {
-    const { load, cas, exchange } = this.ops;
+    const { load, exchange } = this.ops;
     const me = threadId();
-    if (cas(this.w[1], me, 0)) return;
+    if (this.#cas(me, 0)) return;
     const v = load(this.w[1]);
     if ((v & OWNER) !== me) {
       throw new LockNotHeldError(
