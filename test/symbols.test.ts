@@ -9,6 +9,7 @@ import { api } from "./api.ts";
 import { backend } from "../src/backend.ts";
 import { exportTable, EXTRA_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
 import { extraSymbols, libraryPath, typeSymbols } from "../src/native.ts";
+import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide_table.ts";
 
 test("sa_manifest() lists exactly the exports the TypeScript table expects, in order", () => {
   const manifest = backend().cstring(extraSymbols().sa_manifest()).split(",");
@@ -41,6 +42,8 @@ test("the library's defined dynamic symbols are the table's plus the seed ABI, a
     ...Object.keys(EXTRA_SYMBOLS),
     ...Object.keys(SHM_SYMBOLS),
     ...Object.keys(WAIT_SYMBOLS),
+    ...wideExportTable().keys(),
+    ...Object.keys(WIDE_EXTRA_SYMBOLS),
   ];
   assert.deepEqual(ours.sort(), expected.sort(), "sa_* exports = the atomic table + extras + shared memory");
 });
