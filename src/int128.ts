@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Pointer } from "./backend.ts";
+import type { NativeFn, Pointer } from "./backend.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { registerClass } from "./descriptor.ts";
 import type { AtomicMemory } from "./memory.ts";
@@ -154,6 +154,97 @@ const METHODS: readonly string[] = [
   "toString",
 ];
 
+/** What a compiled method closes over. */
+interface Env {
+  readonly n: Record<string, NativeFn>;
+  readonly p0: Pointer;
+  readonly p1: Pointer;
+  readonly put: (v: bigint, k: number) => void;
+  readonly get: (k: number) => bigint;
+  readonly fail: (v: unknown, where: string, param: string) => Error;
+  readonly code: typeof orderCode;
+  readonly lo: bigint;
+  readonly hi: bigint;
+}
+
+/**
+ * Compiles one method of a 128-bit class around export `sa_<type>_<op>`.
+ * Each (type, operation) gets its own function body, named after its
+ * export: a body shared by several would see several native functions at
+ * one call site, which both JITs stop optimising (Bun's profile is per
+ * function; Deno's fast FFI path needs a known target).
+ */
+function compile(type: string, op: string, where: string, env: Env): Method {
+  const check = (a: string, param: string) =>
+    `if (!(typeof ${a} === "bigint" && ${a} >= ${env.lo}n && ${a} <= ${env.hi}n)) throw fail(${a}, where, "${param}");`;
+  let args: string, body: string;
+  const call = (f: string, extra: string, slots: string) => `${f}(this.ptr, ${slots}${extra})`;
+  const both = (slots: string, pre: string, post: string) =>
+    `if (order === undefined) {
+      ${pre}${call("f", "", slots)}${post}
+    } else {
+      const c = code(order, allowed, where);
+      ${pre}${call("fx", ", c", slots)}${post}
+    }`;
+  let allowed = RMW_ORDERS;
+  let native = op;
+  switch (op) {
+    case "load":
+      allowed = LOAD_ORDERS;
+      args = "order";
+      body = `${both("p0", "", ";")}
+      return get(0);`;
+      break;
+    case "store":
+      allowed = STORE_ORDERS;
+      args = "v, order";
+      body = `${check("v", "value")}
+      ${both("p0", "put(v, 0); ", ";")}`;
+      break;
+    case "compare_exchange":
+    case "compare_and_set":
+      native = "compare_exchange";
+      args = "e, d, order";
+      body = `${check("e", "expected")}
+      ${check("d", "desired")}
+      let won;
+      ${both("p0, p1", "put(e, 0); put(d, 2); won = ", ";")}
+      return ${op === "compare_and_set" ? "won" : "won ? e : get(0)"};`;
+      break;
+    default:
+      args = "v, order";
+      body = `${check("v", "value")}
+      ${both("p0", "put(v, 0); ", ";")}
+      return get(0);`;
+  }
+  const symbol = `sa_${type}_${op}`;
+  const make = new Function(
+    "f",
+    "fx",
+    "p0",
+    "p1",
+    "put",
+    "get",
+    "fail",
+    "code",
+    "allowed",
+    "where",
+    `return function ${symbol}(${args}) {\n${body}\n};`,
+  );
+  return make(
+    env.n[native],
+    env.n[`${native}_explicit`],
+    env.p0,
+    env.p1,
+    env.put,
+    env.get,
+    env.fail,
+    env.code,
+    allowed,
+    where,
+  );
+}
+
 function defineInt128(type: "i128" | "u128", name: string): unknown {
   const signed = type === "i128";
   const lo = signed ? -(1n << 127n) : 0n;
@@ -215,73 +306,24 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
   Object.defineProperty(Int128, "name", { value: name });
   const closed = closedPrototype(Int128.prototype, name, METHODS);
 
+  // The native functions are opened on first construction; each method is
+  // compiled on its own (see `compile`), with its value check inlined.
   function bind(): void {
     const n = wideSymbols(type);
     const [p0, p1] = scratch();
     const proto = Int128.prototype as unknown as Record<string, Method>;
-
-    const load = n.load, loadX = n.load_explicit;
-    proto.load = function (order) {
-      if (order === undefined) load(this.ptr, p0);
-      else loadX(this.ptr, p0, orderCode(order, LOAD_ORDERS, `${name}.load`));
-      return get(0);
-    };
-
-    const store = n.store, storeX = n.store_explicit;
-    proto.store = function (v, order) {
-      const where = `${name}.store`;
-      if (!ok(v)) throw fail(v, where, "value");
-      if (order === undefined) {
-        put128(v, 0);
-        store(this.ptr, p0);
-      } else {
-        const code = orderCode(order, STORE_ORDERS, where);
-        put128(v, 0);
-        storeX(this.ptr, p0, code);
-      }
-    };
-
-    const rmw = (op: string, method: string): Method => {
-      const f = n[op], fx = n[`${op}_explicit`];
-      const where = `${name}.${method}`;
-      return function (v, order) {
-        if (!ok(v)) throw fail(v, where, "value");
-        if (order === undefined) {
-          put128(v, 0);
-          f(this.ptr, p0);
-        } else {
-          const code = orderCode(order, RMW_ORDERS, where);
-          put128(v, 0);
-          fx(this.ptr, p0, code);
-        }
-        return get(0);
-      };
-    };
-    proto.exchange = rmw("exchange", "exchange");
+    const env: Env = { n, p0, p1, put: put128, get, fail, code: orderCode, lo, hi };
+    proto.load = compile(type, "load", `${name}.load`, env);
+    proto.store = compile(type, "store", `${name}.store`, env);
+    proto.exchange = compile(type, "exchange", `${name}.exchange`, env);
     for (const r of RMW) {
-      proto[`fetch${cap(r)}`] = rmw(`fetch_${r}`, `fetch${cap(r)}`);
-      proto[`${r}Fetch`] = rmw(`${r}_fetch`, `${r}Fetch`);
+      proto[`fetch${cap(r)}`] = compile(type, `fetch_${r}`, `${name}.fetch${cap(r)}`, env);
+      proto[`${r}Fetch`] = compile(type, `${r}_fetch`, `${name}.${r}Fetch`, env);
     }
+    proto.compareExchange = compile(type, "compare_exchange", `${name}.compareExchange`, env);
+    proto.compareAndSet = compile(type, "compare_and_set", `${name}.compareAndSet`, env);
 
     const cx = n.compare_exchange, cxX = n.compare_exchange_explicit;
-    /** Writes `e` and `d` to the scratch and runs the compare-exchange: whether it won. */
-    const swap = (ptr: Pointer, e: bigint, d: bigint, code: number): boolean => {
-      put128(e, 0);
-      put128(d, 2);
-      return code < 0 ? cx(ptr, p0, p1) : cxX(ptr, p0, p1, code);
-    };
-    const cas = (method: string, result: (won: boolean, e: bigint) => unknown): Method => {
-      const where = `${name}.${method}`;
-      return function (e, d, order) {
-        if (!ok(e)) throw fail(e, where, "expected");
-        if (!ok(d)) throw fail(d, where, "desired");
-        const code = order === undefined ? -1 : orderCode(order, RMW_ORDERS, where);
-        return result(swap(this.ptr, e, d, code), e);
-      };
-    };
-    proto.compareExchange = cas("compareExchange", (won, e) => (won ? e : get(0)));
-    proto.compareAndSet = cas("compareAndSet", (won) => won);
-
     proto.update = function (fn, order) {
       const where = `${name}.update`;
       if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
@@ -291,7 +333,9 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
         const next = fn(cur);
         if (!ok(next)) throw fail(next, where, "fn's result");
         // fn may have used other wide atomics: the scratch is written only now
-        if (swap(this.ptr, cur, next, code)) return next;
+        put128(cur, 0);
+        put128(next, 2);
+        if (code < 0 ? cx(this.ptr, p0, p1) : cxX(this.ptr, p0, p1, code)) return next;
         cur = get(0);
       }
     };

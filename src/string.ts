@@ -102,12 +102,34 @@ function decode(w: number): string {
   let n = w;
   while (n > 0 && S8[n - 1] === 0) n--;
   let s = "";
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n;) {
     const c = S8[i];
-    if (c >= 0x80) return decoder.decode(S8.slice(0, n)); // TextDecoder refuses shared memory: a copy
-    s += String.fromCharCode(c);
+    if (c < 0x80) {
+      s += String.fromCharCode(c);
+      i++;
+      continue;
+    }
+    // a multi-byte sequence, decoded here only if well-formed
+    const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len === 0 || i + len > n) return decodeSlow(n);
+    let cp = c & (0x7f >> len);
+    for (let k = 1; k < len; k++) {
+      const b = S8[i + k];
+      if ((b & 0xc0) !== 0x80) return decodeSlow(n);
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    if (len === 3 ? cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff) : len === 4 && (cp < 0x10000 || cp > 0x10ffff)) {
+      return decodeSlow(n);
+    }
+    s += String.fromCodePoint(cp);
+    i += len;
   }
   return s;
+}
+
+/** What `TextDecoder` makes of the first `n` scratch bytes (U+FFFD for what is not UTF-8). */
+function decodeSlow(n: number): string {
+  return decoder.decode(S8.slice(0, n)); // TextDecoder refuses shared memory: a copy
 }
 
 const METHODS: readonly string[] = [
@@ -262,7 +284,7 @@ export class AtomicString {
     const where = "AtomicString.exchange";
     checkOrder(order, RMW_ORDERS, where);
     encode(value, 0, this.width, where, "value");
-    this.#e.rmw(this.#ptr, "exchange", order, where);
+    this.#e.exchange(this.#ptr, order, where);
     return decode(this.width);
   }
 
