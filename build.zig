@@ -10,15 +10,7 @@ pub fn build(b: *std.Build) void {
     const options = b.addOptions();
     options.addOption([:0]const u8, "version", zon.version);
 
-    const mod = b.createModule(.{
-        .root_source_file = b.path("zig/root.zig"),
-        .target = target,
-        .optimize = optimize,
-        // shm_open, mmap: named shared memory for other processes
-        .link_libc = true,
-    });
-    mod.addOptions("options", options);
-
+    const mod = libraryModule(b, options, target, optimize, null);
     const lib = b.addLibrary(.{ .linkage = .dynamic, .name = "shared_atomic", .root_module = mod });
     b.installArtifact(lib);
 
@@ -26,6 +18,59 @@ pub fn build(b: *std.Build) void {
     const run_tests = b.addRunArtifact(tests);
     run_tests.has_side_effects = true; // always run (and report counts), never "cached"
     b.step("test", "Run the Zig unit tests").dependOn(&run_tests.step);
+
+    // `zig build dist`: the release library of every platform in
+    // npm/platforms.json, stripped, ReleaseFast unless -Doptimize says
+    // otherwise, into zig-out/dist/<key>/<file> (what scripts/pack.mjs packs).
+    const dist = b.step("dist", "Cross-compile the release library for every platform in npm/platforms.json");
+    const dist_optimize: std.builtin.OptimizeMode = if (b.user_input_options.contains("optimize")) optimize else .ReleaseFast;
+    for (platforms(b)) |p| {
+        const query = std.Target.Query.parse(.{ .arch_os_abi = p.zigTarget, .cpu_features = p.zigCpu }) catch |err|
+            std.debug.panic("npm/platforms.json: {s}: bad zigTarget/zigCpu ({s})", .{ p.key, @errorName(err) });
+        const dist_mod = libraryModule(b, options, b.resolveTargetQuery(query), dist_optimize, true);
+        const dist_lib = b.addLibrary(.{ .linkage = .dynamic, .name = "shared_atomic", .root_module = dist_mod });
+        const install = b.addInstallArtifact(dist_lib, .{
+            .dest_dir = .{ .override = .{ .custom = b.fmt("dist/{s}", .{p.key}) } },
+            .implib_dir = .disabled,
+            .pdb_dir = .disabled,
+            .dylib_symlinks = false,
+        });
+        dist.dependOn(&install.step);
+    }
+}
+
+fn libraryModule(
+    b: *std.Build,
+    options: *std.Build.Step.Options,
+    target: std.Build.ResolvedTarget,
+    optimize: std.builtin.OptimizeMode,
+    strip: ?bool,
+) *std.Build.Module {
+    const mod = b.createModule(.{
+        .root_source_file = b.path("zig/root.zig"),
+        .target = target,
+        .optimize = optimize,
+        .strip = strip,
+        // shm_open, mmap: named shared memory for other processes
+        .link_libc = true,
+    });
+    mod.addOptions("options", options);
+    return mod;
+}
+
+/// One row of npm/platforms.json (the fields the build needs).
+const Platform = struct {
+    key: []const u8,
+    zigTarget: []const u8,
+    zigCpu: []const u8,
+};
+
+fn platforms(b: *std.Build) []const Platform {
+    const List = struct { platforms: []const Platform };
+    const list = std.json.parseFromSliceLeaky(List, b.allocator, @embedFile("npm/platforms.json"), .{
+        .ignore_unknown_fields = true,
+    }) catch |err| std.debug.panic("npm/platforms.json: {s}", .{@errorName(err)});
+    return list.platforms;
 }
 
 fn defaultQuery(b: *std.Build) std.Target.Query {

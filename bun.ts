@@ -13,7 +13,9 @@
  */
 
 import { dlopen, type FFIFunction, ptr, toArrayBuffer } from "bun:ffi";
+import { statSync } from "node:fs";
 import { setBackend } from "./src/backend.ts";
+import { configureLibrary } from "./src/locate.ts";
 import type { FfiType } from "./src/table.ts";
 
 const bunType = (t: FfiType): string => t;
@@ -37,4 +39,24 @@ setBackend({
   nonblocking: false,
 });
 
+// Where the library is (src/locate.ts): SHARED_ATOMIC_LIB, the npm platform package, zig-out.
+configureLibrary({
+  platform: process.platform,
+  arch: process.arch,
+  libc: () => ((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
+      ?.glibcVersionRuntime
+    ? "gnu"
+    : "musl"),
+  env: (name) => process.env[name],
+  cwd: () => process.cwd(),
+  isFile(path) {
+    try {
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  },
+});
+
 export * from "./src/index.ts";
+export { libraryPath, setLibraryPath } from "./src/locate.ts";

@@ -14,6 +14,7 @@
  */
 
 import { setBackend } from "./src/backend.ts";
+import { prepareLibrary } from "./src/locate.ts";
 import type { FfiType } from "./src/table.ts";
 
 const denoType = (t: FfiType): Deno.NativeResultType =>
@@ -49,4 +50,36 @@ setBackend({
   nonblocking: true,
 });
 
+// Where the library is (src/locate.ts): SHARED_ATOMIC_LIB, the npm platform package, zig-out, else a
+// verified download into a per-version cache. Looking never prompts: only what is already permitted is read.
+const granted = (d: Deno.PermissionDescriptor): boolean => {
+  try {
+    return Deno.permissions.querySync(d).state === "granted";
+  } catch {
+    return false;
+  }
+};
+await prepareLibrary({
+  platform: Deno.build.os === "windows" ? "win32" : Deno.build.os,
+  arch: Deno.build.arch === "x86_64" ? "x64" : Deno.build.arch === "aarch64" ? "arm64" : Deno.build.arch,
+  libc: () => Deno.build.env,
+  env: (name) => (granted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined),
+  cwd: () => (granted({ name: "read" }) ? Deno.cwd() : undefined),
+  isFile(path) {
+    try {
+      return granted({ name: "read", path }) && Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  },
+  files: {
+    readFile: (path) => Deno.readFileSync(path),
+    mkdir: (dir) => Deno.mkdirSync(dir, { recursive: true }),
+    writeFile: (path, data) => Deno.writeFileSync(path, data, { mode: 0o644 }),
+    rename: (from, to) => Deno.renameSync(from, to),
+    remove: (path) => Deno.removeSync(path),
+  },
+});
+
 export * from "./src/index.ts";
+export { libraryPath, setLibraryPath } from "./src/locate.ts";

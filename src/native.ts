@@ -9,30 +9,21 @@
 import { backend, type NativeFn } from "./backend.ts";
 import { exportTable, EXTRA_SYMBOLS, SHM_SYMBOLS, type Signature, type TypeName } from "./table.ts";
 import { VERSION } from "./version.ts";
+import { libraryPath, locate, markOpened } from "./locate.ts";
 
-let path: string | undefined;
 let table: Map<string, Signature> | undefined;
 
-/** Where the library is: `SHARED_ATOMIC_LIB`, else this checkout's `zig-out/lib`. */
-export function libraryPath(): string {
-  if (path !== undefined) return path;
-  const b = backend();
-  const explicit = b.env("SHARED_ATOMIC_LIB");
-  if (explicit) return (path = explicit);
-  const file = b.os === "windows"
-    ? "bin/shared_atomic.dll"
-    : `lib/libshared_atomic.${b.os === "darwin" ? "dylib" : "so"}`;
-  const url = new URL(`../zig-out/${file}`, import.meta.url);
-  return (path = decodeURIComponent(url.pathname));
-}
+export { libraryPath } from "./locate.ts";
 
 function open(symbols: Record<string, Signature>): Record<string, NativeFn> {
-  const where = libraryPath();
+  const { path: where, source } = locate();
   try {
-    return backend().open(where, symbols);
+    const syms = backend().open(where, symbols);
+    markOpened();
+    return syms;
   } catch (e) {
     throw new Error(
-      `shared-atomic: cannot open the native library at ${where} (${(e as Error).message}); ` +
+      `shared-atomic: cannot open the native library at ${where} (from ${source}; ${(e as Error).message}); ` +
         "build it with `node scripts/setup.mjs`, or set SHARED_ATOMIC_LIB to its path",
     );
   }
@@ -47,8 +38,9 @@ export function extraSymbols(): Record<string, NativeFn> {
   const have = backend().cstring(syms.sa_version());
   if (have !== VERSION) {
     throw new Error(
-      `shared-atomic: the native library at ${libraryPath()} is version ${have}, ` +
-        `this package is ${VERSION}; rebuild it (node scripts/setup.mjs) or point SHARED_ATOMIC_LIB at the matching one`,
+      `shared-atomic: the native library at ${libraryPath()} (from ${locate().source}) is version ${have}, ` +
+        `this package is ${VERSION}; point SHARED_ATOMIC_LIB at a ${VERSION} library, reinstall the package ` +
+        "(which brings the matching platform package), or rebuild this checkout (node scripts/setup.mjs)",
     );
   }
   return (extras = syms);
