@@ -323,20 +323,19 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
     proto.compareExchange = compile(type, "compare_exchange", `${name}.compareExchange`, env);
     proto.compareAndSet = compile(type, "compare_and_set", `${name}.compareAndSet`, env);
 
-    const cx = n.compare_exchange, cxX = n.compare_exchange_explicit;
     proto.update = function (fn, order) {
       const where = `${name}.update`;
       if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
-      const code = order === undefined ? -1 : orderCode(order, RMW_ORDERS, where);
-      let cur = (proto.load as (this: unknown) => bigint).call(this);
+      if (order !== undefined) orderCode(order, RMW_ORDERS, where);
+      const self = this as unknown as AtomicInteger128;
+      let cur = self.load();
       for (;;) {
         const next = fn(cur);
         if (!ok(next)) throw fail(next, where, "fn's result");
-        // fn may have used other wide atomics: the scratch is written only now
-        put128(cur, 0);
-        put128(next, 2);
-        if (code < 0 ? cx(this.ptr, p0, p1) : cxX(this.ptr, p0, p1, code)) return next;
-        cur = get(0);
+        // through this type's own compiled compareExchange: one FFI target per call site
+        const prev = self.compareExchange(cur, next, order as MemoryOrder | undefined);
+        if (prev === cur) return next;
+        cur = prev;
       }
     };
     bound = true;
