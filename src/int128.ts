@@ -24,14 +24,12 @@ import {
 import type { SharedMemory } from "./shared_memory.ts";
 import {
   closedPrototype,
+  codec128,
   describeAt,
   fromDescriptorOf,
   fromHandleOf,
-  getI128,
-  getU128,
   handleAt,
   place,
-  put128,
   requireLockFree,
   scratch,
   type WideDescriptor,
@@ -159,12 +157,11 @@ interface Env {
   readonly n: Record<string, NativeFn>;
   readonly p0: Pointer;
   readonly p1: Pointer;
-  readonly put: (v: bigint, k: number) => void;
+  /** Checks a value and writes it to the scratch at byte `k`; false (nothing written) if not allowed. */
+  readonly put: (v: unknown, k: number) => boolean;
   readonly get: (k: number) => bigint;
   readonly fail: (v: unknown, where: string, param: string) => Error;
   readonly code: typeof orderCode;
-  readonly lo: bigint;
-  readonly hi: bigint;
 }
 
 /**
@@ -175,8 +172,9 @@ interface Env {
  * function; Deno's fast FFI path needs a known target).
  */
 function compile(type: string, op: string, where: string, env: Env): Method {
-  const check = (a: string, param: string) =>
-    `if (!(typeof ${a} === "bigint" && ${a} >= ${env.lo}n && ${a} <= ${env.hi}n)) throw fail(${a}, where, "${param}");`;
+  // the value check and the write to the scratch are one step; the scratch
+  // is not shared memory, so a later throw (a bad order) leaves nothing behind
+  const put = (a: string, k: number, param: string) => `if (!put(${a}, ${k})) throw fail(${a}, where, "${param}");`;
   let args: string, body: string;
   const call = (f: string, extra: string, slots: string) => `${f}(this.ptr, ${slots}${extra})`;
   const both = (slots: string, pre: string, post: string) =>
@@ -198,23 +196,23 @@ function compile(type: string, op: string, where: string, env: Env): Method {
     case "store":
       allowed = STORE_ORDERS;
       args = "v, order";
-      body = `${check("v", "value")}
-      ${both("p0", "put(v, 0); ", ";")}`;
+      body = `${put("v", 0, "value")}
+      ${both("p0", "", ";")}`;
       break;
     case "compare_exchange":
     case "compare_and_set":
       native = "compare_exchange";
       args = "e, d, order";
-      body = `${check("e", "expected")}
-      ${check("d", "desired")}
+      body = `${put("e", 0, "expected")}
+      ${put("d", 16, "desired")}
       let won;
-      ${both("p0, p1", "put(e, 0); put(d, 2); won = ", ";")}
+      ${both("p0, p1", "won = ", ";")}
       return ${op === "compare_and_set" ? "won" : "won ? e : get(0)"};`;
       break;
     default:
       args = "v, order";
-      body = `${check("v", "value")}
-      ${both("p0", "put(v, 0); ", ";")}
+      body = `${put("v", 0, "value")}
+      ${both("p0", "", ";")}
       return get(0);`;
   }
   const symbol = `sa_${type}_${op}`;
@@ -253,7 +251,6 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
   const ok = (v: unknown): v is bigint => typeof v === "bigint" && v >= lo && v <= hi;
   const fail = (v: unknown, where: string, param: string): Error =>
     typeof v !== "bigint" ? typeError(where, param, `a bigint: ${allowed}`, v) : rangeError(where, param, allowed, v);
-  const get = signed ? getI128 : getU128;
   let bound = false;
 
   class Int128 {
@@ -312,7 +309,8 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
     const n = wideSymbols(type);
     const [p0, p1] = scratch();
     const proto = Int128.prototype as unknown as Record<string, Method>;
-    const env: Env = { n, p0, p1, put: put128, get, fail, code: orderCode, lo, hi };
+    const c = codec128();
+    const env: Env = { n, p0, p1, put: signed ? c.putI : c.putU, get: signed ? c.getI : c.getU, fail, code: orderCode };
     proto.load = compile(type, "load", `${name}.load`, env);
     proto.store = compile(type, "store", `${name}.store`, env);
     proto.exchange = compile(type, "exchange", `${name}.exchange`, env);

@@ -119,9 +119,6 @@ export function wideSymbols(type: WideNativeType): Record<string, NativeFn> {
 const SCRATCH = new SharedArrayBuffer(32);
 /** The scratch as bytes. */
 export const S8: Uint8Array = new Uint8Array(SCRATCH);
-const S32 = new Int32Array(SCRATCH);
-const U64 = new BigUint64Array(SCRATCH);
-const I64 = new BigInt64Array(SCRATCH);
 let pointers: readonly [Pointer, Pointer] | undefined;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
@@ -138,32 +135,119 @@ export function scratch(): readonly [Pointer, Pointer] {
   return pointers;
 }
 
-const U64_MAX = (1n << 64n) - 1n;
+const M64 = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
+const U128_MAX = (1n << 128n) - 1n;
+const I128_MIN = -(1n << 127n);
+const I128_MAX = (1n << 127n) - 1n;
 
-/** Writes a 128-bit integer (either signedness, two's complement) to slot `k` (0 or 2). */
-export function put128(v: bigint, k: number): void {
-  // the typed array setters wrap modulo 2^64; only a wide value needs the shift
-  U64[k] = v;
-  if (v >= 0n && v <= U64_MAX) U64[k + 1] = 0n;
-  else if (v < 0n && v >= I64_MIN) I64[k + 1] = -1n;
-  else U64[k + 1] = v >> 64n;
+/**
+ * Moves 128-bit integers between bigints and a scratch slot (`k`: its byte
+ * offset, 0 or 16), as two little-endian 64-bit halves. `put` checks the
+ * value's kind and range on the way (two comparisons for a value that fits
+ * in 64 bits) and returns false, writing nothing, if it is not allowed.
+ */
+export interface Codec128 {
+  putU(v: unknown, k: number): boolean;
+  putI(v: unknown, k: number): boolean;
+  getU(k: number): bigint;
+  getI(k: number): bigint;
 }
 
-/** Reads slot `k` as an unsigned 128-bit integer. */
-export function getU128(k: number): bigint {
-  const h = 2 * k + 2;
-  if (S32[h] === 0 && S32[h + 1] === 0) return U64[k];
-  return (U64[k + 1] << 64n) | U64[k];
-}
+// Deno (V8): BigUint64Array elements are the fastest way in and out (~7 ns).
+const U64 = new BigUint64Array(SCRATCH);
+const I64 = new BigInt64Array(SCRATCH);
+const S32 = new Int32Array(SCRATCH);
+const typedArrays: Codec128 = {
+  putU(v, k) {
+    if (typeof v !== "bigint") return false;
+    const i = k >> 3;
+    if (v <= M64) {
+      if (v < 0n) return false;
+      U64[i] = v;
+      U64[i + 1] = 0n;
+    } else {
+      if (v > U128_MAX) return false;
+      U64[i] = v; // the setter wraps modulo 2^64
+      U64[i + 1] = v >> 64n;
+    }
+    return true;
+  },
+  putI(v, k) {
+    if (typeof v !== "bigint") return false;
+    const i = k >> 3;
+    if (v >= 0n) {
+      if (v <= M64) U64[i + 1] = 0n;
+      else if (v <= I128_MAX) U64[i + 1] = v >> 64n;
+      else return false;
+    } else {
+      if (v >= I64_MIN) I64[i + 1] = -1n;
+      else if (v >= I128_MIN) I64[i + 1] = v >> 64n;
+      else return false;
+    }
+    U64[i] = v;
+    return true;
+  },
+  getU(k) {
+    const i = k >> 3, h = (k >> 2) + 2;
+    if (S32[h] === 0 && S32[h + 1] === 0) return U64[i];
+    return (U64[i + 1] << 64n) | U64[i];
+  },
+  getI(k) {
+    const i = k >> 3, h = (k >> 2) + 2;
+    const a = S32[h], b = S32[h + 1];
+    if (a === 0 && b === 0) return U64[i];
+    if (a === -1 && b === -1 && S32[h - 1] < 0) return I64[i];
+    return (I64[i + 1] << 64n) | U64[i];
+  },
+};
 
-/** Reads slot `k` as a signed 128-bit integer. */
-export function getI128(k: number): bigint {
-  const h = 2 * k + 2;
-  const a = S32[h], b = S32[h + 1];
-  if (a === 0 && b === 0) return U64[k];
-  if (a === -1 && b === -1 && S32[h - 1] < 0) return I64[k];
-  return (I64[k + 1] << 64n) | U64[k];
+// Bun (JavaScriptCore): BigUint64Array elements cost ~25-35 ns each way,
+// DataView.get/setBigUint64 ~4-10 ns.
+const DV = new DataView(SCRATCH);
+const dataView: Codec128 = {
+  putU(v, k) {
+    if (typeof v !== "bigint") return false;
+    if (v <= M64) {
+      if (v < 0n) return false;
+      DV.setBigUint64(k, v, true);
+      DV.setBigUint64(k + 8, 0n, true);
+    } else {
+      if (v > U128_MAX) return false;
+      DV.setBigUint64(k, v, true); // wraps modulo 2^64
+      DV.setBigUint64(k + 8, v >> 64n, true);
+    }
+    return true;
+  },
+  putI(v, k) {
+    if (typeof v !== "bigint") return false;
+    if (v >= 0n) {
+      if (v <= M64) DV.setBigUint64(k + 8, 0n, true);
+      else if (v <= I128_MAX) DV.setBigUint64(k + 8, v >> 64n, true);
+      else return false;
+    } else {
+      if (v >= I64_MIN) DV.setBigInt64(k + 8, -1n, true);
+      else if (v >= I128_MIN) DV.setBigInt64(k + 8, v >> 64n, true);
+      else return false;
+    }
+    DV.setBigUint64(k, v, true);
+    return true;
+  },
+  getU(k) {
+    if (DV.getInt32(k + 8, true) === 0 && DV.getInt32(k + 12, true) === 0) return DV.getBigUint64(k, true);
+    return (DV.getBigUint64(k + 8, true) << 64n) | DV.getBigUint64(k, true);
+  },
+  getI(k) {
+    const a = DV.getInt32(k + 8, true), b = DV.getInt32(k + 12, true);
+    if (a === 0 && b === 0) return DV.getBigUint64(k, true);
+    if (a === -1 && b === -1 && DV.getInt32(k + 4, true) < 0) return DV.getBigInt64(k, true);
+    return (DV.getBigInt64(k + 8, true) << 64n) | DV.getBigUint64(k, true);
+  },
+};
+
+/** The faster way for this runtime (measured: see the comments above). */
+export function codec128(): Codec128 {
+  return backend().runtime === "bun" ? dataView : typedArrays;
 }
 
 // ---- places, descriptors, handles, closed segments -------------------------------

@@ -663,7 +663,7 @@ const split = (total: number, n: number) =>
 
 /** Runs a job on one Worker per entry of `jobs`, all released at once; their results in order. */
 async function onWorkers<R>(jobs: Omit<WideJob, "gate">[]): Promise<R[]> {
-  const gate = new Int32Array(new SharedArrayBuffer(12));
+  const gate = new Int32Array(new SharedArrayBuffer(16));
   const url = new URL("./wide_worker.ts", import.meta.url).href;
   const workers = jobs.map(() => new Worker(url, { type: "module" }));
   try {
@@ -729,7 +729,10 @@ test("torn reads never happen: a reader Worker sees only written values over 1,0
     job("write128", a.descriptor(), 1_000_000, [PATTERN_A, PATTERN_B]),
   ]) as [ReadResult, number];
   assert.equal(reads.torn, 0, `torn value seen: ${reads.example}`);
-  assert.ok(reads.a > 0 && reads.b > 0, `the reader saw both patterns (${JSON.stringify(reads)})`);
+  assert.ok(
+    reads.loads >= 10_000 && reads.a > 0 && reads.b > 0,
+    `the reader saw both patterns (${JSON.stringify(reads)})`,
+  );
 });
 
 test("torn reads never happen on an AtomicBytes(16) either (200,000 alternating writes)", async () => {
@@ -739,7 +742,10 @@ test("torn reads never happen on an AtomicBytes(16) either (200,000 alternating 
     job("writeBytes", b.descriptor(), 200_000, [PATTERN_A, PATTERN_B]),
   ]) as [ReadResult, number];
   assert.equal(reads.torn, 0, `torn value seen: ${reads.example}`);
-  assert.ok(reads.a > 0 && reads.b > 0, `the reader saw both patterns (${JSON.stringify(reads)})`);
+  assert.ok(
+    reads.loads >= 10_000 && reads.a > 0 && reads.b > 0,
+    `the reader saw both patterns (${JSON.stringify(reads)})`,
+  );
 });
 
 test("wide atomics in a SharedMemory reach Workers through their descriptors", async () => {

@@ -12,7 +12,7 @@ export interface WideJob {
   count: number;
   /** cas128: compareAndSet(from, to); write/read: the two patterns (a torn read mixes them) */
   values: [bigint, bigint];
-  /** [0]: start signal, [1]: arrivals, [2]: set when the writer is done */
+  /** [0]: start signal, [1]: arrivals, [2]: set when the writer is done, [3]: the reader's loads (in thousands) */
   gate: Int32Array;
 }
 
@@ -48,21 +48,26 @@ function run({ job, descriptor, count, values, gate }: WideJob): number | ReadRe
     case "add128":
       for (let i = 0; i < count; i++) a.fetchAdd(1n);
       return count;
-    case "write128":
-      for (let i = 0; i < count; i++) a.store(i & 1 ? second : first);
+    case "write128": {
+      // at least `count` writes, and on until the reader has made 10,000
+      // loads while this one writes (a busy machine may start it late)
+      let i = 0;
+      for (; i < count || (Atomics.load(gate, 3) < 10 && i < 50 * count); i++) a.store(i & 1 ? second : first);
       Atomics.store(gate, 2, 1);
-      return count;
+      return i;
+    }
     case "writeBytes": {
       const pa = bytesOf(first), pb = bytesOf(second);
-      for (let i = 0; i < count; i++) a.store(i & 1 ? pb : pa);
+      let i = 0;
+      for (; i < count || (Atomics.load(gate, 3) < 10 && i < 50 * count); i++) a.store(i & 1 ? pb : pa);
       Atomics.store(gate, 2, 1);
-      return count;
+      return i;
     }
     case "read128": {
       const r: ReadResult = { loads: 0, torn: 0, a: 0, b: 0 };
       while (Atomics.load(gate, 2) === 0) {
         const v = a.load();
-        r.loads++;
+        if ((++r.loads & 1023) === 0) Atomics.add(gate, 3, 1);
         if (v === first) r.a++;
         else if (v === second) r.b++;
         else if (v !== 0n) {
@@ -78,7 +83,7 @@ function run({ job, descriptor, count, values, gate }: WideJob): number | ReadRe
       const buf = new Uint8Array(16);
       while (Atomics.load(gate, 2) === 0) {
         const v = hex(a.loadInto(buf));
-        r.loads++;
+        if ((++r.loads & 1023) === 0) Atomics.add(gate, 3, 1);
         if (v === pa) r.a++;
         else if (v === pb) r.b++;
         else if (v !== zero) {
