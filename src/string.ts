@@ -27,6 +27,7 @@ import {
   handleAt,
   place,
   requireLockFree,
+  S32,
   S8,
   type WideDescriptor,
 } from "./wide_native.ts";
@@ -63,6 +64,27 @@ function badString(s: unknown, w: number, where: string, param: string): Error {
  */
 function encode(s: unknown, at: number, w: number, where: string, param: string): void {
   if (typeof s !== "string") throw badString(s, w, where, param);
+  const n = s.length;
+  if (n <= w) {
+    // ASCII without NUL, the common case: four characters per 32-bit store
+    let word = 0, i = 0, k = at >> 2;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80 || c === 0) break;
+      word |= c << ((i & 3) << 3);
+      if ((i & 3) === 3) {
+        S32[k++] = word;
+        word = 0;
+      }
+    }
+    if (i === n) {
+      // pad to whole words: the slot is 16 bytes; a width under 4 reads only its own bytes
+      const end = (at >> 2) + ((w + 3) >> 2);
+      if (k < end) S32[k++] = word;
+      while (k < end) S32[k++] = 0;
+      return;
+    }
+  }
   const end = at + w;
   let j = at;
   for (let i = 0; i < s.length; i++) {
@@ -100,6 +122,11 @@ function encode(s: unknown, at: number, w: number, where: string, param: string)
  */
 function decode(w: number): string {
   let n = w;
+  if (w >= 4) {
+    let k = w >> 2; // whole zero words first
+    while (k > 0 && S32[k - 1] === 0) k--;
+    n = k << 2;
+  }
   while (n > 0 && S8[n - 1] === 0) n--;
   let s = "";
   for (let i = 0; i < n;) {

@@ -157,7 +157,8 @@ export interface Codec128 {
 // Deno (V8): BigUint64Array elements are the fastest way in and out (~7 ns).
 const U64 = new BigUint64Array(SCRATCH);
 const I64 = new BigInt64Array(SCRATCH);
-const S32 = new Int32Array(SCRATCH);
+/** The scratch as 32-bit words (little-endian: byte 4i + b is bits 8b of word i). */
+export const S32: Int32Array = new Int32Array(SCRATCH);
 const typedArrays: Codec128 = {
   putU(v, k) {
     if (typeof v !== "bigint") return false;
