@@ -1,0 +1,456 @@
+// Release packaging, end to end: `zig build dist` makes a correct library for
+// every platform; `node scripts/pack.mjs` packs the npm packages; a fresh
+// project installs them from a loopback registry (as from npmjs.org) with no
+// Zig on PATH and this source tree hidden, and runs a program with a Worker
+// and a child process: in Bun under `bun test`, in Deno (through `npm:`) under
+// `deno test`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isBun } from "./api.ts";
+import { inspectLibrary, type LibraryInfo } from "./binfmt.ts";
+import { BUN, canHide, DENO, exec, hiddenTree, npmRegistry, ok, type Published, repo } from "./packaging_util.ts";
+import { exportTable, EXTRA_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
+import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide_table.ts";
+import { VERSION } from "../src/version.ts";
+
+interface Platform {
+  key: string;
+  os: string;
+  cpu: string;
+  libc?: string;
+  zigTarget: string;
+  file: string;
+}
+const PLATFORMS: Platform[] = JSON.parse(readFileSync(join(repo, "npm", "platforms.json"), "utf8")).platforms;
+
+interface Packed {
+  version: string;
+  main: string;
+  platforms: Record<string, string>;
+  release: string;
+  sha256: Record<string, string>;
+}
+
+const work = mkdtempSync(join(tmpdir(), "sa-packaging-"));
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+
+let packing: Promise<Packed> | undefined;
+/** `zig build dist` + `node scripts/pack.mjs`, once per test run, into a private directory. */
+function packed(): Promise<Packed> {
+  packing ??= (async () => {
+    const r = ok(
+      await exec("node", ["scripts/pack.mjs", "--out", join(work, "npm")], { cwd: repo, env: process.env }),
+      "node scripts/pack.mjs",
+    );
+    return JSON.parse(r.stdout) as Packed;
+  })();
+  return packing;
+}
+
+const hostKey = (): string => {
+  if (process.platform !== "linux") return `${process.platform}-${process.arch}`;
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  const libc = isBun
+    ? (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime
+      ? "gnu"
+      : "musl"
+    : g.Deno.build.env;
+  return `linux-${process.arch}-${libc}`;
+};
+
+// ---------------------------------------------------------------------------
+// Every platform's library
+
+const FORMAT: Record<string, LibraryInfo["format"]> = { linux: "elf", darwin: "macho", win32: "pe" };
+const ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
+
+const CORE = [
+  ...exportTable().keys(),
+  ...Object.keys(EXTRA_SYMBOLS),
+  ...wideExportTable().keys(),
+  ...Object.keys(WIDE_EXTRA_SYMBOLS),
+];
+const POSIX = [...Object.keys(SHM_SYMBOLS), ...Object.keys(WAIT_SYMBOLS)];
+
+let reference: Set<string> | undefined;
+/** The `sa_*` exports of this host's own build (zig-out/lib), which every other build must match. */
+function referenceExports(): Set<string> {
+  const lib = join(repo, "zig-out", "lib", "libshared_atomic.so");
+  reference ??= new Set([...inspectLibrary(readFileSync(lib)).exports].filter((s) => s.startsWith("sa_")));
+  return reference;
+}
+
+for (const p of PLATFORMS) {
+  test(`zig build dist: ${p.key}: a ${FORMAT[p.os]} ${ARCH[p.cpu]} shared library with every export, no lock helpers`, async () => {
+    await packed();
+    const path = join(repo, "zig-out", "dist", p.key, p.file);
+    const info = inspectLibrary(readFileSync(path));
+    assert.equal(info.format, FORMAT[p.os], "file format");
+    assert.equal(info.arch, ARCH[p.cpu], "architecture");
+    assert.ok(info.shared, "a shared library");
+
+    const missing = [...CORE, ...(p.os === "win32" ? [] : POSIX)].filter((s) => !info.exports.has(s));
+    assert.deepEqual(missing, [], "every symbol of the TypeScript tables is exported");
+    // the 16-byte exports exist only where they are lock-free (cmpxchg16b / ldxp+stxp)
+    assert.ok(info.exports.has("sa_wide_lock_free") && info.exports.has("sa_u128_fetch_add"), "16-byte atomics");
+    const ours = [...info.exports].filter((s) => s.startsWith("sa_")).sort();
+    const ref = [...referenceExports()].sort();
+    if (p.os === "win32") {
+      assert.deepEqual(ours.filter((s) => !referenceExports().has(s)), [], "no export the host lacks");
+    } else assert.deepEqual(ours, ref, "the same sa_* exports as this host's build");
+    // the seed ABI (no sa_ prefix) too
+    for (const s of ["int_fetch_and_add", "bool_compare_and_set", "byte_load"]) assert.ok(info.exports.has(s), s);
+
+    const helpers = [...info.imports].filter((s) => /__atomic_|__sync_/.test(s));
+    assert.deepEqual(helpers, [], "calls no lock-based atomic helper");
+
+    if (p.os === "linux" && p.libc === "glibc") {
+      const floor = p.zigTarget.split(".").slice(1).join(".");
+      assert.ok(info.glibc !== "" && compare(info.glibc, floor) <= 0, `needs glibc ${info.glibc} <= ${floor}`);
+      assert.ok(info.needed.includes("libc.so.6"), info.needed.join());
+    }
+    if (p.os === "linux" && p.libc === "musl") assert.deepEqual(info.needed, ["libc.so"], "links musl's libc.so only");
+    if (p.os === "darwin") {
+      assert.equal(info.minOs, "11.0", "runs on macOS 11 and later");
+      assert.deepEqual(info.needed, ["/usr/lib/libSystem.B.dylib"]);
+    }
+    if (p.os === "win32") {
+      const other = info.needed.filter((d) => !/^(KERNEL32\.dll|api-ms-win-crt-[a-z0-9-]+\.dll)$/i.test(d));
+      assert.deepEqual(other, [], "links only Windows system DLLs");
+    }
+  });
+}
+
+function compare(a: string, b: string): number {
+  const [x, y] = [a.split(".").map(Number), b.split(".").map(Number)];
+  return (x[0] - y[0]) || ((x[1] ?? 0) - (y[1] ?? 0));
+}
+
+// ---------------------------------------------------------------------------
+// The npm packages
+
+function tarList(tgz: string): string[] {
+  const r = spawnSync("tar", ["-tzf", tgz], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split("\n").filter(Boolean).map((f) => f.replace(/^package\//, "")).sort();
+}
+
+function manifestOf(tgz: string): Published["manifest"] {
+  const r = spawnSync("tar", ["-xzOf", tgz, "package/package.json"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+test("npm packages: one version everywhere; each platform package holds only its library, with os/cpu/libc", async () => {
+  const pk = await packed();
+  assert.equal(pk.version, VERSION);
+  const main = manifestOf(pk.main);
+  assert.equal(main.name, "shared-atomic");
+  assert.equal(main.version, VERSION);
+  assert.deepEqual(
+    main.optionalDependencies,
+    Object.fromEntries(PLATFORMS.map((p) => [`@shared-atomic/${p.key}`, VERSION])),
+    "every platform package, pinned to this version",
+  );
+  const exp = (main.exports as Record<string, Record<string, string>>)["."];
+  assert.equal(exp.bun, "./bun.ts");
+  assert.equal(exp.deno, "./dist/mod.js");
+  assert.equal(exp.types, "./dist/mod.d.ts");
+  assert.deepEqual(Object.keys(exp), ["types", "bun", "deno", "node", "default"], "condition order");
+
+  const files = tarList(pk.main);
+  for (const f of ["bun.ts", "src/locate.ts", "src/checksums.ts", "dist/mod.js", "dist/mod.d.ts", "dist/node.js"]) {
+    assert.ok(files.includes(f), `${f} is in the package`);
+  }
+  assert.deepEqual(files.filter((f) => /^(test|zig|bench|demo|scripts|npm|examples)\//.test(f)), []);
+  assert.deepEqual(files.filter((f) => /\.(so|dylib|dll)$/.test(f)), [], "no native library in the main package");
+
+  for (const p of PLATFORMS) {
+    const m = manifestOf(pk.platforms[p.key]);
+    assert.equal(m.name, `@shared-atomic/${p.key}`);
+    assert.equal(m.version, VERSION);
+    assert.deepEqual(m.os, [p.os]);
+    assert.deepEqual(m.cpu, [p.cpu]);
+    assert.deepEqual(m.libc, p.libc ? [p.libc] : undefined);
+    assert.deepEqual(tarList(pk.platforms[p.key]), [p.file, "README.md", "package.json"].sort());
+  }
+
+  // The release assets and the checksums the package ships for them
+  const sums = readFileSync(join(pk.release, "SHA256SUMS"), "utf8");
+  const shipped = spawnSync("tar", ["-xzOf", pk.main, "package/src/checksums.ts"], { encoding: "utf8" }).stdout;
+  assert.match(shipped, new RegExp(`CHECKSUMS_VERSION: string = "${VERSION.replaceAll(".", "\\.")}"`));
+  for (const p of PLATFORMS) {
+    assert.ok(sums.includes(`${pk.sha256[p.key]}  shared_atomic-${p.key}`), `SHA256SUMS lists ${p.key}`);
+    assert.ok(shipped.includes(`"${p.key}": "${pk.sha256[p.key]}"`), `the package ships ${p.key}'s checksum`);
+  }
+});
+
+test("npm package: the compiled JavaScript refers to no .ts file", async () => {
+  const pk = await packed();
+  const dist = join(work, "npm", "stage", "shared-atomic", "dist");
+  const walk = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]);
+  const bad: string[] = [];
+  for (const f of walk(dist)) {
+    const text = readFileSync(f, "utf8");
+    for (const m of text.matchAll(/["'](\.{1,2}\/[^"']+\.ts)["']/g)) bad.push(`${f.slice(dist.length + 1)}: ${m[1]}`);
+  }
+  assert.deepEqual(bad, []);
+  assert.ok(pk.main.endsWith(".tgz"));
+});
+
+// ---------------------------------------------------------------------------
+// Install and run, as a user would
+
+/** A program with a Worker and a child process; `spec` is how it imports the package. */
+function writeProgram(dir: string, spec: string, childArgs: string[]): void {
+  writeFileSync(
+    join(dir, "main.ts"),
+    `import { AtomicU64, libraryPath, SharedMemory, VERSION } from "${spec}";
+import { execFileSync } from "node:child_process";
+import process from "node:process";
+
+console.log(\`version \${VERSION}\`);
+console.log(\`library \${libraryPath()}\`);
+const counter = AtomicU64.create(0n);
+const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+const reply = new Promise<string>((resolve, reject) => {
+  worker.onmessage = (e) => resolve(e.data);
+  worker.onerror = (e) => reject(new Error(String(e.message)));
+});
+worker.postMessage(counter.descriptor());
+const workerLib = await reply;
+worker.terminate();
+console.log(\`worker \${counter.load()} \${workerLib}\`);
+
+const name = \`/sa-pack-\${process.pid}\`;
+const seg = SharedMemory.create(name, 64);
+try {
+  const total = new AtomicU64(seg, 8);
+  const child = new URL("./child.ts", import.meta.url).pathname;
+  const out = execFileSync(process.execPath, [...${
+      JSON.stringify(childArgs)
+    }, child, total.handle()], { encoding: "utf8" });
+  console.log(\`child \${total.load()} \${out.trim()}\`);
+} finally {
+  seg.close();
+  SharedMemory.unlink(name);
+}
+`,
+  );
+  writeFileSync(
+    join(dir, "worker.ts"),
+    `import { type AtomicU64, fromDescriptor, libraryPath } from "${spec}";
+self.onmessage = (e: MessageEvent) => {
+  const counter = fromDescriptor<AtomicU64>(e.data);
+  for (let i = 0; i < 1000; i++) counter.fetchAdd(1n);
+  self.postMessage(libraryPath());
+};
+`,
+  );
+  writeFileSync(
+    join(dir, "child.ts"),
+    `import { type AtomicU64, fromHandle, libraryPath } from "${spec}";
+import process from "node:process";
+const total = fromHandle<AtomicU64>(process.argv[process.argv.length - 1]);
+for (let i = 0; i < 1000; i++) total.fetchAdd(1n);
+console.log(libraryPath());
+`,
+  );
+  // what a type checker sees: the .d.ts files of the package
+  writeFileSync(
+    join(dir, "types.ts"),
+    `import { AtomicF64, AtomicU64, type AtomicDescriptor, libraryPath, SharedMemory, setLibraryPath, VERSION } from "${spec}";
+const counter: AtomicU64 = AtomicU64.create(1n);
+const big: bigint = counter.fetchAdd(1n);
+const small: number = counter.fetchAdd(1);
+const f: number = AtomicF64.create(0).fetchAdd(0.5);
+const d: AtomicDescriptor = counter.descriptor();
+const where: string = libraryPath();
+const v: string = VERSION;
+const seg: SharedMemory | undefined = undefined;
+// @ts-expect-error: a string is not a value
+counter.store("1");
+export { big, d, f, seg, setLibraryPath, small, v, where };
+`,
+  );
+}
+
+/** A fresh project outside the source tree, with shared-atomic installed from a loopback registry. */
+async function installedProject(label: string): Promise<{ dir: string; bin: string; env: Record<string, string> }> {
+  const pk = await packed();
+  const stage = join(work, "npm", "stage");
+  const published: Published[] = [
+    { manifest: JSON.parse(readFileSync(join(stage, "shared-atomic", "package.json"), "utf8")), tarball: pk.main },
+    ...PLATFORMS.map((p) => ({
+      manifest: JSON.parse(readFileSync(join(stage, p.key, "package.json"), "utf8")),
+      tarball: pk.platforms[p.key],
+    })),
+  ];
+  const registry = await npmRegistry(published);
+  const root = join(work, label);
+  const dir = join(root, "project");
+  const bin = join(root, "bin");
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(join(root, "home"), { recursive: true });
+  writeFileSync(join(root, "npmrc"), "");
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  const env: Record<string, string> = {
+    PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+    HOME: join(root, "home"),
+    NO_COLOR: "1",
+    DENO_DIR: join(root, "deno-dir"),
+    NPM_CONFIG_REGISTRY: registry.url,
+  };
+  try {
+    ok(
+      await exec("npm", [
+        "install",
+        `shared-atomic@${VERSION}`,
+        "--registry",
+        registry.url,
+        "--cache",
+        join(root, "npm-cache"),
+        "--userconfig",
+        join(root, "npmrc"),
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+      ], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } }),
+      "npm install",
+    );
+  } finally {
+    await registry.close();
+  }
+  assert.ok(!registry.hits.some((h) => h.startsWith("-/") && !h.includes("shared-atomic")), "only our tarballs");
+  const installed = readdirSync(join(dir, "node_modules", "@shared-atomic")).sort();
+  assert.deepEqual(installed, [hostKey()], "npm installed exactly this platform's package");
+  // the runtimes, and nothing else of this checkout, on PATH (bind-mounted over these when the tree is hidden)
+  for (const [name, real] of [["bun", BUN], ["deno", DENO]]) {
+    if (hide) writeFileSync(join(bin, name), "");
+    else spawnSync("ln", ["-s", real, join(bin, name)]);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const zig = spawnSync("sh", ["-c", "command -v zig"], { env });
+  assert.notEqual(zig.status, 0, "no zig on the PATH the program runs with");
+  if (hide) {
+    const probe = await runHidden(bin, ["sh", "-c", `test ! -e '${repo}/build.zig' && ls '${repo}' | wc -l`], dir, env);
+    assert.equal(probe.stdout.trim(), "0", `the source tree is hidden from the program: ${probe.stderr}`);
+  }
+  return { dir, bin, env };
+}
+
+const hide = canHide();
+if (!hide) console.error("packaging.test: cannot unshare a mount namespace here; the source tree stays visible");
+
+/** Runs argv in `dir` with the source tree hidden (when this machine allows it). */
+function runHidden(bin: string, argv: string[], dir: string, env: Record<string, string>) {
+  const [cmd, ...args] = hide ? hiddenTree(bin, argv) : argv;
+  return exec(cmd, args, { cwd: dir, env });
+}
+
+function checkOutput(stdout: string, dir: string): void {
+  const lib = join(dir, "node_modules", "@shared-atomic", hostKey(), "libshared_atomic.so");
+  assert.match(stdout, new RegExp(`^version ${VERSION.replaceAll(".", "\\.")}$`, "m"));
+  assert.match(stdout, new RegExp(`^library ${lib}$`, "m"), "the main thread uses the platform package");
+  assert.match(stdout, new RegExp(`^worker 1000 ${lib}$`, "m"), "a Worker: exact count, same library");
+  assert.match(stdout, new RegExp(`^child 1000 ${lib}$`, "m"), "a child process: exact count, same library");
+}
+
+if (isBun) {
+  test("npm install from a loopback registry, then Bun runs it (Worker, child process): no Zig, source tree hidden", async () => {
+    const { dir, bin, env } = await installedProject("bun");
+    writeProgram(dir, "shared-atomic", []);
+    const r = ok(await runHidden(bin, [join(bin, "bun"), "main.ts"], dir, env), "bun main.ts");
+    checkOutput(r.stdout, dir);
+    // TypeScript resolves the package's declarations (the "types" condition), with library checks on
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "ESNext",
+          moduleResolution: "bundler",
+          lib: ["ES2022", "ESNext.Disposable", "DOM"],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: [],
+        },
+        files: ["types.ts"],
+      }),
+    );
+    ok(
+      await exec("node", [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "."], {
+        cwd: dir,
+        env: process.env,
+      }),
+      "tsc on the installed package",
+    );
+  });
+} else {
+  test("npm install from a loopback registry, then Deno runs it through npm: (Worker, child process): no Zig, source tree hidden", async () => {
+    const { dir, bin, env } = await installedProject("deno");
+    writeProgram(dir, "npm:shared-atomic", ["run", "-A"]);
+    const r = ok(await runHidden(bin, [join(bin, "deno"), "run", "-A", "main.ts"], dir, env), "deno run main.ts");
+    checkOutput(r.stdout, dir);
+    ok(await runHidden(bin, [join(bin, "deno"), "check", "types.ts"], dir, env), "deno check on the installed package");
+  });
+
+  test("Deno with no node_modules: npm:shared-atomic from the registry into Deno's cache finds its platform package", async () => {
+    const pk = await packed();
+    const stage = join(work, "npm", "stage");
+    const registry = await npmRegistry([
+      { manifest: JSON.parse(readFileSync(join(stage, "shared-atomic", "package.json"), "utf8")), tarball: pk.main },
+      ...PLATFORMS.map((p) => ({
+        manifest: JSON.parse(readFileSync(join(stage, p.key, "package.json"), "utf8")),
+        tarball: pk.platforms[p.key],
+      })),
+    ]);
+    try {
+      const root = join(work, "deno-global");
+      const dir = join(root, "project");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, "main.ts"),
+        `import { AtomicU64, libraryPath } from "npm:shared-atomic@${VERSION}";
+const a = AtomicU64.create(41n);
+console.log(\`\${a.addFetch(1n)} \${libraryPath()}\`);
+`,
+      );
+      const env = {
+        PATH: "/usr/local/bin:/usr/bin:/bin",
+        HOME: root,
+        NO_COLOR: "1",
+        DENO_DIR: join(root, "deno-dir"),
+        NPM_CONFIG_REGISTRY: registry.url,
+      };
+      const r = ok(
+        await exec(DENO, ["run", "-A", "--node-modules-dir=none", "--no-lock", "main.ts"], { cwd: dir, env }),
+        "deno run (global npm cache)",
+      );
+      const [value, lib] = r.stdout.trim().split(" ");
+      assert.equal(value, "42");
+      assert.ok(lib.startsWith(join(root, "deno-dir", "npm")), `the library comes from Deno's npm cache: ${lib}`);
+      assert.ok(lib.includes(`@shared-atomic/${hostKey()}/${VERSION}/`), lib);
+      assert.ok(existsSync(lib));
+    } finally {
+      await registry.close();
+    }
+  });
+}
