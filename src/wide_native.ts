@@ -53,10 +53,10 @@ export class AtomicUnavailableError extends Error {
  *
  * @example
  * ```ts
- * import { AtomicString, fromDescriptor } from "./mod.ts";
+ * import { AtomicString } from "./mod.ts";
  * const d = AtomicString.create(8, "ready").descriptor(); // { kind, type: "str8", buffer, byteOffset }
  * // in a Worker, after postMessage(d):
- * (fromDescriptor(d as never) as AtomicString).load(); // "ready"
+ * AtomicString.from(d).load(); // "ready"
  * ```
  */
 export interface WideDescriptor {

@@ -10,7 +10,17 @@
 
 import type { Signature } from "./table.ts";
 
-/** The widths an `AtomicBytes` or `AtomicString` can have, in bytes. */
+/**
+ * The widths an `AtomicBytes` or `AtomicString` can have, in bytes: the
+ * sizes with a lock-free atomic instruction (16: `cmpxchg16b` on x86-64).
+ *
+ * @example
+ * ```ts
+ * import { AtomicString, type ByteWidth } from "./mod.ts";
+ * const width: ByteWidth = 16;
+ * AtomicString.create(width, "fits in sixteen"); // 15 bytes of UTF-8
+ * ```
+ */
 export type ByteWidth = 1 | 2 | 4 | 8 | 16;
 
 /** Every byte width, smallest first. */
