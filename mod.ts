@@ -79,6 +79,10 @@ await prepareLibrary({
     rename: (from, to) => Deno.renameSync(from, to),
     remove: (path) => Deno.removeSync(path),
   },
+  denied: () =>
+    granted({ name: "env" }) && granted({ name: "read" })
+      ? undefined
+      : "Deno looked only where it was allowed to: --allow-env and --allow-read let it see more",
 });
 
 export * from "./src/index.ts";

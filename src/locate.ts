@@ -36,6 +36,8 @@ export interface LibraryHost {
   isFile(path: string): boolean;
   /** The file system operations the download cache needs; without them nothing is downloaded. */
   readonly files?: CacheFiles;
+  /** What the runtime did not let the lookup see (Deno's permissions), for the error message. */
+  denied?(): string | undefined;
 }
 
 /** File operations for the download cache (the Deno entry's `Deno.*` calls). */
@@ -315,13 +317,15 @@ let opened = false;
 
 const PACKAGE_ROOT = new URL("../", import.meta.url);
 
-function notFound(h: LibraryHost): Error {
+function notFound(h: LibraryHost, why = ""): Error {
   const key = platformKey(h);
+  const denied = h.denied?.();
   return new Error(
     `shared-atomic: no native library for ${key}: SHARED_ATOMIC_LIB is not set, the npm package ` +
-      `${PACKAGE_SCOPE}/${key} is not installed, and there is no zig-out build here. Set SHARED_ATOMIC_LIB to the ` +
-      `path of a shared-atomic ${VERSION} library, install shared-atomic from npm (which brings the platform ` +
-      "package), or build one with `zig build`",
+      `${PACKAGE_SCOPE}/${key} is not installed, and there is no zig-out build here${why}. Set SHARED_ATOMIC_LIB ` +
+      `to the path of a shared-atomic ${VERSION} library (${libraryFile(h.platform)}), install shared-atomic from ` +
+      "npm (which brings the platform package), or build one with `zig build`" +
+      (denied ? ` (${denied})` : ""),
   );
 }
 
@@ -336,8 +340,11 @@ export async function prepareLibrary(h: LibraryHost): Promise<void> {
   configureLibrary(h);
   if (found !== undefined || h.files === undefined) return;
   const cacheDir = cacheRoot(h);
+  if (cacheDir === undefined) {
+    failure = notFound(h, "; nor is there a cache directory to download one into (set SHARED_ATOMIC_CACHE)");
+    return;
+  }
   try {
-    if (cacheDir === undefined) throw new Error("no cache directory: set SHARED_ATOMIC_CACHE (or HOME)");
     found = await downloadLibrary({
       host: h,
       files: h.files,
