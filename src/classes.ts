@@ -6,6 +6,7 @@
 
 import { defineAtomic } from "./atomic.ts";
 import { addWaiting, type AtomicWaitable } from "./atomic_wait.ts";
+import type { AtomicBytes, AtomicI128, AtomicString, AtomicU128, WideDescriptor } from "./wide.ts";
 import { rebuild, rebuildHandle, registerClass } from "./descriptor.ts";
 import { type TypeName, TYPES } from "./table.ts";
 import type {
@@ -199,7 +200,7 @@ addWaiting(AtomicU32, (v) => typeof v === "number" && (v >>> 0) === v, "an integ
  * // self.onmessage = (e) => { fromDescriptor(e.data).fetchAdd(1); };
  * ```
  */
-export function fromDescriptor<A extends AnyAtomic = AnyAtomic>(descriptor: AtomicDescriptor): A {
+export function fromDescriptor<A extends AnyAtomic = AnyAtomic>(descriptor: AtomicDescriptor | WideDescriptor): A {
   return rebuild(descriptor) as A;
 }
 
@@ -215,7 +216,11 @@ export type AnyAtomic =
   | AtomicU64
   | AtomicF32
   | AtomicF64
-  | AtomicBool;
+  | AtomicBool
+  | AtomicI128
+  | AtomicU128
+  | AtomicBytes
+  | AtomicString;
 
 /**
  * Rebuilds an atomic of the right class from its handle string, opening its
