@@ -18,6 +18,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { join } from "node:path";
 import { isBun } from "./api.ts";
 import { DENO, exec, listen, repo } from "./packaging_util.ts";
@@ -401,3 +402,69 @@ self.postMessage(libraryPath());
     assert.equal(await runProg({ ...env, SHARED_ATOMIC_LIB: LIB }), `ok 2 ${LIB} ${LIB}`);
   });
 }
+
+// ---------------------------------------------------------------------------
+// The explicit choices, and the version check, in a fresh process of this runtime
+
+const entry = join(repo, isBun ? "bun.ts" : "mod.ts");
+const runScript = async (name: string, code: string, env: Record<string, string> = {}) => {
+  const file = join(work, name);
+  writeFileSync(file, code.replaceAll("ENTRY", entry));
+  const argv = isBun ? [file] : ["run", "-A", "--no-check", file];
+  const r = await exec(process.execPath, argv, { env: { ...process.env, NO_COLOR: "1", ...env } });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim().split("\n");
+};
+
+test("setLibraryPath: beats SHARED_ATOMIC_LIB before first use, refused after", async () => {
+  const out = await runScript(
+    "option.ts",
+    `import { AtomicU64, libraryPath, setLibraryPath } from "ENTRY";
+console.log(libraryPath());
+setLibraryPath("/nonexistent/libshared_atomic.so");
+try { AtomicU64.create(1n); } catch (e) { console.log((e as Error).message); }
+setLibraryPath(${JSON.stringify(LIB)});
+console.log(String(AtomicU64.create(1n).addFetch(1n)));
+try { setLibraryPath("/other.so"); } catch (e) { console.log((e as Error).message); }
+`,
+    { SHARED_ATOMIC_LIB: "/from/env.so" },
+  );
+  assert.equal(out[0], "/from/env.so");
+  assert.match(out[1], /cannot open the native library at \/nonexistent\/libshared_atomic\.so \(from option;/);
+  assert.equal(out[2], "2");
+  assert.match(out[3], /already open \(.*libshared_atomic\.so\); call it before first use/);
+});
+
+test("a library of another version is refused at first use, naming both versions", async () => {
+  // this host's library with its version string patched (same length)
+  const bytes = new Uint8Array(readFileSync(LIB));
+  const needle = new TextEncoder().encode(`${VERSION}\0`);
+  const other = `${VERSION.replace(/\d+$/, (n) => String((Number(n) + 1) % 10))}`;
+  assert.equal(other.length, VERSION.length);
+  let patched = 0;
+  for (let i = 0; i + needle.length <= bytes.length; i++) {
+    if (needle.every((b, k) => bytes[i + k] === b) && bytes[i - 1] === 0) {
+      bytes.set(new TextEncoder().encode(other), i);
+      patched++;
+    }
+  }
+  assert.ok(patched >= 1, "found the version string");
+  const stale = join(work, "stale", "libshared_atomic.so");
+  mkdirSync(join(work, "stale"), { recursive: true });
+  writeFileSync(stale, bytes);
+  const out = await runScript(
+    "stale.ts",
+    `import { AtomicU64 } from "ENTRY";
+try { AtomicU64.create(1n); console.log("opened"); } catch (e) { console.log((e as Error).message); }
+`,
+    { SHARED_ATOMIC_LIB: stale },
+  );
+  assert.match(
+    out[0],
+    new RegExp(
+      `library at ${stale} \\(from SHARED_ATOMIC_LIB\\) is version ${other.replaceAll(".", "\\.")}, this package is ${
+        VERSION.replaceAll(".", "\\.")
+      }`,
+    ),
+  );
+});
