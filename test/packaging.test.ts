@@ -291,7 +291,10 @@ export { big, d, f, seg, setLibraryPath, small, v, where };
 }
 
 /** A fresh project outside the source tree, with shared-atomic installed from a loopback registry. */
-async function installedProject(label: string): Promise<{ dir: string; bin: string; env: Record<string, string> }> {
+async function installedProject(
+  label: string,
+  installer: "npm" | "bun" = "npm",
+): Promise<{ dir: string; bin: string; env: Record<string, string> }> {
   const pk = await packed();
   const stage = join(work, "npm", "stage");
   const published: Published[] = [
@@ -318,10 +321,11 @@ async function installedProject(label: string): Promise<{ dir: string; bin: stri
     NPM_CONFIG_REGISTRY: registry.url,
   };
   try {
-    ok(
-      await exec("npm", [
+    const spec = `shared-atomic@${VERSION}`;
+    const r = installer === "npm"
+      ? await exec("npm", [
         "install",
-        `shared-atomic@${VERSION}`,
+        spec,
         "--registry",
         registry.url,
         "--cache",
@@ -331,15 +335,23 @@ async function installedProject(label: string): Promise<{ dir: string; bin: stri
         "--no-audit",
         "--no-fund",
         "--loglevel=error",
-      ], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } }),
-      "npm install",
-    );
+      ], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } })
+      : await exec(BUN, ["add", spec, "--registry", registry.url], {
+        cwd: dir,
+        env: { ...env, PATH: process.env.PATH, BUN_INSTALL_CACHE_DIR: join(root, "bun-cache") },
+      });
+    ok(r, `${installer} install`);
   } finally {
     await registry.close();
   }
-  assert.ok(!registry.hits.some((h) => h.startsWith("-/") && !h.includes("shared-atomic")), "only our tarballs");
+  const tarballs = registry.hits.filter((h) => h.startsWith("-/")).sort();
+  assert.deepEqual(
+    tarballs,
+    [`-/shared-atomic-${VERSION}.tgz`, `-/shared-atomic-${hostKey()}-${VERSION}.tgz`].sort(),
+    `${installer} downloaded the main package and this platform's, no other`,
+  );
   const installed = readdirSync(join(dir, "node_modules", "@shared-atomic")).sort();
-  assert.deepEqual(installed, [hostKey()], "npm installed exactly this platform's package");
+  assert.deepEqual(installed, [hostKey()], `${installer} installed exactly this platform's package`);
   // the runtimes, and nothing else of this checkout, on PATH (bind-mounted over these when the tree is hidden)
   for (const [name, real] of [["bun", BUN], ["deno", DENO]]) {
     if (hide) writeFileSync(join(bin, name), "");
@@ -402,6 +414,12 @@ if (isBun) {
       }),
       "tsc on the installed package",
     );
+  });
+
+  test("bun add from the loopback registry picks the same one platform package, and runs", async () => {
+    const { dir, bin, env } = await installedProject("bun-add", "bun");
+    writeProgram(dir, "shared-atomic", []);
+    checkOutput(ok(await runHidden(bin, [join(bin, "bun"), "main.ts"], dir, env), "bun main.ts").stdout, dir);
   });
 } else {
   test("npm install from a loopback registry, then Deno runs it through npm: (Worker, child process): no Zig, source tree hidden", async () => {
