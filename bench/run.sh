@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Runs bench/atomics.bench.ts in Bun, then in Deno, and writes bench/RESULTS.md
-# (date, machine, tool versions, both tables).
+# Runs the benchmarks in Bun, then in Deno, and writes bench/RESULTS.md (date,
+# machine, tool versions, load, every table):
+#   bench/atomics.bench.ts    single-thread ns/op vs built-in Atomics and a C loop
+#   bench/processes.bench.ts  a counter shared by 2 processes vs 2 Workers vs SQLite
+#   bench/locks.bench.ts      uncontended Mutex vs an Atomics mutex and C; wake-up latency
 #
 # Usage: bash bench/run.sh
-# Environment: BENCH_N, BENCH_ROUNDS (passed to the bench), BENCH_REBUILD=1 to
-# run scripts/setup.mjs first even when the library exists, CC for the native
-# loop, BENCH_OUT (default bench/RESULTS.md).
+# Environment: BENCHES (default "atomics processes locks"), BENCH_ROUNDS
+# (every bench), BENCH_N (atomics), BENCH_ADD_N,
+# BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks)
+# are passed through; BENCH_REBUILD=1 runs scripts/setup.mjs first even when
+# the library exists; CC for the C loops; BENCH_OUT (default bench/RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
@@ -28,9 +33,25 @@ trap 'rm -rf "$work"' EXIT
 cp "$LIB" "$work/"
 export SHARED_ATOMIC_LIB="$work/$(basename "$LIB")"
 
+# BENCHES: which bench/<name>.bench.ts to run, in order (e.g. add "wide").
+BENCHES=${BENCHES:-atomics processes locks}
+runs=""
+# run_part <runtime> <bench> <command...>: its markdown into $work/<runtime>-<bench>.md,
+# and a line for the table of runs (seconds taken, load average before).
+run_part() {
+  local rt=$1 bench=$2
+  shift 2
+  local load t0 t1
+  load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
+  t0=$(date +%s.%N)
+  "$@" "bench/$bench.bench.ts" >"$work/$rt-$bench.md"
+  t1=$(date +%s.%N)
+  runs+="| $rt | bench/$bench.bench.ts | $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") | $load |"$'\n'
+}
+
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
-"$BUN" bench/atomics.bench.ts >"$work/bun.md"
-"$DENO" run -A bench/atomics.bench.ts >"$work/deno.md"
+for bench in $BENCHES; do run_part Bun "$bench" "$BUN"; done
+for bench in $BENCHES; do run_part Deno "$bench" "$DENO" run -A; done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
@@ -52,15 +73,35 @@ git diff --quiet HEAD -- zig build.zig src bun.ts mod.ts 2>/dev/null || dirty=" 
   echo "| Bun | $("$BUN" --version) |"
   echo "| Deno | $("$DENO" --version | head -1 | sed 's/ (.*//') |"
   echo "| Zig | $("$ZIG" version 2>/dev/null || echo '?') (library as built by \`node scripts/setup.mjs\`: ReleaseFast) |"
-  echo "| C compiler (native loop) | $("${CC:-cc}" --version | head -1) |"
+  echo "| C compiler (native loops) | $("${CC:-cc}" --version | head -1) |"
   echo
-  echo "Each figure is a median over the rounds; a ratio is the median of the per-round ratios of two"
-  echo "measurements taken back to back. \"ours\" is the public API (\`AtomicI32.prototype.fetchAdd\` …), called"
-  echo "in a loop of its own; \"native\" is the same operation in a C loop, one FFI call per measurement."
-  echo "Single-threaded and uncontended: this is the cost of a call, not of contention."
+  echo "| runtime | part | seconds | 1-min load average before |"
+  echo "|---|---|---:|---:|"
+  printf '%s' "$runs"
   echo
-  cat "$work/bun.md"
+  echo "The machine is shared (other builds and tests run at the same time): absolute figures are noisy. Each"
+  echo "figure is a median over several rounds, and every ratio is the median of per-round ratios of two"
+  echo "measurements taken back to back, which is what the targets are judged on."
   echo
-  cat "$work/deno.md"
+  for bench in $BENCHES; do
+    case $bench in
+      atomics)
+        echo "## Single-thread atomics (bench/atomics.bench.ts)"
+        echo
+        echo "Each figure is a median over the rounds; a ratio is the median of the per-round ratios of two"
+        echo "measurements taken back to back. \"ours\" is the public API (\`AtomicI32.prototype.fetchAdd\` …), called"
+        echo "in a loop of its own; \"native\" is the same operation in a C loop, one FFI call per measurement."
+        echo "Single-threaded and uncontended: this is the cost of a call, not of contention."
+        ;;
+      processes) echo "## A counter shared between processes (bench/processes.bench.ts)" ;;
+      locks) echo "## Locks and wake-up latency (bench/locks.bench.ts)" ;;
+      *) echo "## bench/$bench.bench.ts" ;;
+    esac
+    echo
+    cat "$work/Bun-$bench.md"
+    echo
+    cat "$work/Deno-$bench.md"
+    echo
+  done
 } >"$OUT"
 echo "wrote $OUT"
