@@ -10,7 +10,7 @@
  * @module
  */
 
-import { backend } from "./backend.ts";
+import { backend, type NativeFn, type Pointer } from "./backend.ts";
 import type { AtomicMemory } from "./memory.ts";
 import { SharedMemory } from "./shared_memory.ts";
 import { closedPrototype, type Kind, locate, Primitive } from "./primitive.ts";
@@ -171,6 +171,11 @@ export class Mutex extends Primitive {
   /** Bun, SharedArrayBuffer: the state word through the built-in Atomics (see #cas). */
   #view: Uint32Array | null;
   #ix: number;
+  /** The state word's pointer and the native compare-and-set, for the FFI fast path. */
+  #state: Pointer;
+  #nativeCas: NativeFn;
+  /** This thread's id (an instance belongs to the thread that made it). */
+  #me: number;
 
   /** A mutex at `byteOffset` in `memory` (zeroed, or already a Mutex). */
   constructor(memory: AtomicMemory, byteOffset = 0) {
@@ -179,6 +184,9 @@ export class Mutex extends Primitive {
     const builtin = backend().runtime === "bun" && !(this.memory instanceof SharedMemory);
     this.#view = builtin ? new Uint32Array(this.memory as SharedArrayBuffer) : null;
     this.#ix = (this.byteOffset >> 2) + 1;
+    this.#state = this.w[1];
+    this.#nativeCas = this.ops.cas;
+    this.#me = threadId();
   }
 
   /**
@@ -190,7 +198,7 @@ export class Mutex extends Primitive {
     const v = this.#view;
     return v !== null
       ? Atomics.compareExchange(v, this.#ix, expected, desired) === expected
-      : this.ops.cas(this.w[1], expected, desired);
+      : this.#nativeCas(this.#state, expected, desired);
   }
 
   /** A mutex in its own fresh SharedArrayBuffer (for Workers). */
@@ -211,7 +219,7 @@ export class Mutex extends Primitive {
 
   /** Blocks until the lock is held; returns its guard. */
   lock(): MutexGuard {
-    const me = threadId();
+    const me = this.#me;
     if (this.#cas(0, me)) return this.#guard;
     return this.#result(runSync(this.#acquire(me, Infinity)))!;
   }
@@ -219,7 +227,7 @@ export class Mutex extends Primitive {
   /** Takes the lock if free (or within `timeoutMs`); returns its guard, or null. */
   tryLock(timeoutMs = 0): MutexGuard | null {
     const t = checkTimeout("Mutex.tryLock", timeoutMs);
-    const me = threadId();
+    const me = this.#me;
     if (this.#cas(0, me)) return this.#guard;
     return this.#result(runSync(this.#acquire(me, performance.now() + t)));
   }
@@ -229,16 +237,16 @@ export class Mutex extends Primitive {
     const t = checkTimeout("Mutex.lockAsync", timeoutMs);
     const s = checkSignal("Mutex.lockAsync", signal);
     if (s?.aborted) throw s.reason;
-    const me = threadId();
+    const me = this.#me;
     if (this.#cas(0, me)) return this.#guard;
     return this.#result(await runAsync(this.#acquire(me, performance.now() + t, true), s, this));
   }
 
   /** Releases the lock; throws LockNotHeldError if this thread does not hold it. */
   unlock(): void {
-    const { load, exchange } = this.ops;
-    const me = threadId();
+    const me = this.#me;
     if (this.#cas(me, 0)) return;
+    const { load, exchange } = this.ops;
     const v = load(this.w[1]);
     if ((v & OWNER) !== me) {
       throw new LockNotHeldError(
