@@ -23,7 +23,7 @@ const hits = AtomicI32.create(0);
 const sum = AtomicF64.create(0);
 const flag = AtomicBool.create(false);
 const plain = new SharedArrayBuffer(8);
-const gate = new Int32Array(new SharedArrayBuffer(4));
+const gate = new Int32Array(new SharedArrayBuffer(8));
 
 console.log(`shared-atomic demo on ${runtime}: ${workers} Workers × ${ops.toLocaleString("en")} rounds`);
 console.log("each round: u64.subFetch(100n), i32.fetchAdd(1), f64.fetchAdd(0.5), bool.compareAndSet(false, true),");
@@ -43,6 +43,7 @@ const done = pool.map((w) =>
       plain,
       ops,
       gate,
+      workers,
     });
   })
 );

@@ -6,7 +6,7 @@ const api: typeof import("../src/index.ts") = await import(entry);
 const scope = globalThis as any;
 
 scope.onmessage = (e: MessageEvent) => {
-  const { u64, i32, f64, flag, plain, ops, gate } = e.data;
+  const { u64, i32, f64, flag, plain, ops, gate, workers } = e.data;
   const seed = api.fromDescriptor<InstanceType<typeof api.AtomicU64>>(u64);
   const hits = api.fromDescriptor<InstanceType<typeof api.AtomicI32>>(i32);
   const sum = api.fromDescriptor<InstanceType<typeof api.AtomicF64>>(f64);
@@ -22,6 +22,9 @@ scope.onmessage = (e: MessageEvent) => {
     if (once.compareAndSet(false, true)) won++;
   }
   const ms = performance.now() - t0;
+  // all Workers start the plain loop together, so they really race
+  Atomics.add(gate, 1, 1);
+  while (Atomics.load(gate, 1) < workers);
   for (let i = 0; i < ops; i++) racy[0]++; // what you get without atomics
   scope.postMessage({ ms, won });
 };
