@@ -24,7 +24,13 @@ pub fn build(b: *std.Build) void {
     // otherwise, into zig-out/dist/<key>/<file> (what scripts/pack.mjs packs).
     const dist = b.step("dist", "Cross-compile the release library for every platform in npm/platforms.json");
     const dist_optimize: std.builtin.OptimizeMode = if (b.user_input_options.contains("optimize")) optimize else .ReleaseFast;
+    const only = b.option([]const []const u8, "platform", "zig build dist: only these platform keys (default: all)");
     for (platforms(b)) |p| {
+        if (only) |keys| {
+            for (keys) |k| {
+                if (std.mem.eql(u8, k, p.key)) break;
+            } else continue;
+        }
         const query = std.Target.Query.parse(.{ .arch_os_abi = p.zigTarget, .cpu_features = p.zigCpu }) catch |err|
             std.debug.panic("npm/platforms.json: {s}: bad zigTarget/zigCpu ({s})", .{ p.key, @errorName(err) });
         const dist_mod = libraryModule(b, options, b.resolveTargetQuery(query), dist_optimize, true);
@@ -51,8 +57,10 @@ fn libraryModule(
         .target = target,
         .optimize = optimize,
         .strip = strip,
-        // shm_open, mmap: named shared memory for other processes
-        .link_libc = true,
+        // POSIX: shm_open, mmap (named shared memory for other processes), __ulock_*.
+        // Windows: the library calls nothing from a C library, so it links none
+        // (a DLL that imports nothing, and no mingw CRT to build: ~150 s cold).
+        .link_libc = target.result.os.tag != .windows,
     });
     mod.addOptions("options", options);
     return mod;
