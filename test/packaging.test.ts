@@ -312,7 +312,7 @@ async function installedProject(
   mkdirSync(dir, { recursive: true });
   mkdirSync(bin, { recursive: true });
   mkdirSync(join(root, "home"), { recursive: true });
-  writeFileSync(join(root, "npmrc"), "");
+  writeFileSync(join(root, "npmrc"), "update-notifier=false\nfund=false\naudit=false\n");
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   const env: Record<string, string> = {
     PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
