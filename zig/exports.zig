@@ -86,50 +86,32 @@ pub fn Fns(comptime T: type, comptime op: table.Op, comptime V: type) type {
         pub const explicit = switch (op.shape) {
             .load => struct {
                 fn f(p: *const S, code: c_int) callconv(.c) V {
-                    return switch (code) {
-                        inline 0...5 => |c| load(p, comptime ops.loadOrder(c)),
-                        else => load(p, .seq_cst),
-                    };
+                    return ops.withOrder(code, ops.loadOrder, load, .{p});
                 }
             },
             .store => struct {
                 fn f(p: *S, v: V, code: c_int) callconv(.c) void {
-                    switch (code) {
-                        inline 0...5 => |c| store(p, v, comptime ops.storeOrder(c)),
-                        else => store(p, v, .seq_cst),
-                    }
+                    ops.withOrder(code, ops.storeOrder, store, .{ p, v });
                 }
             },
             .rmw => struct {
                 fn f(p: *S, v: V, code: c_int) callconv(.c) V {
-                    return switch (code) {
-                        inline 0...5 => |c| rmw(p, v, comptime ops.rmwOrder(c)),
-                        else => rmw(p, v, .seq_cst),
-                    };
+                    return ops.withOrder(code, ops.rmwOrder, rmw, .{ p, v });
                 }
             },
             .cmpxchg => struct {
                 fn f(p: *S, e: V, d: V, code: c_int) callconv(.c) V {
-                    return switch (code) {
-                        inline 0...5 => |c| cmpxchg(p, e, d, comptime ops.rmwOrder(c)),
-                        else => cmpxchg(p, e, d, .seq_cst),
-                    };
+                    return ops.withOrder(code, ops.rmwOrder, cmpxchg, .{ p, e, d });
                 }
             },
             .cas => struct {
                 fn f(p: *S, e: V, d: V, code: c_int) callconv(.c) bool {
-                    return switch (code) {
-                        inline 0...5 => |c| cas(p, e, d, comptime ops.rmwOrder(c)),
-                        else => cas(p, e, d, .seq_cst),
-                    };
+                    return ops.withOrder(code, ops.rmwOrder, cas, .{ p, e, d });
                 }
             },
             .cas_weak => struct {
                 fn f(p: *S, e: *V, d: V, code: c_int) callconv(.c) bool {
-                    return switch (code) {
-                        inline 0...5 => |c| casWeak(p, e, d, comptime ops.rmwOrder(c)),
-                        else => casWeak(p, e, d, .seq_cst),
-                    };
+                    return ops.withOrder(code, ops.rmwOrder, casWeak, .{ p, e, d });
                 }
             },
         }.f;

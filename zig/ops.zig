@@ -43,6 +43,22 @@ pub fn storeOrder(comptime code: c_int) AtomicOrder {
     };
 }
 
+/// Calls `f(args..., order)` with the comptime order that the runtime C11
+/// `code` means under `map` (loadOrder, storeOrder or rmwOrder); codes
+/// outside 0...5 mean seq_cst. This is how every `_explicit` export turns
+/// its runtime order argument into the comptime order the builtins need.
+pub inline fn withOrder(
+    code: c_int,
+    comptime map: fn (comptime c_int) AtomicOrder,
+    comptime f: anytype,
+    args: anytype,
+) @typeInfo(@TypeOf(f)).@"fn".return_type.? {
+    return switch (code) {
+        inline 0...5 => |c| @call(.auto, f, args ++ .{comptime map(c)}),
+        else => @call(.auto, f, args ++ .{AtomicOrder.seq_cst}),
+    };
+}
+
 /// The failure order for a compare-exchange whose success order is `s`
 /// (C++'s rule: drop the release part).
 pub fn failureOrder(comptime s: AtomicOrder) AtomicOrder {

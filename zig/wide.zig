@@ -214,34 +214,22 @@ pub fn Fns(comptime t: Type, comptime op: Op) type {
         pub const explicit = switch (op.shape) {
             .load => struct {
                 fn f(p: *T, out: V, code: c_int) callconv(.c) void {
-                    switch (code) {
-                        inline 0...5 => |c| load(p, out, comptime ops.loadOrder(c)),
-                        else => load(p, out, .seq_cst),
-                    }
+                    ops.withOrder(code, ops.loadOrder, load, .{ p, out });
                 }
             },
             .store => struct {
                 fn f(p: *T, v: C, code: c_int) callconv(.c) void {
-                    switch (code) {
-                        inline 0...5 => |c| store(p, v, comptime ops.storeOrder(c)),
-                        else => store(p, v, .seq_cst),
-                    }
+                    ops.withOrder(code, ops.storeOrder, store, .{ p, v });
                 }
             },
             .rmw => struct {
                 fn f(p: *T, io: V, code: c_int) callconv(.c) void {
-                    switch (code) {
-                        inline 0...5 => |c| rmw(p, io, comptime ops.rmwOrder(c)),
-                        else => rmw(p, io, .seq_cst),
-                    }
+                    ops.withOrder(code, ops.rmwOrder, rmw, .{ p, io });
                 }
             },
             .cmpxchg, .cmpxchg_weak => struct {
                 fn f(p: *T, e: V, d: C, code: c_int) callconv(.c) bool {
-                    return switch (code) {
-                        inline 0...5 => |c| cmpxchg(p, e, d, comptime ops.rmwOrder(c)),
-                        else => cmpxchg(p, e, d, .seq_cst),
-                    };
+                    return ops.withOrder(code, ops.rmwOrder, cmpxchg, .{ p, e, d });
                 }
             },
         }.f;
