@@ -10,7 +10,8 @@ import { backend, type NativeFn, type Pointer } from "./backend.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { region } from "./memory.ts";
 import { typeSymbols } from "./native.ts";
-import { SharedMemory, SharedMemoryClosedError } from "./shared_memory.ts";
+import { closedPrototype } from "./closed.ts";
+import { SharedMemory } from "./shared_memory.ts";
 import { LOAD_ORDERS, orderCode, RMW_ORDERS, STORE_ORDERS } from "./order.ts";
 import { OPS, type Shape, type TypeInfo } from "./table.ts";
 import type { AtomicDescriptor } from "./types.ts";
@@ -227,15 +228,8 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
   Object.defineProperty(Atomic, "name", { value: name });
 
   // What an atomic in a closed SharedMemory turns into: every method throws.
-  const closed: object = Object.create(Atomic.prototype);
   const extra = ["loadNumber", "update", "descriptor", "handle", "toString", "wait", "waitAsync", "notify"];
-  for (const m of [...OPS.map((op) => op.method), ...extra]) {
-    if (!m) continue;
-    const fail = (): never => {
-      throw new SharedMemoryClosedError(`${name}.${m}: the SharedMemory this atomic lives in is closed`);
-    };
-    Object.defineProperty(closed, m, { value: fail });
-  }
+  const closed = closedPrototype(Atomic.prototype, name, [...OPS.map((op) => op.method).filter(Boolean), ...extra]);
 
   // The native functions are opened on first construction, not at import.
   function bind(): void {

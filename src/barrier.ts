@@ -12,7 +12,7 @@
 import { registerClass } from "./descriptor.ts";
 import { rangeError, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
-import { closedPrototype, type Kind, locate, Primitive } from "./primitive.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
 const KIND: Kind = { name: "Barrier", type: "barrier", bytes: 12, tag: 0x42415231 };
@@ -131,5 +131,5 @@ export class Barrier extends Primitive {
   }
 }
 
-const closed = closedPrototype(Barrier);
+const closed = closedPrototypeOf(Barrier);
 registerClass(KIND.type, Barrier);

@@ -7,6 +7,7 @@
  */
 
 import type { NativeFn, Pointer } from "./backend.ts";
+import { closedPrototype } from "./closed.ts";
 import { rangeError, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
 import {
@@ -21,7 +22,6 @@ import {
 import type { SharedMemory } from "./shared_memory.ts";
 import { registerClass } from "./descriptor.ts";
 import {
-  closedPrototype,
   describeAt,
   fromDescriptorOf,
   fromHandleOf,

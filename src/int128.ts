@@ -9,6 +9,7 @@
  */
 
 import type { NativeFn, Pointer } from "./backend.ts";
+import { closedPrototype } from "./closed.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { registerClass } from "./descriptor.ts";
 import type { AtomicMemory } from "./memory.ts";
@@ -23,7 +24,6 @@ import {
 } from "./order.ts";
 import type { SharedMemory } from "./shared_memory.ts";
 import {
-  closedPrototype,
   codec128,
   describeAt,
   fromDescriptorOf,

@@ -13,7 +13,7 @@
 import { backend, type NativeFn, type Pointer } from "./backend.ts";
 import type { AtomicMemory } from "./memory.ts";
 import { SharedMemory } from "./shared_memory.ts";
-import { closedPrototype, type Kind, locate, Primitive } from "./primitive.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
 import { registerClass } from "./descriptor.ts";
 import {
   type Algorithm,
@@ -301,5 +301,5 @@ export class Mutex extends Primitive {
   }
 }
 
-const closed = closedPrototype(Mutex);
+const closed = closedPrototypeOf(Mutex);
 registerClass(KIND.type, Mutex);

@@ -12,7 +12,7 @@
 import { registerClass } from "./descriptor.ts";
 import { typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
-import { closedPrototype, type Kind, locate, Primitive } from "./primitive.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
 import { type Algorithm, checkSignal, left, runAsync, runSync, threadAlive, threadId, wake } from "./waiting.ts";
 
 const KIND: Kind = { name: "Once", type: "once", bytes: 8, tag: 0x4f4e4331 };
@@ -130,5 +130,5 @@ export class Once extends Primitive {
   }
 }
 
-const closed = closedPrototype(Once);
+const closed = closedPrototypeOf(Once);
 registerClass(KIND.type, Once);

@@ -11,7 +11,8 @@ import type { NativeFn, Pointer } from "./backend.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { region } from "./memory.ts";
 import { typeSymbols } from "./native.ts";
-import { SharedMemory, SharedMemoryClosedError } from "./shared_memory.ts";
+import { closedPrototype, membersOf } from "./closed.ts";
+import { SharedMemory } from "./shared_memory.ts";
 import type { AtomicDescriptor } from "./types.ts";
 import { waitSymbols } from "./waiting.ts";
 
@@ -192,16 +193,6 @@ export function locate(kind: Kind, where: string, d: unknown): [unknown, number]
  * The prototype an instance gets when its SharedMemory closes: every method
  * and getter of the class (and its bases) throws.
  */
-export function closedPrototype(cls: { prototype: object; name: string }): object {
-  const closed = Object.create(cls.prototype);
-  for (let p = cls.prototype; p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
-      if (key === "constructor" || key in Object.getOwnPropertyDescriptors(closed)) continue;
-      const fail = (): never => {
-        throw new SharedMemoryClosedError(`${cls.name}.${key}: the SharedMemory it lives in is closed`);
-      };
-      Object.defineProperty(closed, key, d.get ? { get: fail } : { value: fail });
-    }
-  }
-  return closed;
+export function closedPrototypeOf(cls: { prototype: object; name: string }): object {
+  return closedPrototype(cls.prototype, cls.name, membersOf(cls), "it");
 }

@@ -11,7 +11,7 @@
 import { registerClass } from "./descriptor.ts";
 import type { AtomicMemory } from "./memory.ts";
 import { LockNotHeldError } from "./mutex.ts";
-import { closedPrototype, type Kind, locate, Primitive } from "./primitive.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
 const WRITER = 0x80000000;
@@ -195,5 +195,5 @@ export class RwLock extends Primitive {
   }
 }
 
-const closed = closedPrototype(RwLock);
+const closed = closedPrototypeOf(RwLock);
 registerClass(KIND.type, RwLock);

@@ -9,7 +9,7 @@
 import { registerClass } from "./descriptor.ts";
 import { rangeError, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
-import { closedPrototype, type Kind, locate, Primitive } from "./primitive.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
 const KIND: Kind = { name: "Semaphore", type: "semaphore", bytes: 12, tag: 0x53454d31 };
@@ -148,5 +148,5 @@ export class Semaphore extends Primitive {
   }
 }
 
-const closed = closedPrototype(Semaphore);
+const closed = closedPrototypeOf(Semaphore);
 registerClass(KIND.type, Semaphore);

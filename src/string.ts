@@ -12,6 +12,7 @@
  */
 
 import type { Pointer } from "./backend.ts";
+import { closedPrototype } from "./closed.ts";
 import { describe, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
 import type { LoadOrder, MemoryOrder, StoreOrder } from "./order.ts";
@@ -20,7 +21,6 @@ import type { SharedMemory } from "./shared_memory.ts";
 import { registerClass } from "./descriptor.ts";
 import { AtomicBytes, checkOrder, checkWidth, type Engine, engine } from "./bytes.ts";
 import {
-  closedPrototype,
   describeAt,
   fromDescriptorOf,
   fromHandleOf,

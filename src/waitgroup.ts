@@ -10,7 +10,7 @@
 import { registerClass } from "./descriptor.ts";
 import { rangeError, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
-import { closedPrototype, type Kind, locate, Primitive } from "./primitive.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
 const KIND: Kind = { name: "WaitGroup", type: "waitgroup", bytes: 8, tag: 0x57474731 };
@@ -115,5 +115,5 @@ export class WaitGroup extends Primitive {
   }
 }
 
-const closed = closedPrototype(WaitGroup);
+const closed = closedPrototypeOf(WaitGroup);
 registerClass(KIND.type, WaitGroup);

@@ -10,7 +10,7 @@ import { backend, type NativeFn, type Pointer } from "./backend.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { region } from "./memory.ts";
 import { openGroup } from "./native.ts";
-import { SharedMemory, SharedMemoryClosedError } from "./shared_memory.ts";
+import { SharedMemory } from "./shared_memory.ts";
 import { WIDE_EXTRA_SYMBOLS, wideExportTable, type WideNativeType, type WideTypeName } from "./wide_table.ts";
 
 /**
@@ -325,19 +325,4 @@ export function handleAt(
     );
   }
   return `sa1:${type}@${byteOffset}:${memory.handle().slice(4)}`;
-}
-
-/**
- * What an atomic of class `name` in a closed SharedMemory turns into: an
- * object with `proto` as prototype whose `methods` all throw.
- */
-export function closedPrototype(proto: object, name: string, methods: readonly string[]): object {
-  const closed: object = Object.create(proto);
-  for (const m of methods) {
-    const fail = (): never => {
-      throw new SharedMemoryClosedError(`${name}.${m}: the SharedMemory this atomic lives in is closed`);
-    };
-    Object.defineProperty(closed, m, { value: fail });
-  }
-  return closed;
 }
