@@ -78,6 +78,16 @@ int sa_shm_fd_truncate(int fd, double len);
 void *sa_shm_map(int fd, double len);
 int sa_shm_map_error(void);
 int sa_shm_unmap(void *p, double len);
+/* Retires the mapping [base, base + len) of a closed segment: one
+ * mmap(MAP_FIXED) replaces it in place with private, anonymous,
+ * zero-filled pages, so a stale pointer another thread still holds reads
+ * and writes memory that belongs to nobody, never the segment nor whatever
+ * a later mmap puts there. The range is never unmapped in between
+ * (MAP_FIXED replaces atomically), and MAP_NORESERVE charges no swap until
+ * a page is written. The address range stays taken until sa_shm_unmap,
+ * which is safe only once no stale pointer can remain. 0 or -errno.
+ */
+int sa_shm_retire(void *base, double len);
 int sa_shm_close_fd(int fd);
 /* Removes the name (file = 1: the path); 0 or -errno. */
 int sa_shm_remove(const char *name, int file);

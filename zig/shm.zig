@@ -99,6 +99,23 @@ fn unmap(p: ?*anyopaque, len: f64) callconv(.c) c_int {
     return if (c.munmap(addr, @intFromFloat(len)) == 0) 0 else -errno();
 }
 
+/// Retires the mapping [base, base + len) of a closed segment: one
+/// `mmap(MAP_FIXED)` replaces it in place with private, anonymous,
+/// zero-filled pages, so a stale pointer another thread still holds reads
+/// and writes memory that belongs to nobody, never the segment nor whatever
+/// a later `mmap` puts there. The range is never unmapped in between
+/// (MAP_FIXED replaces atomically), and MAP_NORESERVE charges no swap until a
+/// page is written. The address range stays taken until `sa_shm_unmap`,
+/// which is safe only once no stale pointer can remain. 0 or -errno.
+fn retire(base: ?*anyopaque, len: f64) callconv(.c) c_int {
+    const addr = base orelse return -@as(c_int, @backingInt(std.c.E.INVAL));
+    if (!(len > 0 and len <= 9007199254740991)) return -@as(c_int, @backingInt(std.c.E.INVAL));
+    const map: std.c.MAP = .{ .TYPE = .PRIVATE, .FIXED = true, .ANONYMOUS = true, .NORESERVE = true };
+    const p = c.mmap(addr, @intFromFloat(len), PROT_READ | PROT_WRITE, @bitCast(map), -1, 0);
+    if (p == null or @intFromPtr(p) == MAP_FAILED) return -errno();
+    return 0;
+}
+
 fn closeFd(fd: c_int) callconv(.c) c_int {
     return if (c.close(fd) == 0) 0 else -errno();
 }
@@ -117,6 +134,7 @@ comptime {
         @export(&fdMap, .{ .name = "sa_shm_map" });
         @export(&mapError, .{ .name = "sa_shm_map_error" });
         @export(&unmap, .{ .name = "sa_shm_unmap" });
+        @export(&retire, .{ .name = "sa_shm_retire" });
         @export(&closeFd, .{ .name = "sa_shm_close_fd" });
         @export(&remove, .{ .name = "sa_shm_remove" });
     }
@@ -143,4 +161,30 @@ test "create, size, map, share, unmap, remove" {
     try std.testing.expectEqual(@as(c_int, 0), remove(name, 0));
     try std.testing.expectEqual(@as(c_int, -@as(c_int, @backingInt(std.c.E.NOENT))), openFd(name, 0, 0));
     try std.testing.expect(fdMap(-1, 4096) == null and mapError() == @backingInt(std.c.E.BADF));
+}
+
+test "retire replaces a mapping with inert zero pages in place" {
+    const name = "/sa-zig-unit-test-retire";
+    _ = remove(name, 0);
+    defer _ = remove(name, 0);
+    const fd = openFd(name, 1, 0);
+    try std.testing.expect(fd >= 0);
+    defer _ = closeFd(fd);
+    const len = 3 * 4096;
+    try std.testing.expectEqual(@as(c_int, 0), fdTruncate(fd, len));
+    const base = fdMap(fd, len).?;
+    const p: [*]u8 = @ptrCast(base);
+    @memset(p[0..len], 0xab);
+    try std.testing.expectEqual(@as(c_int, 0), retire(base, len));
+    // Same address, still mapped, now zeros.
+    for (p[0..len]) |b| try std.testing.expectEqual(@as(u8, 0), b);
+    @memset(p[0..len], 0xcd);
+    // The writes stayed private: the segment still holds 0xab.
+    const q: [*]u8 = @ptrCast(fdMap(fd, len).?);
+    try std.testing.expect(q != p);
+    for (q[0..len]) |b| try std.testing.expectEqual(@as(u8, 0xab), b);
+    try std.testing.expectEqual(@as(c_int, 0), unmap(q, len));
+    try std.testing.expectEqual(@as(c_int, 0), unmap(base, len));
+    try std.testing.expectEqual(-@as(c_int, @backingInt(std.c.E.INVAL)), retire(null, len));
+    try std.testing.expectEqual(-@as(c_int, @backingInt(std.c.E.INVAL)), retire(base, 0));
 }
