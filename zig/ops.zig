@@ -1,5 +1,8 @@
 //! Lock-free atomic operations on one value type, with comptime memory
-//! orders. Booleans live in a byte (0 or 1); floats compare by bit pattern.
+//! orders. Booleans live in a byte: this library writes 0 or 1, and reads
+//! any non-zero byte (written by C, or by an 8-bit atomic) as true, like C's
+//! conversion to `_Bool`. Floats compare by bit pattern, except that any NaN
+//! matches any NaN (see `cmpxchg`).
 
 const std = @import("std");
 const table = @import("table.zig");
@@ -101,28 +104,74 @@ pub fn Ops(comptime T: type) type {
             @atomicStore(S, p, toS(v), o);
         }
 
-        /// Strong compare-exchange; returns the previous value (bitwise equal
-        /// to `expected` exactly when it stored `desired`).
-        pub inline fn cmpxchg(p: *S, expected: T, desired: T, comptime o: AtomicOrder) T {
+        /// Whether a compare-exchange expecting `expected` matches memory
+        /// holding `s`: the same bits, except that for a float any NaN
+        /// matches any NaN (JavaScript cannot even see a NaN's bits, so a
+        /// NaN that `load()` returned must match the NaN stored), and for a
+        /// bool true matches any non-zero byte. +0 and -0 stay distinct.
+        pub inline fn matches(expected: T, s: S) bool {
+            return switch (kind) {
+                .int => expected == s,
+                .float => if (std.math.isNan(expected)) std.math.isNan(s) else bitsOf(toS(expected)) == bitsOf(s),
+                .bool => expected == (s != 0),
+            };
+        }
+
+        /// Whether more than one bit pattern matches `expected` (a NaN; true).
+        inline fn loose(expected: T) bool {
+            return switch (kind) {
+                .int => false,
+                .float => std.math.isNan(expected),
+                .bool => expected,
+            };
+        }
+
+        /// What a strong compare-exchange saw, and whether it stored.
+        const Outcome = struct { prev: S, stored: bool };
+
+        /// The strong compare-exchange under `matches`: one `cmpxchg` of
+        /// `expected`'s own bits; if that fails on another pattern that also
+        /// matches (another NaN; a byte other than 1), retries against the
+        /// pattern seen, until it stores or sees a value that does not match.
+        inline fn strong(p: *S, expected: T, desired: T, comptime o: AtomicOrder) Outcome {
             const bp: *B = @ptrCast(p);
-            const prev = @cmpxchgStrong(B, bp, bitsOf(toS(expected)), bitsOf(toS(desired)), o, comptime failureOrder(o));
-            return if (prev) |b| fromS(@bitCast(b)) else expected;
+            const want = bitsOf(toS(expected));
+            const new = bitsOf(toS(desired));
+            var cur = @cmpxchgStrong(B, bp, want, new, o, comptime failureOrder(o)) orelse
+                return .{ .prev = @bitCast(want), .stored = true };
+            if (loose(expected)) {
+                while (matches(expected, @bitCast(cur))) {
+                    const seen = cur;
+                    cur = @cmpxchgWeak(B, bp, seen, new, o, comptime failureOrder(o)) orelse
+                        return .{ .prev = @bitCast(seen), .stored = true };
+                }
+            }
+            return .{ .prev = @bitCast(cur), .stored = false };
+        }
+
+        /// Strong compare-exchange: stores `desired` if the value `matches`
+        /// `expected`; returns the previous value either way (it matches
+        /// `expected` exactly when `desired` was stored).
+        pub inline fn cmpxchg(p: *S, expected: T, desired: T, comptime o: AtomicOrder) T {
+            return fromS(strong(p, expected, desired, o).prev);
         }
 
         pub inline fn cas(p: *S, expected: T, desired: T, comptime o: AtomicOrder) bool {
-            const bp: *B = @ptrCast(p);
-            return @cmpxchgStrong(B, bp, bitsOf(toS(expected)), bitsOf(toS(desired)), o, comptime failureOrder(o)) == null;
+            return strong(p, expected, desired, o).stored;
         }
 
-        /// Weak compare-exchange, C11 style: may fail spuriously; on failure
-        /// writes the current value to `expected`.
+        /// Weak compare-exchange, C11 style, under `matches`: may fail
+        /// spuriously; on failure writes the current value to `expected`.
         pub inline fn casWeak(p: *S, expected: *T, desired: T, comptime o: AtomicOrder) bool {
             const bp: *B = @ptrCast(p);
-            if (@cmpxchgWeak(B, bp, bitsOf(toS(expected.*)), bitsOf(toS(desired)), o, comptime failureOrder(o))) |b| {
-                expected.* = fromS(@bitCast(b));
-                return false;
+            const new = bitsOf(toS(desired));
+            var cur = @cmpxchgWeak(B, bp, bitsOf(toS(expected.*)), new, o, comptime failureOrder(o)) orelse return true;
+            if (loose(expected.*) and matches(expected.*, @bitCast(cur))) {
+                // another matching pattern: one try against it (which may fail spuriously too)
+                cur = @cmpxchgWeak(B, bp, cur, new, o, comptime failureOrder(o)) orelse return true;
             }
-            return true;
+            expected.* = fromS(@bitCast(cur));
+            return false;
         }
 
         /// Applies `r`; returns the old value, or the new one when `new`.
@@ -131,10 +180,12 @@ pub fn Ops(comptime T: type) type {
                 .xchg => fromS(@atomicRmw(S, p, .Xchg, toS(v), o)),
                 .add => @atomicRmw(S, p, .Add, v, o),
                 .sub => @atomicRmw(S, p, .Sub, v, o),
-                .@"and" => fromS(@atomicRmw(S, p, .And, toS(v), o)),
-                .@"or" => fromS(@atomicRmw(S, p, .Or, toS(v), o)),
-                .xor => fromS(@atomicRmw(S, p, .Xor, toS(v), o)),
-                .nand => if (kind == .bool) casLoop(p, r, v, o) else @atomicRmw(S, p, .Nand, v, o),
+                .@"and", .@"or", .xor, .nand => if (kind == .bool) boolRmw(p, r, v, o) else @atomicRmw(S, p, switch (r) {
+                    .@"and" => .And,
+                    .@"or" => .Or,
+                    .xor => .Xor,
+                    else => .Nand,
+                }, v, o),
                 .max, .min => if (kind == .float) casLoop(p, r, v, o) else @atomicRmw(S, p, if (r == .max) .Max else .Min, v, o),
             };
             return if (new) apply(r, old, v) else old;
@@ -187,6 +238,21 @@ pub fn Ops(comptime T: type) type {
             if (std.math.isNan(b)) return a;
             if (a == b) return if (std.math.signbit(a)) a else b;
             return if (a < b) a else b;
+        }
+
+        /// A bool and/or/xor/nand. The byte may hold any value (non-zero is
+        /// true), so a bitwise instruction could get it wrong (2 & 1 is 0):
+        /// a result that does not depend on the old value is one exchange,
+        /// the rest a compare-exchange loop that stores 0 or 1.
+        inline fn boolRmw(p: *S, comptime r: table.Rmw, v: T, comptime o: AtomicOrder) T {
+            const constant: ?S = switch (r) {
+                .@"and" => if (v) null else 0,
+                .@"or" => if (v) 1 else null,
+                .nand => if (v) null else 1,
+                else => null,
+            };
+            if (constant) |c| return fromS(@atomicRmw(S, p, .Xchg, c, o));
+            return casLoop(p, r, v, o);
         }
 
         /// A compare-exchange loop for what the hardware has no instruction for.

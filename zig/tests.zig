@@ -137,6 +137,102 @@ test "number path: f64 in and out, saturating conversion" {
     try expect(exports.intFromF64(u64, 9007199254740991) == 9007199254740991);
 }
 
+/// NaNs of other bit patterns: what hardware arithmetic produces (x86's
+/// default NaN is negative), a signalling one, one with a payload.
+fn otherNans(comptime T: type) [3]T {
+    const B = @Int(.unsigned, @bitSizeOf(T));
+    const q: B = @bitCast(std.math.nan(T));
+    const sign: B = @as(B, 1) << (@bitSizeOf(T) - 1);
+    return .{ @bitCast(q | sign), std.math.snan(T), @bitCast(q | 5) };
+}
+
+test "float compare-exchange: any NaN matches any NaN, +0 and -0 stay distinct, every order" {
+    inline for (.{ f32, f64 }) |T| {
+        const O = ops.Ops(T);
+        const CX = exports.Fns(T, table.ops[3], T);
+        const CAS = exports.Fns(T, table.ops[4], T);
+        const WEAK = exports.Fns(T, table.ops[5], T);
+        const codes = [_]c_int{ 0, 1, 2, 3, 4, 5, 99 };
+        for (otherNans(T)) |stored| for (otherNans(T) ++ [_]T{std.math.nan(T)}) |expected| for (codes) |code| {
+            var m: T = stored;
+            try expect(CAS.explicit(&m, expected, 1.5, code) and m == 1.5);
+            m = stored;
+            try expect(CAS.seq_cst(&m, expected, 2.5) and m == 2.5);
+            m = stored;
+            const prev = CX.explicit(&m, expected, 3.5, code);
+            try expect(std.math.isNan(prev) and same(T, prev, stored) and m == 3.5);
+            m = stored;
+            var e = expected;
+            while (!WEAK.explicit(&m, &e, 4.5, code)) try expect(std.math.isNan(e));
+            try expect(m == 4.5);
+            // a NaN does not match a number, nor a number a NaN
+            m = 1.0;
+            try expect(!CAS.explicit(&m, expected, 2.0, code) and m == 1.0);
+            m = stored;
+            try expect(!CAS.explicit(&m, 1.0, 2.0, code) and same(T, m, stored));
+            try expect(same(T, CX.explicit(&m, 0.0, 2.0, code), stored) and same(T, m, stored));
+        };
+        var z: T = -0.0;
+        try expect(!O.cas(&z, 0.0, 1.0, .seq_cst) and std.math.signbit(z));
+        try expect(O.cas(&z, -0.0, 1.0, .seq_cst) and z == 1.0);
+        z = 0.0;
+        try expect(!O.cas(&z, -0.0, 1.0, .seq_cst) and !std.math.signbit(z));
+        // the update loop a JavaScript caller runs: load, then compare-and-set what it loaded
+        var m: T = std.math.inf(T);
+        _ = O.rmw(&m, .add, -std.math.inf(T), false, .seq_cst); // stores the hardware's NaN
+        try expect(std.math.isNan(m));
+        try expect(O.cas(&m, std.math.nan(T), 7.0, .seq_cst) and m == 7.0);
+    }
+}
+
+test "bool: any non-zero byte is true; every op stores 0 or 1; every order" {
+    const O = ops.Ops(bool);
+    const codes = [_]c_int{ 0, 1, 2, 3, 4, 5, 99 };
+    for ([_]u8{ 2, 0x80, 0xff }) |odd| for (codes ++ [_]c_int{-1}) |code| {
+        inline for (table.ops) |op| {
+            if (comptime !table.supports(op, .bool)) continue;
+            const F = exports.Fns(bool, op, bool);
+            const explicit = code != -1;
+            for ([_]bool{ false, true }) |b| {
+                var m: u8 = odd;
+                switch (op.shape) {
+                    .load => try expect((if (explicit) F.explicit(&m, code) else F.seq_cst(&m)) == true),
+                    .store => {},
+                    .rmw => {
+                        const r = if (explicit) F.explicit(&m, b, code) else F.seq_cst(&m, b);
+                        const new = O.apply(op.rmw, true, b);
+                        try expect(r == (if (op.new) new else true));
+                        try expect(m == @intFromBool(new));
+                    },
+                    .cmpxchg => {
+                        const r = if (explicit) F.explicit(&m, true, b, code) else F.seq_cst(&m, true, b);
+                        try expect(r == true and m == @intFromBool(b));
+                        m = odd;
+                        const r2 = if (explicit) F.explicit(&m, false, b, code) else F.seq_cst(&m, false, b);
+                        try expect(r2 == true and m == odd);
+                    },
+                    .cas => {
+                        try expect(if (explicit) F.explicit(&m, true, b, code) else F.seq_cst(&m, true, b));
+                        try expect(m == @intFromBool(b));
+                        m = odd;
+                        try expect(!(if (explicit) F.explicit(&m, false, b, code) else F.seq_cst(&m, false, b)));
+                        try expect(m == odd);
+                    },
+                    .cas_weak => {
+                        var e = true;
+                        while (!(if (explicit) F.explicit(&m, &e, b, code) else F.seq_cst(&m, &e, b))) try expect(e);
+                        try expect(m == @intFromBool(b));
+                        m = odd;
+                        e = false;
+                        try expect(!(if (explicit) F.explicit(&m, &e, b, code) else F.seq_cst(&m, &e, b)));
+                        try expect(e == true and m == odd);
+                    },
+                }
+            }
+        }
+    };
+}
+
 test "manifest lists every export once" {
     var count: usize = 0;
     var it = std.mem.splitScalar(u8, exports.manifest, ',');

@@ -36,17 +36,16 @@ fn nowMs() f64 {
     return @as(f64, @floatFromInt(ts.sec)) * 1000 + @as(f64, @floatFromInt(ts.nsec)) / 1e6;
 }
 
-/// One kernel wait of at most `ms` milliseconds (forever if `ms` is
-/// infinite). Returns ok (woken, or spuriously), not_equal or timed_out.
+/// One kernel wait of at most `ms` milliseconds (0 < ms <= max_slice_ms).
+/// Returns ok (woken, or spuriously), not_equal or timed_out.
 fn waitOnce(addr: *const u32, expected: u32, ms: f64) c_int {
     if (is_linux) {
-        var ts: linux.timespec = undefined;
-        const finite = ms < std.math.inf(f64);
-        if (finite) {
-            const whole = @floor(ms / 1000);
-            ts = .{ .sec = @intFromFloat(whole), .nsec = @intFromFloat((ms - whole * 1000) * 1e6) };
-        }
-        const rc = linux.futex_4arg(addr, .{ .cmd = .WAIT, .private = false }, expected, if (finite) &ts else null);
+        const whole = @floor(ms / 1000);
+        const ts: linux.timespec = .{
+            .sec = @intFromFloat(whole),
+            .nsec = @intFromFloat(@min(@max((ms - whole * 1000) * 1e6, 0), 999_999_999)),
+        };
+        const rc = linux.futex_4arg(addr, .{ .cmd = .WAIT, .private = false }, expected, &ts);
         return switch (linux.errno(rc)) {
             .SUCCESS, .INTR => ok,
             .AGAIN => not_equal,
@@ -54,8 +53,8 @@ fn waitOnce(addr: *const u32, expected: u32, ms: f64) c_int {
             else => ok,
         };
     } else if (is_darwin) {
-        // timeout 0 means forever for __ulock_wait: clamp finite waits to >= 1 us
-        const us: u32 = if (ms < std.math.inf(f64)) @intFromFloat(@max(1, @min(ms * 1000, 4e9))) else 0;
+        // timeout 0 means forever for __ulock_wait: clamp to >= 1 us (and to u32)
+        const us: u32 = @intFromFloat(@max(1, @min(ms * 1000, 4e9)));
         if (@atomicLoad(u32, addr, .seq_cst) != expected) return not_equal;
         const rc = darwin.__ulock_wait(darwin.UL_COMPARE_AND_WAIT_SHARED | darwin.ULF_NO_ERRNO, @constCast(addr), expected, us);
         if (rc >= 0) return ok;
@@ -63,18 +62,32 @@ fn waitOnce(addr: *const u32, expected: u32, ms: f64) c_int {
     } else @compileError("waiting is not supported on this OS");
 }
 
-/// Waits while `*addr == expected`, up to `timeout_ms` (negative or
+/// The longest single kernel wait, in milliseconds (a day): a longer finite
+/// timeout waits in slices of this until its deadline, so no conversion to
+/// the kernel's integer timeouts can overflow.
+const max_slice_ms: f64 = 86_400_000;
+
+/// Waits while `*addr == expected`, up to `timeout_ms` (negative, NaN or
 /// infinite: forever): ok (woken; may be spurious, as with any futex),
-/// not_equal (the value differed at the start) or timed_out.
+/// not_equal (the value differed at the start) or timed_out. The value is
+/// checked first, also with a zero timeout. Any finite timeout means at
+/// least that long: a huge one (up to the largest double) waits in slices
+/// of a day until its deadline, never returning early.
 pub fn wait32(addr: *const u32, expected: u32, timeout_ms: f64) callconv(.c) c_int {
     const forever = !(timeout_ms >= 0) or timeout_ms == std.math.inf(f64);
     const deadline = if (forever) std.math.inf(f64) else nowMs() + timeout_ms;
-    while (true) {
+    var first = true;
+    while (true) : (first = false) {
         const left = if (forever) std.math.inf(f64) else deadline - nowMs();
-        if (left <= 0) return timed_out;
-        const r = waitOnce(addr, expected, left);
-        if (r != timed_out or forever) return r;
-        if (nowMs() >= deadline) return timed_out;
+        if (left <= 0) {
+            if (first and @atomicLoad(u32, addr, .seq_cst) != expected) return not_equal;
+            return timed_out;
+        }
+        const r = waitOnce(addr, expected, @min(left, max_slice_ms));
+        // a value that changed between slices means we were (about to be) woken
+        if (r == not_equal) return if (first) not_equal else ok;
+        if (r == ok) return ok;
+        if (!forever and nowMs() >= deadline) return timed_out;
     }
 }
 
@@ -136,6 +149,33 @@ var woke = std.atomic.Value(c_int).init(-1);
 
 fn waiter(word: *u32) void {
     woke.store(wait32(word, 0, -1), .seq_cst);
+}
+
+test "a zero timeout checks the value first" {
+    var word: u32 = 5;
+    try std.testing.expectEqual(@as(c_int, not_equal), wait32(&word, 4, 0));
+    try std.testing.expectEqual(@as(c_int, timed_out), wait32(&word, 5, 0));
+    try std.testing.expectEqual(@as(c_int, timed_out), wait32(&word, 5, 1e-9));
+}
+
+var huge_woke = std.atomic.Value(c_int).init(-1);
+
+fn hugeWaiter(word: *u32) void {
+    huge_woke.store(wait32(word, 0, 1e22), .seq_cst);
+}
+
+test "a huge finite timeout waits (it does not return at once), and is woken" {
+    var word: u32 = 0;
+    const t = try std.Thread.spawn(.{}, hugeWaiter, .{&word});
+    sleepMs(50);
+    try std.testing.expectEqual(@as(c_int, -1), huge_woke.load(.seq_cst));
+    @atomicStore(u32, &word, 1, .seq_cst);
+    while (wake32(&word, 0) == 0 and huge_woke.load(.seq_cst) == -1) sleepMs(1);
+    t.join();
+    try std.testing.expectEqual(@as(c_int, ok), huge_woke.load(.seq_cst));
+    // and every timeout size converts safely: the largest double, and just above a slice
+    try std.testing.expectEqual(@as(c_int, not_equal), wait32(&word, 0, std.math.floatMax(f64)));
+    try std.testing.expectEqual(@as(c_int, not_equal), wait32(&word, 0, max_slice_ms * 3));
 }
 
 test "wait is woken by wake from another thread" {
