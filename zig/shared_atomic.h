@@ -64,8 +64,10 @@ const char *sa_version(void);
  */
 #if !defined(_WIN32)
 /* Opens (or with create, exclusively creates, mode 0600) the segment name
- * (file = 0: a POSIX shm name like "/x"; 1: a file path). Returns the fd,
- * or -errno.
+ * (file = 0: a POSIX shm name like "/x"; 1: a file path, relative to the
+ * cwd unless absolute, refused with -ELOOP if any component is a symbolic
+ * link and with -EINVAL if any component is ".."). Returns the fd, or
+ * -errno.
  */
 int sa_shm_open_fd(const char *name, int create, int file);
 /* The size of what fd refers to, in bytes, or -errno. */
@@ -98,9 +100,12 @@ int sa_shm_remove(const char *name, int file);
  * `__ulock_wait`/`__ulock_wake` with the shared operation on macOS.
  */
 #if defined(__linux__) || defined(__APPLE__)
-/* Waits while *addr == expected, up to timeout_ms (negative or infinite:
- * forever): ok (woken; may be spurious, as with any futex), not_equal (the
- * value differed at the start) or timed_out.
+/* Waits while *addr == expected, up to timeout_ms (negative, NaN or
+ * infinite: forever): ok (woken; may be spurious, as with any futex),
+ * not_equal (the value differed at the start) or timed_out. The value is
+ * checked first, also with a zero timeout. Any finite timeout means at
+ * least that long: a huge one (up to the largest double) waits in slices
+ * of a day until its deadline, never returning early.
  */
 int sa_wait32(const uint32_t *addr, uint32_t expected, double timeout_ms);
 /* Wakes up to count waiters on addr (count <= 0: all); returns how many

@@ -10,7 +10,8 @@ const builtin = @import("builtin");
 const c = struct {
     extern "c" fn shm_open(name: [*:0]const u8, oflag: c_int, mode: c_uint) c_int;
     extern "c" fn shm_unlink(name: [*:0]const u8) c_int;
-    extern "c" fn open(path: [*:0]const u8, oflag: c_int, ...) c_int;
+    extern "c" fn openat(dirfd: c_int, path: [*:0]const u8, oflag: c_int, ...) c_int;
+    extern "c" fn readlinkat(dirfd: c_int, noalias path: [*:0]const u8, noalias buf: [*]u8, len: usize) isize;
     extern "c" fn unlink(path: [*:0]const u8) c_int;
     extern "c" fn close(fd: c_int) c_int;
     extern "c" fn fchmod(fd: c_int, mode: c_uint) c_int;
@@ -41,16 +42,18 @@ fn flags(comptime create: bool, comptime file: bool) c_int {
 }
 
 /// Opens (or with `create`, exclusively creates, mode 0600) the segment
-/// `name` (`file` = 0: a POSIX shm name like "/x"; 1: a file path). Returns
-/// the fd, or -errno.
+/// `name` (`file` = 0: a POSIX shm name like "/x"; 1: a file path, relative
+/// to the cwd unless absolute, refused with -ELOOP if any component is a
+/// symbolic link and with -EINVAL if any component is ".."). Returns the fd,
+/// or -errno.
 fn openFd(name: [*:0]const u8, create: c_int, file: c_int) callconv(.c) c_int {
     const fd = switch ((@as(u2, @intFromBool(create != 0)) << 1) | @intFromBool(file != 0)) {
         0 => c.shm_open(name, flags(false, false), 0),
-        1 => c.open(name, flags(false, true), @as(c_uint, 0)),
+        1 => openPath(name, flags(false, true), 0),
         2 => c.shm_open(name, flags(true, false), 0o600),
-        3 => c.open(name, flags(true, true), @as(c_uint, 0o600)),
+        3 => openPath(name, flags(true, true), 0o600),
     };
-    if (fd < 0) return -errno();
+    if (fd < 0) return if (file != 0) fd else -errno();
     // The umask can only remove bits; make 0600 exact all the same.
     if (create != 0 and c.fchmod(fd, 0o600) != 0) {
         const e = errno();
@@ -58,6 +61,83 @@ fn openFd(name: [*:0]const u8, create: c_int, file: c_int) callconv(.c) c_int {
         return -e;
     }
     return fd;
+}
+
+fn neg(e: std.c.E) c_int {
+    return -@as(c_int, @backingInt(e));
+}
+
+/// `open(path, oflag, mode)` that meets no symbolic link in any component
+/// (O_NOFOLLOW alone covers only the last): Linux ≥ 5.6 resolves it in one
+/// `openat2(RESOLVE_NO_SYMLINKS)`; older kernels, seccomp filters that
+/// refuse openat2, and macOS walk it one component at a time. fd or -errno.
+fn openPath(path: [*:0]const u8, oflag: c_int, mode: c_uint) c_int {
+    const s = std.mem.span(path);
+    if (s.len == 0) return neg(.NOENT);
+    if (s[s.len - 1] == '/') return neg(.ISDIR);
+    var it = std.mem.splitScalar(u8, s, '/');
+    while (it.next()) |comp| if (std.mem.eql(u8, comp, "..")) return neg(.INVAL);
+    if (builtin.os.tag == .linux) {
+        const how: OpenHow = .{ .flags = @as(u32, @bitCast(oflag)), .mode = mode, .resolve = RESOLVE_NO_SYMLINKS };
+        const rc = linux.syscall4(.openat2, @bitCast(@as(isize, std.c.AT.FDCWD)), @intFromPtr(path), @intFromPtr(&how), @sizeOf(OpenHow));
+        switch (linux.errno(rc)) {
+            .SUCCESS => return @intCast(rc),
+            .NOSYS, .PERM => {}, // no openat2 here (or a filter says EPERM): walk
+            else => |e| return -@as(c_int, @backingInt(e)),
+        }
+    }
+    return walkOpen(s, oflag, mode);
+}
+
+const linux = std.os.linux;
+/// `struct open_how` of openat2(2).
+const OpenHow = extern struct { flags: u64, mode: u64, resolve: u64 };
+const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+
+/// The component walk: each directory opened from the one before with
+/// O_NOFOLLOW | O_DIRECTORY (O_PATH on Linux, so a search-only directory
+/// will do; O_RDONLY on macOS), the last component with the caller's flags
+/// (which carry O_NOFOLLOW). A symbolic link met on the way is -ELOOP.
+/// `s` has no ".." component and no trailing '/'.
+fn walkOpen(s: []const u8, oflag: c_int, mode: c_uint) c_int {
+    var dir_o: std.c.O = .{ .ACCMODE = .RDONLY, .DIRECTORY = true, .NOFOLLOW = true, .CLOEXEC = true };
+    if (@hasField(std.c.O, "PATH")) dir_o.PATH = true;
+    const dir_flags: c_int = @bitCast(@as(u32, @bitCast(dir_o)));
+
+    var dir: c_int = std.c.AT.FDCWD;
+    defer if (dir >= 0) {
+        _ = c.close(dir);
+    };
+    if (s[0] == '/') {
+        dir = c.openat(std.c.AT.FDCWD, "/", dir_flags);
+        if (dir < 0) return -errno();
+    }
+    var it = std.mem.tokenizeScalar(u8, s, '/');
+    var comp = it.next() orelse return neg(.ISDIR); // "/" itself
+    var buf: [256]u8 = undefined; // NAME_MAX + 1
+    while (true) {
+        if (comp.len >= buf.len) return neg(.NAMETOOLONG);
+        @memcpy(buf[0..comp.len], comp);
+        buf[comp.len] = 0;
+        const z: [*:0]const u8 = buf[0..comp.len :0];
+        const next = it.next() orelse {
+            const fd = c.openat(dir, z, oflag, mode);
+            if (fd >= 0) return fd;
+            return -errno();
+        };
+        const sub = c.openat(dir, z, dir_flags);
+        if (sub < 0) {
+            const e = errno();
+            // O_NOFOLLOW | O_DIRECTORY on a link is ENOTDIR on Linux:
+            // readlinkat succeeds on links only.
+            var one: [1]u8 = undefined;
+            if (c.readlinkat(dir, z, &one, 1) >= 0) return neg(.LOOP);
+            return -e;
+        }
+        if (dir >= 0) _ = c.close(dir);
+        dir = sub;
+        comp = next;
+    }
 }
 
 /// The size of what `fd` refers to, in bytes, or -errno.
@@ -187,4 +267,77 @@ test "retire replaces a mapping with inert zero pages in place" {
     try std.testing.expectEqual(@as(c_int, 0), unmap(base, len));
     try std.testing.expectEqual(-@as(c_int, @backingInt(std.c.E.INVAL)), retire(null, len));
     try std.testing.expectEqual(-@as(c_int, @backingInt(std.c.E.INVAL)), retire(base, 0));
+}
+
+test "a file path through a symbolic link is refused in every component" {
+    const t = struct {
+        extern "c" fn mkdir(path: [*:0]const u8, mode: c_uint) c_int;
+        extern "c" fn symlink(target: [*:0]const u8, path: [*:0]const u8) c_int;
+        extern "c" fn rmdir(path: [*:0]const u8) c_int;
+    };
+    var b: [7][128]u8 = undefined;
+    const pid = std.c.getpid();
+    const root = try std.fmt.bufPrintSentinel(&b[0], "/tmp/sa-zig-shm-{d}", .{pid}, 0);
+    const real = try std.fmt.bufPrintSentinel(&b[1], "{s}/real", .{root}, 0);
+    const link = try std.fmt.bufPrintSentinel(&b[2], "{s}/link", .{root}, 0);
+    const seg = try std.fmt.bufPrintSentinel(&b[3], "{s}/real/seg", .{root}, 0);
+    const via_link = try std.fmt.bufPrintSentinel(&b[4], "{s}/link/seg", .{root}, 0);
+    const last_link = try std.fmt.bufPrintSentinel(&b[5], "{s}/real/last", .{root}, 0);
+    const dotdot = try std.fmt.bufPrintSentinel(&b[6], "{s}/link/../real/seg", .{root}, 0);
+    _ = t.mkdir(root, 0o700);
+    _ = t.mkdir(real, 0o700);
+    _ = t.symlink("real", link);
+    _ = t.symlink("seg", last_link);
+    defer {
+        _ = remove(last_link, 1);
+        _ = remove(via_link, 1);
+        _ = remove(seg, 1);
+        _ = remove(link, 1);
+        _ = t.rmdir(real);
+        _ = t.rmdir(root);
+    }
+    const O = flags(true, true);
+    const R = flags(false, true);
+    // A link in a directory component: refused, and nothing created in its target.
+    try std.testing.expectEqual(neg(.LOOP), openFd(via_link, 1, 1));
+    try std.testing.expectEqual(neg(.LOOP), walkOpen(via_link, O, 0o600));
+    try std.testing.expectEqual(neg(.NOENT), openFd(seg, 0, 1));
+    // ".." is refused before anything is opened.
+    try std.testing.expectEqual(neg(.INVAL), openFd(dotdot, 1, 1));
+    // The real path works (openat2 and the walk).
+    const fd = openFd(seg, 1, 1);
+    try std.testing.expect(fd >= 0);
+    try std.testing.expectEqual(@as(c_int, 0), fdTruncate(fd, 4096));
+    _ = closeFd(fd);
+    const fd2 = walkOpen(seg, R, 0);
+    try std.testing.expect(fd2 >= 0);
+    try std.testing.expectEqual(@as(f64, 4096), fdSize(fd2));
+    _ = closeFd(fd2);
+    // Opening an existing file through the link: refused too.
+    try std.testing.expectEqual(neg(.LOOP), openFd(via_link, 0, 1));
+    try std.testing.expectEqual(neg(.LOOP), walkOpen(via_link, R, 0));
+    // A link as the last component: ELOOP to open, EEXIST to create.
+    try std.testing.expectEqual(neg(.LOOP), openFd(last_link, 0, 1));
+    try std.testing.expectEqual(neg(.LOOP), walkOpen(last_link, R, 0));
+    try std.testing.expectEqual(neg(.EXIST), openFd(last_link, 1, 1));
+    try std.testing.expectEqual(neg(.EXIST), walkOpen(last_link, O, 0o600));
+    // Odd shapes.
+    try std.testing.expectEqual(neg(.NOENT), openFd("", 0, 1));
+    try std.testing.expectEqual(neg(.ISDIR), openFd("/", 0, 1));
+    try std.testing.expectEqual(neg(.ISDIR), walkOpen("/", R, 0));
+    try std.testing.expectEqual(neg(.ISDIR), openFd("/tmp/", 0, 1));
+    try std.testing.expectEqual(neg(.INVAL), openFd("..", 0, 1));
+}
+
+test "a relative file path resolves from the cwd, walked or not" {
+    var b: [64]u8 = undefined;
+    const rel = try std.fmt.bufPrintSentinel(&b, "./sa-zig-shm-rel-{d}", .{std.c.getpid()}, 0);
+    _ = remove(rel, 1);
+    defer _ = remove(rel, 1);
+    const fd = walkOpen(rel, flags(true, true), 0o600);
+    try std.testing.expect(fd >= 0);
+    _ = closeFd(fd);
+    const fd2 = openFd(rel[2..], 0, 1);
+    try std.testing.expect(fd2 >= 0);
+    _ = closeFd(fd2);
 }
