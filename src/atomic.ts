@@ -7,7 +7,7 @@
  */
 
 import { backend, type NativeFn, type Pointer } from "./backend.ts";
-import { rangeError, typeError } from "./errors.ts";
+import { argumentError, describe, rangeError, typeError } from "./errors.ts";
 import { region } from "./memory.ts";
 import { typeSymbols } from "./native.ts";
 import { closedPrototype } from "./closed.ts";
@@ -35,11 +35,16 @@ const ORDERS: Record<Shape, readonly string[]> = {
   cas_weak: RMW_ORDERS,
 };
 
-/** One way through a method: the seq_cst export, the `_explicit` one, the value check. */
+/**
+ * One way through a method: the seq_cst export, the `_explicit` one, the
+ * value check, and whether checked numbers get `+ 0` (turns -0 into 0: Deno's
+ * FFI refuses -0 for its integer types).
+ */
 interface Path {
   readonly f: NativeFn;
   readonly fx: NativeFn;
   readonly check: ValueCheck;
+  readonly plusZero?: boolean;
 }
 
 /**
@@ -54,7 +59,8 @@ function compile(symbol: string, shape: Shape, where: string, paths: readonly Pa
   const names = args.length === 1 ? ["value"] : ["expected", "desired"];
   const body = (i: number) => {
     const checks = args.map((a, j) =>
-      `if (!(${paths[i].check.expr.replace(/\bv\b/g, a)})) throw fail${i}(${a}, where, "${names[j]}");`
+      `if (!(${paths[i].check.expr.replace(/\bv\b/g, a)})) throw fail${i}(${a}, where, "${names[j]}");` +
+      (paths[i].plusZero ? ` ${a} += 0;` : "")
     );
     const call = (fn: string, extra: string) => `${fn}${i}(this.ptr${args.map((a) => `, ${a}`).join("")}${extra})`;
     const seqCst = builtin === undefined
@@ -79,7 +85,7 @@ const WRAP: Record<string, (x: string) => string> = {
   u32: (x) => `((${x}) >>> 0)`,
 };
 
-const VIEWS: Record<string, new (b: SharedArrayBuffer) => ArrayBufferView> = {
+const VIEWS: Record<string, new (b: SharedArrayBuffer, byteOffset: number, length: number) => ArrayBufferView> = {
   i8: Int8Array,
   u8: Uint8Array,
   i16: Int16Array,
@@ -127,7 +133,11 @@ function builtinExpr(type: string, op: string): string | undefined {
 
 const HANDLE = /^sa1:([a-z0-9]+)@(\d+):((?:shm|file):.+)$/s;
 
-function update(name: string, c: ValueCheck): Method {
+/** What `update` returns for a value it wrote: what a load now returns (float32 rounding). */
+const STORED: Record<string, (v: unknown) => unknown> = { f32: (v) => Math.fround(v as number) };
+const same = (v: unknown) => v;
+
+function update(name: string, c: ValueCheck, stored: (v: unknown) => unknown): Method {
   const where = `${name}.update`;
   return function (fn, order) {
     if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
@@ -139,7 +149,8 @@ function update(name: string, c: ValueCheck): Method {
     for (let cur = self.load();; cur = self.load()) {
       const next = fn(cur);
       if (!c.ok(next)) throw c.fail(next, where, "fn's result");
-      if (self.compareAndSet(cur, next, order)) return next;
+      // compareAndSet matches what load() returned, also a NaN (any NaN) or a non-0/1 bool byte (true)
+      if (self.compareAndSet(cur, next, order)) return stored(next);
     }
   };
 }
@@ -164,14 +175,23 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
     static readonly type: string = t.name;
 
     constructor(memory: unknown, byteOffset?: unknown) {
-      const r = region(`new ${name}`, memory, byteOffset, t.bytes, t.bytes);
+      const where = `new ${name}`;
+      let r;
+      try {
+        r = region(where, memory, byteOffset, t.bytes, t.bytes);
+      } catch (e) {
+        throw argumentError(where, "memory", e);
+      }
       if (!bound) bind();
       this.memory = r.owner;
       this.byteOffset = r.byteOffset;
       this.ptr = r.pointer;
-      const shared = builtin && !(r.owner instanceof SharedMemory);
-      this.ta = shared ? new VIEWS[t.name](r.owner as SharedArrayBuffer) : null;
-      this.ix = shared ? r.byteOffset / t.bytes : 0;
+      // a view of this value's own bytes: one over the whole buffer would
+      // throw for a buffer whose length is not a multiple of the width
+      this.ta = builtin && !(r.owner instanceof SharedMemory)
+        ? new VIEWS[t.name](r.owner as SharedArrayBuffer, r.byteOffset, 1)
+        : null;
+      this.ix = 0;
       r.track?.(this, closed);
     }
 
@@ -182,14 +202,22 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
     }
 
     static from(d: AtomicDescriptor): Atomic {
-      if (d === null || typeof d !== "object" || d.kind !== "shared-atomic") {
-        throw typeError(`${name}.from`, "descriptor", "an object made by .descriptor()", d);
+      const where = `${name}.from`;
+      if (d === null || typeof d !== "object") {
+        throw typeError(where, "descriptor", "an object made by .descriptor()", d);
       }
-      if (d.type !== t.name) {
-        throw typeError(`${name}.from`, "descriptor", `a descriptor of type "${t.name}" (this is ${d.type})`, d.type);
+      let kind, type, segment, buffer, byteOffset;
+      try {
+        ({ kind, type, segment, buffer, byteOffset } = d); // each getter once
+      } catch (e) {
+        throw argumentError(where, "descriptor", e);
       }
-      const memory = typeof d.segment === "string" ? SharedMemory.fromHandle(d.segment) : d.buffer;
-      return new Atomic(memory, d.byteOffset);
+      if (kind !== "shared-atomic") throw typeError(where, "descriptor", "an object made by .descriptor()", d);
+      if (type !== t.name) {
+        const is = typeof type === "string" ? type : describe(type);
+        throw typeError(where, "descriptor", `a descriptor of type "${t.name}" (this is ${is})`, type);
+      }
+      return new Atomic(typeof segment === "string" ? SharedMemory.fromHandle(segment) : buffer, byteOffset);
     }
 
     static fromHandle(handle: string): Atomic {
@@ -236,12 +264,14 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
     const syms = typeSymbols(t.name);
     check = valueCheck(t, backend().runtime);
     builtin = backend().runtime === "bun" && t.name in VIEWS;
+    // Deno's FFI throws "Invalid FFI i32 type" for -0; Bun's takes it as 0
+    const plusZero = backend().runtime === "deno" && t.name in VIEWS;
     const proto = Atomic.prototype as unknown as Record<string, Method>;
     for (const op of OPS) {
       if (!op.method || !op.kinds.includes(t.kind)) continue;
       const base = `sa_${t.name}_${op.name}`;
       const where = `${name}.${op.method}`;
-      const big: Path = { f: syms[base], fx: syms[`${base}_explicit`], check };
+      const big: Path = { f: syms[base], fx: syms[`${base}_explicit`], check, plusZero };
       if (!t.numberPath) {
         proto[op.method] = compile(base, op.shape, where, [big], builtin ? builtinExpr(t.name, op.name) : undefined);
         continue;
@@ -254,7 +284,7 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
         proto[op.method] = compile(base, op.shape, where, [big, num]);
       }
     }
-    proto.update = update(name, check);
+    proto.update = update(name, check, STORED[t.name] ?? same);
     bound = true;
   }
 

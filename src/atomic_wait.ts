@@ -7,7 +7,7 @@
  */
 
 import type { Pointer } from "./backend.ts";
-import { rangeError, typeError } from "./errors.ts";
+import { argumentError, rangeError, typeError } from "./errors.ts";
 import { checkSignal, checkTimeout, waitAsync as waitAsyncAt, type WaitResult, waitSync, wake } from "./waiting.ts";
 
 /**
@@ -29,10 +29,16 @@ export interface AtomicWaitable {
   /**
    * Blocks while the value equals `expected`, up to `timeoutMs` (default
    * forever): "ok" when woken (possibly spuriously: re-check the value),
-   * "not-equal", or "timed-out".
+   * "not-equal" (the value differed at the start: checked first, also with
+   * a timeout of 0), or "timed-out". Any finite timeout means at least that
+   * long; one too large to ever end (beyond ~2^53 ms) waits like Infinity.
    */
   wait(expected: number, timeoutMs?: number): WaitResult;
-  /** Like `wait`, without blocking the event loop; an abort rejects the Promise. */
+  /**
+   * Like `wait`, without blocking the event loop; an abort rejects the
+   * Promise. A value that differs at the start resolves "not-equal" at once;
+   * a timeout of 0 only checks the value.
+   */
   waitAsync(expected: number, timeoutMs?: number, signal?: AbortSignal): Promise<WaitResult>;
   /** Wakes up to `count` waiters (default all) in any thread or process; returns how many woke. */
   notify(count?: number): number;
@@ -59,8 +65,19 @@ export function addWaiting(cls: { prototype: object; name: string }, ok: (v: unk
     waitAsync(this: Waitable, v: unknown, timeoutMs?: unknown, signal?: unknown): Promise<WaitResult> {
       const where = `${name}.waitAsync`;
       try {
-        const s = checkSignal(where, signal);
-        return waitAsyncAt(this.ptr, expected(where, v), checkTimeout(where, timeoutMs), s, this);
+        const x = expected(where, v);
+        const ms = checkTimeout(where, timeoutMs);
+        let s: AbortSignal | undefined;
+        try {
+          s = checkSignal(where, signal);
+          if (s?.aborted) return waitAsyncAt(this.ptr, x, ms, s, this); // rejects with the abort reason
+        } catch (e) {
+          throw argumentError(where, "signal", e);
+        }
+        // the value first, without a Worker or a thread: "not-equal" now, or a zero timeout's answer
+        const now = waitSync(this.ptr, x, 0);
+        if (now === "not-equal" || ms === 0) return Promise.resolve(now);
+        return waitAsyncAt(this.ptr, x, ms, s, this);
       } catch (e) {
         return Promise.reject(e);
       }

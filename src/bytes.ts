@@ -8,7 +8,7 @@
 
 import type { NativeFn, Pointer } from "./backend.ts";
 import { closedPrototype } from "./closed.ts";
-import { rangeError, typeError } from "./errors.ts";
+import { describe, rangeError, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
 import {
   LOAD_ORDERS,
@@ -149,10 +149,26 @@ const METHODS: readonly string[] = [
   "toString",
 ];
 
+// The engine's own accessors: a brand check that a Proxy, or an object
+// claiming to be a Uint8Array, cannot pass, and a length no getter can fake.
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const taTag = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!;
+const taLength = Object.getOwnPropertyDescriptor(typedArrayProto, "length")!.get!;
+
+/** The length of `v` if it really is a Uint8Array (or a subclass), else -1. Never throws. */
+export function bytesLength(v: unknown): number {
+  return taTag.call(v) === "Uint8Array" ? taLength.call(v) as number : -1;
+}
+
 function badBytes(v: unknown, w: number, where: string, param: string): Error {
   const allowed = `a Uint8Array of ${w} bytes (the width of this AtomicBytes)`;
-  if (!(v instanceof Uint8Array)) return typeError(where, param, allowed, v);
-  return new RangeError(`${where}: ${param} must be ${allowed}; got ${v.length} bytes`);
+  const n = bytesLength(v);
+  if (n < 0) {
+    const got = describe(v);
+    const fake = got === "a Uint8Array" ? " that is not one (a Proxy?)" : "";
+    return new TypeError(`${where}: ${param} must be ${allowed}; got ${got}${fake}`);
+  }
+  return new RangeError(`${where}: ${param} must be ${allowed}; got ${n} bytes`);
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
@@ -230,7 +246,7 @@ export class AtomicBytes {
    */
   static create(width: ByteWidth, initial?: Uint8Array): AtomicBytes {
     const w = checkWidth("AtomicBytes.create", width);
-    if (initial !== undefined && !(initial instanceof Uint8Array && initial.length === w)) {
+    if (initial !== undefined && bytesLength(initial) !== w) {
       throw badBytes(initial, w, "AtomicBytes.create", "initial");
     }
     const a = new AtomicBytes(new SharedArrayBuffer(w), 0, w);
@@ -279,8 +295,8 @@ export class AtomicBytes {
 
   #put(v: unknown, at: number, where: string, param: string): void {
     const w = this.width;
-    if (!(v instanceof Uint8Array) || v.length !== w) throw badBytes(v, w, where, param);
-    for (let i = 0; i < w; i++) S8[at + i] = v[i];
+    if (bytesLength(v) !== w) throw badBytes(v, w, where, param);
+    for (let i = 0; i < w; i++) S8[at + i] = (v as Uint8Array)[i];
   }
 
   #out(): Uint8Array {
@@ -312,7 +328,7 @@ export class AtomicBytes {
    */
   loadInto(target: Uint8Array, order?: LoadOrder): Uint8Array {
     const where = "AtomicBytes.loadInto";
-    if (!(target instanceof Uint8Array) || target.length !== this.width) {
+    if (bytesLength(target) !== this.width) {
       throw badBytes(target, this.width, where, "target");
     }
     this.#e.load(this.#ptr, order, where);

@@ -5,6 +5,7 @@
  */
 
 import { defineAtomic } from "./atomic.ts";
+import { argumentError } from "./errors.ts";
 import { addWaiting, type AtomicWaitable } from "./atomic_wait.ts";
 import type { AtomicBytes, AtomicI128, AtomicString, AtomicU128, WideDescriptor } from "./wide.ts";
 import { rebuild, rebuildHandle, registerClass } from "./descriptor.ts";
@@ -201,7 +202,17 @@ addWaiting(AtomicU32, (v) => typeof v === "number" && (v >>> 0) === v, "an integ
  * ```
  */
 export function fromDescriptor<A extends AnyAtomic = AnyAtomic>(descriptor: AtomicDescriptor | WideDescriptor): A {
-  return rebuild(descriptor) as A;
+  let d: unknown = descriptor;
+  if (d !== null && typeof d === "object") {
+    // a plain copy, each field read once: a getter that throws (a Proxy) is reported here
+    try {
+      const { kind, type, segment, buffer, byteOffset } = d as AtomicDescriptor;
+      d = { kind, type, segment, buffer, byteOffset };
+    } catch (e) {
+      throw argumentError("fromDescriptor", "descriptor", e);
+    }
+  }
+  return rebuild(d) as A;
 }
 
 /** Any atomic instance. */

@@ -5,7 +5,31 @@
  * @module
  */
 
-/** A short, readable rendering of any value for an error message. */
+/** What the last `describe` of an object caught, for the error's `cause`. */
+let caught: { error: unknown } | undefined;
+
+/** The constructor name of an object, read defensively (a Proxy's traps may throw). */
+function objectName(v: object): string {
+  try {
+    const n = (v as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof n === "string" && n !== "" ? n : "object";
+  } catch (error) {
+    caught = { error };
+    return "object that cannot be inspected (reading it threw; a revoked Proxy?)";
+  }
+}
+
+/** The options of an error whose value `describe` just rendered: what it caught, as the cause. */
+function options(): ErrorOptions | undefined {
+  const c = caught;
+  caught = undefined;
+  return c && { cause: c.error };
+}
+
+/**
+ * A short, readable rendering of any value for an error message. Never
+ * throws, whatever `v` is (a Proxy whose traps throw, a revoked Proxy).
+ */
 export function describe(v: unknown): string {
   switch (typeof v) {
     case "bigint":
@@ -20,21 +44,48 @@ export function describe(v: unknown): string {
       return String(v);
     case "function":
       return "a function";
-    default:
+    default: {
       if (v === null) return "null";
-      {
-        const n = (v as object).constructor?.name ?? "object";
-        return `${/^[AEIOU]/.test(n) ? "an" : "a"} ${n}`;
-      }
+      const n = objectName(v as object);
+      return `${/^[AEIOUaeiou]/.test(n) ? "an" : "a"} ${n}`;
+    }
   }
 }
 
 /** `TypeError("<where>: <param> must be <allowed>; got <v>")`. */
 export function typeError(where: string, param: string, allowed: string, v: unknown): TypeError {
-  return new TypeError(`${where}: ${param} must be ${allowed}; got ${describe(v)}`);
+  caught = undefined;
+  const got = describe(v);
+  return new TypeError(`${where}: ${param} must be ${allowed}; got ${got}`, options());
 }
 
 /** `RangeError("<where>: <param> must be <allowed>; got <v>")`. */
 export function rangeError(where: string, param: string, allowed: string, v: unknown): RangeError {
-  return new RangeError(`${where}: ${param} must be ${allowed}; got ${describe(v)}`);
+  caught = undefined;
+  const got = describe(v);
+  return new RangeError(`${where}: ${param} must be ${allowed}; got ${got}`, options());
+}
+
+/**
+ * What to throw when reading argument `param` of `where` threw `e` (a
+ * getter, a Proxy trap, a revoked Proxy): `e` itself if it already names
+ * `where` (one of this library's own errors), else a TypeError
+ * "`where`: `param`: reading it threw …" that keeps `e` as its `cause`.
+ *
+ * @example
+ * ```ts
+ * import { argumentError } from "./src/errors.ts";
+ * const e = argumentError("AtomicI32.from", "descriptor", new Error("boom"));
+ * e.message; // "AtomicI32.from: descriptor: reading it threw Error: boom"
+ * ```
+ */
+export function argumentError(where: string, param: string, e: unknown): Error {
+  if (e instanceof Error && typeof e.message === "string" && e.message.startsWith(`${where}:`)) return e;
+  let what: string;
+  try {
+    what = e instanceof Error ? `${e.name}: ${e.message}` : describe(e);
+  } catch {
+    what = "an error that cannot be inspected";
+  }
+  return new TypeError(`${where}: ${param}: reading it threw ${what}`, { cause: e });
 }

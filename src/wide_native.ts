@@ -7,7 +7,7 @@
  */
 
 import { backend, type NativeFn, type Pointer } from "./backend.ts";
-import { rangeError, typeError } from "./errors.ts";
+import { argumentError, describe, rangeError, typeError } from "./errors.ts";
 import { region } from "./memory.ts";
 import { openGroup } from "./native.ts";
 import { SharedMemory } from "./shared_memory.ts";
@@ -263,7 +263,12 @@ export interface Place {
 
 /** Checks memory, offset, bounds and natural alignment for a `size`-byte value. */
 export function place(where: string, memory: unknown, byteOffset: unknown, size: number): Place {
-  const r = region(where, memory, byteOffset, size, size);
+  let r;
+  try {
+    r = region(where, memory, byteOffset, size, size);
+  } catch (e) {
+    throw argumentError(where, "memory", e);
+  }
   return { memory: r.owner, byteOffset: r.byteOffset, ptr: r.pointer, track: r.track };
 }
 
@@ -278,20 +283,31 @@ export function describeAt(
     : { kind: "shared-atomic", type, buffer: memory, byteOffset };
 }
 
-/** Checks a descriptor's kind and type (`accept`); returns its memory and the type. */
+/**
+ * Checks a descriptor's kind and type (`accept`); returns its memory and the
+ * type. Reads each field once; a field whose getter throws (a Proxy, a
+ * revoked Proxy) is reported naming `where` and "descriptor".
+ */
 export function fromDescriptorOf(
   where: string,
   d: unknown,
   accept: (type: unknown) => boolean,
   wanted: string,
 ): { memory: unknown; byteOffset: unknown; type: WideTypeName } {
-  if (d === null || typeof d !== "object" || (d as WideDescriptor).kind !== "shared-atomic") {
-    throw typeError(where, "descriptor", "an object made by .descriptor()", d);
+  if (d === null || typeof d !== "object") throw typeError(where, "descriptor", "an object made by .descriptor()", d);
+  let kind, type, segment, buffer, byteOffset;
+  try {
+    ({ kind, type, segment, buffer, byteOffset } = d as WideDescriptor);
+  } catch (e) {
+    throw argumentError(where, "descriptor", e);
   }
-  const w = d as WideDescriptor;
-  if (!accept(w.type)) throw typeError(where, "descriptor", `a descriptor of ${wanted} (this is ${w.type})`, w.type);
-  const memory = typeof w.segment === "string" ? SharedMemory.fromHandle(w.segment) : w.buffer;
-  return { memory, byteOffset: w.byteOffset, type: w.type };
+  if (kind !== "shared-atomic") throw typeError(where, "descriptor", "an object made by .descriptor()", d);
+  if (!accept(type)) {
+    const is = typeof type === "string" ? type : describe(type);
+    throw typeError(where, "descriptor", `a descriptor of ${wanted} (this is ${is})`, type);
+  }
+  const memory = typeof segment === "string" ? SharedMemory.fromHandle(segment) : buffer;
+  return { memory, byteOffset, type: type as WideTypeName };
 }
 
 const HANDLE = /^sa1:([a-z0-9]+)@(\d+):((?:shm|file):.+)$/s;
