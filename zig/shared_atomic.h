@@ -80,6 +80,29 @@ int sa_shm_fd_truncate(int fd, double len);
 void *sa_shm_map(int fd, double len);
 int sa_shm_map_error(void);
 int sa_shm_unmap(void *p, double len);
+/* Whether a segment's descriptor is safe to map: 0 if it is a regular file
+ * (what shm objects are on Linux; on macOS a POSIX shm object reports no
+ * file type at all, which counts as one) owned by the effective user with
+ * no group or other permission bits; else, first match wins, 3 = not a
+ * regular file, 1 = owned by another user, 2 = group or other may access
+ * it; -errno if fstat fails.
+ */
+int sa_shm_fd_check(int fd);
+/* Reserves the backing store of bytes [0, len) of fd, so that a segment
+ * its filesystem cannot hold fails here (-ENOSPC, -EFBIG, ...) instead of
+ * with SIGBUS on first touch. Linux: fallocate(2) mode 0, which allocates
+ * (on tmpfs: commits the memory of) every page now and grows the size to
+ * len if it was smaller; -EOPNOTSUPP where the filesystem cannot. macOS:
+ * returns 0 and reserves nothing (no fallocate for shm objects). 0 or
+ * -errno.
+ */
+int sa_shm_fd_reserve(int fd, double len);
+/* Writes what identifies the object behind fd (st_dev, then st_ino, each a
+ * little-endian u64: 16 bytes) at out. Returns 0; 1 if the system gives
+ * none (macOS POSIX shm objects report st_dev = st_ino = 0, written as
+ * such, so a re-created segment cannot be told apart there); or -errno.
+ */
+int sa_shm_fd_identity(int fd, uint8_t *out);
 /* Retires the mapping [base, base + len) of a closed segment: one
  * mmap(MAP_FIXED) replaces it in place with private, anonymous,
  * zero-filled pages, so a stale pointer another thread still holds reads

@@ -54,9 +54,12 @@ fn openFd(name: [*:0]const u8, create: c_int, file: c_int) callconv(.c) c_int {
         3 => openPath(name, flags(true, true), 0o600),
     };
     if (fd < 0) return if (file != 0) fd else -errno();
-    // The umask can only remove bits; make 0600 exact all the same.
+    // The umask can only remove bits; make 0600 exact all the same. (macOS
+    // POSIX shm: fchmod is EINVAL on such a descriptor, and shm_open applies
+    // no umask there; sa_shm_fd_check still verifies the mode.)
     if (create != 0 and c.fchmod(fd, 0o600) != 0) {
         const e = errno();
+        if (is_darwin and file == 0 and e == @backingInt(std.c.E.INVAL)) return fd;
         _ = c.close(fd);
         return -e;
     }
@@ -142,6 +145,11 @@ fn walkOpen(s: []const u8, oflag: c_int, mode: c_uint) c_int {
 
 /// The size of what `fd` refers to, in bytes, or -errno.
 fn fdSize(fd: c_int) callconv(.c) f64 {
+    if (is_darwin) { // a macOS POSIX shm descriptor cannot lseek (ESPIPE)
+        var st: Stat = undefined;
+        const r = fileStat(fd, &st);
+        return @floatFromInt(if (r < 0) r else @as(i64, @intCast(st.size)));
+    }
     const end = c.lseek(fd, 0, SEEK_END);
     if (end < 0) return @floatFromInt(-errno());
     return @floatFromInt(end);
@@ -151,6 +159,121 @@ fn fdSize(fd: c_int) callconv(.c) f64 {
 fn fdTruncate(fd: c_int, len: f64) callconv(.c) c_int {
     if (!(len >= 0 and len <= 9007199254740991)) return -@as(c_int, @backingInt(std.c.E.INVAL));
     return if (c.ftruncate(fd, @intFromFloat(len)) == 0) 0 else -errno();
+}
+
+/// What the checks below need of fstat(2).
+const Stat = struct { dev: u64, ino: u64, mode: u32, uid: u32, size: u64 };
+
+const is_darwin = builtin.os.tag.isDarwin();
+
+/// fstat(2) of `fd` into `st`; 0 or -errno. Linux: statx (kernel ≥ 4.11),
+/// else the fstat syscall (glibc 2.17 exports no `fstat` symbol, and
+/// Zig 0.17's std.c has none for Linux); `dev` is encoded as glibc's
+/// makedev does, which is what fstat's st_dev holds.
+fn fileStat(fd: c_int, st: *Stat) c_int {
+    if (builtin.os.tag == .linux) {
+        var x: linux.Statx = undefined;
+        const rc = linux.statx(fd, "", linux.AT.EMPTY_PATH, .{ .TYPE = true, .MODE = true, .UID = true, .INO = true, .SIZE = true }, &x);
+        switch (linux.errno(rc)) {
+            .SUCCESS => {
+                const major: u64 = x.dev_major;
+                const minor: u64 = x.dev_minor;
+                st.* = .{
+                    .dev = ((major & 0xfff) << 8) | ((major & ~@as(u64, 0xfff)) << 32) | (minor & 0xff) | ((minor & ~@as(u64, 0xff)) << 12),
+                    .ino = x.ino,
+                    .mode = x.mode,
+                    .uid = x.uid,
+                    .size = x.size,
+                };
+                return 0;
+            },
+            .NOSYS, .PERM => return linuxFstat(fd, st), // no statx (or a filter refuses it)
+            else => |e| return -@as(c_int, @backingInt(e)),
+        }
+    } else {
+        var s: std.c.Stat = undefined;
+        if (std.c.fstat(fd, &s) != 0) return -errno();
+        st.* = .{
+            .dev = @as(u32, @bitCast(s.dev)),
+            .ino = s.ino,
+            .mode = s.mode,
+            .uid = s.uid,
+            .size = @intCast(s.size),
+        };
+        return 0;
+    }
+}
+
+/// The fstat syscall, reading the kernel's `struct stat` of x86_64 or of
+/// the generic layout (aarch64) by offset.
+fn linuxFstat(fd: c_int, st: *Stat) c_int {
+    const Off = struct { mode: usize, uid: usize, size: usize };
+    const off: Off = switch (builtin.cpu.arch) {
+        .x86_64 => .{ .mode = 24, .uid = 28, .size = 48 },
+        .aarch64, .riscv64, .loongarch64 => .{ .mode = 16, .uid = 24, .size = 48 },
+        else => return neg(.NOSYS),
+    };
+    var buf: [256]u8 align(8) = undefined;
+    const rc = linux.syscall2(.fstat, @as(u32, @bitCast(fd)), @intFromPtr(&buf));
+    if (linux.errno(rc) != .SUCCESS) return -@as(c_int, @backingInt(linux.errno(rc)));
+    st.* = .{
+        .dev = std.mem.readInt(u64, buf[0..8], .little),
+        .ino = std.mem.readInt(u64, buf[8..16], .little),
+        .mode = std.mem.readInt(u32, buf[off.mode..][0..4], .little),
+        .uid = std.mem.readInt(u32, buf[off.uid..][0..4], .little),
+        .size = std.mem.readInt(u64, buf[off.size..][0..8], .little),
+    };
+    return 0;
+}
+
+/// Whether a segment's descriptor is safe to map: 0 if it is a regular file
+/// (what shm objects are on Linux; on macOS a POSIX shm object reports no
+/// file type at all, which counts as one) owned by the effective user with
+/// no group or other permission bits; else, first match wins, 3 = not a
+/// regular file, 1 = owned by another user, 2 = group or other may access
+/// it; -errno if fstat fails.
+fn fdCheck(fd: c_int) callconv(.c) c_int {
+    var st: Stat = undefined;
+    const r = fileStat(fd, &st);
+    if (r < 0) return r;
+    const kind = st.mode & 0o170000;
+    if (kind != 0o100000 and !(is_darwin and kind == 0)) return 3;
+    if (st.uid != std.c.geteuid()) return 1;
+    if (st.mode & 0o077 != 0) return 2;
+    return 0;
+}
+
+/// Reserves the backing store of bytes [0, len) of `fd`, so that a segment
+/// its filesystem cannot hold fails here (-ENOSPC, -EFBIG, ...) instead of
+/// with SIGBUS on first touch. Linux: fallocate(2) mode 0, which allocates
+/// (on tmpfs: commits the memory of) every page now and grows the size to
+/// `len` if it was smaller; -EOPNOTSUPP where the filesystem cannot. macOS:
+/// returns 0 and reserves nothing (no fallocate for shm objects). 0 or -errno.
+fn fdReserve(fd: c_int, len: f64) callconv(.c) c_int {
+    if (!(len >= 0 and len <= 9007199254740991)) return neg(.INVAL);
+    if (builtin.os.tag != .linux or len == 0) return 0;
+    while (true) {
+        const rc = linux.fallocate(fd, 0, 0, @intFromFloat(len));
+        switch (linux.errno(rc)) {
+            .SUCCESS => return 0,
+            .INTR => continue,
+            else => |e| return -@as(c_int, @backingInt(e)),
+        }
+    }
+}
+
+/// Writes what identifies the object behind `fd` (st_dev, then st_ino, each
+/// a little-endian u64: 16 bytes) at `out`. Returns 0; 1 if the system gives
+/// none (macOS POSIX shm objects report st_dev = st_ino = 0, written as
+/// such, so a re-created segment cannot be told apart there); or -errno.
+fn fdIdentity(fd: c_int, out: ?[*]u8) callconv(.c) c_int {
+    const o = out orelse return neg(.INVAL);
+    var st: Stat = undefined;
+    const r = fileStat(fd, &st);
+    if (r < 0) return r;
+    std.mem.writeInt(u64, o[0..8], st.dev, .little);
+    std.mem.writeInt(u64, o[8..16], st.ino, .little);
+    return @intFromBool(st.dev == 0 and st.ino == 0);
 }
 
 threadlocal var map_error: c_int = 0;
@@ -214,6 +337,9 @@ comptime {
         @export(&fdMap, .{ .name = "sa_shm_map" });
         @export(&mapError, .{ .name = "sa_shm_map_error" });
         @export(&unmap, .{ .name = "sa_shm_unmap" });
+        @export(&fdCheck, .{ .name = "sa_shm_fd_check" });
+        @export(&fdReserve, .{ .name = "sa_shm_fd_reserve" });
+        @export(&fdIdentity, .{ .name = "sa_shm_fd_identity" });
         @export(&retire, .{ .name = "sa_shm_retire" });
         @export(&closeFd, .{ .name = "sa_shm_close_fd" });
         @export(&remove, .{ .name = "sa_shm_remove" });
@@ -340,4 +466,102 @@ test "a relative file path resolves from the cwd, walked or not" {
     const fd2 = openFd(rel[2..], 0, 1);
     try std.testing.expect(fd2 >= 0);
     _ = closeFd(fd2);
+}
+
+test "fd_check: a 0600 file of ours is 0, 0644 is 2, a directory 3, another owner 1" {
+    var b: [64]u8 = undefined;
+    const path = try std.fmt.bufPrintSentinel(&b, "/tmp/sa-zig-shm-check-{d}", .{std.c.getpid()}, 0);
+    _ = remove(path, 1);
+    defer _ = remove(path, 1);
+    const fd = openFd(path, 1, 1);
+    try std.testing.expect(fd >= 0);
+    defer _ = closeFd(fd);
+    try std.testing.expectEqual(@as(c_int, 0), fdCheck(fd));
+    try std.testing.expectEqual(@as(c_int, 0), c.fchmod(fd, 0o644));
+    try std.testing.expectEqual(@as(c_int, 2), fdCheck(fd));
+    try std.testing.expectEqual(@as(c_int, 0), c.fchmod(fd, 0o600));
+    const t = struct {
+        extern "c" fn fchown(fd: c_int, uid: c_uint, gid: c_uint) c_int;
+    };
+    if (std.c.geteuid() == 0) { // only root can give a file away
+        try std.testing.expectEqual(@as(c_int, 0), t.fchown(fd, 4242, std.math.maxInt(c_uint)));
+        try std.testing.expectEqual(@as(c_int, 1), fdCheck(fd));
+    }
+    const dir = c.openat(std.c.AT.FDCWD, "/tmp", @as(c_int, @bitCast(@as(u32, @bitCast(std.c.O{ .ACCMODE = .RDONLY, .DIRECTORY = true, .CLOEXEC = true })))));
+    try std.testing.expect(dir >= 0);
+    try std.testing.expectEqual(@as(c_int, 3), fdCheck(dir));
+    _ = closeFd(dir);
+    try std.testing.expectEqual(neg(.BADF), fdCheck(-1));
+    // A POSIX shm segment we create passes.
+    const name = "/sa-zig-unit-test-check";
+    _ = remove(name, 0);
+    defer _ = remove(name, 0);
+    const sfd = openFd(name, 1, 0);
+    try std.testing.expect(sfd >= 0);
+    defer _ = closeFd(sfd);
+    try std.testing.expectEqual(@as(c_int, 0), fdCheck(sfd));
+    // The fstat syscall fallback agrees with statx.
+    if (builtin.os.tag == .linux) {
+        var a: Stat = undefined;
+        var z: Stat = undefined;
+        try std.testing.expectEqual(@as(c_int, 0), fileStat(sfd, &a));
+        try std.testing.expectEqual(@as(c_int, 0), linuxFstat(sfd, &z));
+        try std.testing.expectEqual(a, z);
+    }
+}
+
+test "fd_identity: same object same identity, a re-created name a new one" {
+    const name = "/sa-zig-unit-test-identity";
+    _ = remove(name, 0);
+    defer _ = remove(name, 0);
+    var a: [16]u8 = undefined;
+    var b: [16]u8 = undefined;
+    const fd = openFd(name, 1, 0);
+    try std.testing.expect(fd >= 0);
+    try std.testing.expectEqual(@as(c_int, 0), fdIdentity(fd, &a));
+    const fd2 = openFd(name, 0, 0);
+    try std.testing.expectEqual(@as(c_int, 0), fdIdentity(fd2, &b));
+    try std.testing.expectEqualSlices(u8, &a, &b);
+    _ = closeFd(fd2);
+    // Re-create the name while the first is still open: a different inode.
+    try std.testing.expectEqual(@as(c_int, 0), remove(name, 0));
+    const fd3 = openFd(name, 1, 0);
+    try std.testing.expect(fd3 >= 0);
+    try std.testing.expectEqual(@as(c_int, 0), fdIdentity(fd3, &b));
+    try std.testing.expect(!std.mem.eql(u8, &a, &b));
+    _ = closeFd(fd3);
+    _ = closeFd(fd);
+    try std.testing.expectEqual(neg(.BADF), fdIdentity(-1, &a));
+    try std.testing.expectEqual(neg(.INVAL), fdIdentity(0, null));
+}
+
+test "fd_reserve: reserves what fits, refuses what does not" {
+    const name = "/sa-zig-unit-test-reserve";
+    _ = remove(name, 0);
+    defer _ = remove(name, 0);
+    const fd = openFd(name, 1, 0);
+    try std.testing.expect(fd >= 0);
+    defer _ = closeFd(fd);
+    try std.testing.expectEqual(@as(c_int, 0), fdTruncate(fd, 65536));
+    try std.testing.expectEqual(@as(c_int, 0), fdReserve(fd, 65536));
+    try std.testing.expectEqual(@as(c_int, 0), fdReserve(fd, 0));
+    try std.testing.expectEqual(neg(.INVAL), fdReserve(fd, -1));
+    try std.testing.expectEqual(neg(.INVAL), fdReserve(fd, std.math.nan(f64)));
+    if (builtin.os.tag != .linux) return;
+    try std.testing.expectEqual(neg(.BADF), fdReserve(-1, 4096));
+    // Mode 0 grows the size to what it reserved.
+    try std.testing.expectEqual(@as(c_int, 0), fdReserve(fd, 131072));
+    try std.testing.expectEqual(@as(f64, 131072), fdSize(fd));
+    // 1 PiB on a size-limited tmpfs (the default /dev/shm: half of RAM) is
+    // refused up front. On an unlimited one (size=0) the kernel would try to
+    // allocate it all, so check the limit first.
+    const t = struct {
+        extern "c" fn fstatvfs(fd: c_int, buf: *[64]u64) c_int;
+    };
+    var v: [64]u64 = undefined;
+    try std.testing.expectEqual(@as(c_int, 0), t.fstatvfs(fd, &v));
+    const total = v[1] * v[2]; // f_frsize * f_blocks (64-bit glibc and musl)
+    if (total == 0 or total >= 1 << 50) return;
+    try std.testing.expectEqual(neg(.NOSPC), fdReserve(fd, 1 << 50));
+    try std.testing.expectEqual(@as(f64, 131072), fdSize(fd));
 }
