@@ -24,6 +24,7 @@ export type {
 } from "./types.ts";
 export { VERSION } from "./version.ts";
 export {
+  type OpenOptions,
   type SegmentName,
   SharedMemory,
   SharedMemoryClosedError,

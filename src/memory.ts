@@ -7,7 +7,7 @@
 
 import { backend, type Pointer } from "./backend.ts";
 import { rangeError, typeError } from "./errors.ts";
-import { SEGMENT, type SharedMemory } from "./shared_memory.ts";
+import { isSharedMemory, SEGMENT, type SharedMemory } from "./shared_memory.ts";
 
 /**
  * Memory an atomic can live in: a `SharedArrayBuffer`, a typed array or
@@ -36,9 +36,44 @@ export interface Region {
 
 const tag = (v: unknown): string => Object.prototype.toString.call(v).slice(8, -1);
 
-/** Whether `v` is a SharedArrayBuffer (of any realm). */
+// The engine's own accessors: they throw for anything that is not really a
+// SharedArrayBuffer / typed array / DataView, whatever its tag, prototype or
+// own properties claim (a Proxy, a subclass overriding `buffer`, a plain
+// object with `Symbol.toStringTag`). Memory is recognised by what it is.
+const getter = (proto: object, key: string): (this: unknown) => unknown =>
+  Object.getOwnPropertyDescriptor(proto, key)!.get! as (this: unknown) => unknown;
+const sabLength = getter(SharedArrayBuffer.prototype, "byteLength");
+const abDetached = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "detached")?.get;
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const taBuffer = getter(typedArrayProto, "buffer");
+const taOffset = getter(typedArrayProto, "byteOffset");
+const taLength = getter(typedArrayProto, "byteLength");
+const dvBuffer = getter(DataView.prototype, "buffer");
+const dvOffset = getter(DataView.prototype, "byteOffset");
+const dvLength = getter(DataView.prototype, "byteLength");
+
+/** The byte length of a real SharedArrayBuffer, or -1 for anything else (of any tag). */
+function sharedLength(v: unknown): number {
+  try {
+    return sabLength.call(v) as number;
+  } catch {
+    return -1;
+  }
+}
+
+/** Whether `v` really is a SharedArrayBuffer (a brand check that cannot be faked). */
 export function isSharedArrayBuffer(v: unknown): v is SharedArrayBuffer {
-  return tag(v) === "SharedArrayBuffer";
+  return sharedLength(v) >= 0;
+}
+
+/** A real view's buffer, offset and length, read through the engine's accessors. */
+function viewParts(v: ArrayBufferView): [unknown, number, number] {
+  for (const [buffer, offset, length] of [[taBuffer, taOffset, taLength], [dvBuffer, dvOffset, dvLength]]) {
+    try {
+      return [buffer.call(v), offset.call(v) as number, length.call(v) as number];
+    } catch { /* not this kind of view, or detached */ }
+  }
+  return [undefined, 0, 0];
 }
 
 const MEMORY = "a SharedArrayBuffer, a typed array or DataView over one, or a SharedMemory";
@@ -71,23 +106,22 @@ function offset(where: string, byteOffset: unknown, length: number, base: number
  * `where` otherwise.
  */
 export function region(where: string, memory: unknown, byteOffset: unknown, size: number, align: number): Region {
-  if (memory !== null && typeof memory === "object" && SEGMENT in memory) {
-    const seg = memory as SharedMemory;
-    const view = seg[SEGMENT](where);
+  if (isSharedMemory(memory)) {
+    const view = memory[SEGMENT](where);
     const at = offset(where, byteOffset, view.byteLength, 0, size, align);
-    return { owner: seg, byteOffset: at, pointer: backend().pointerAt(view.base, at), track: view.track };
+    return { owner: memory, byteOffset: at, pointer: backend().pointerAt(view.base, at), track: view.track };
   }
   let buffer: unknown = memory;
   let base = 0;
   let length: number;
-  if (ArrayBuffer.isView(memory)) {
-    buffer = memory.buffer;
-    base = memory.byteOffset;
-    length = memory.byteLength;
-  }
-  if (!isSharedArrayBuffer(buffer)) {
-    if (tag(buffer) === "ArrayBuffer") {
-      const detached = (buffer as { detached?: boolean }).detached === true;
+  if (ArrayBuffer.isView(memory)) [buffer, base, length] = viewParts(memory);
+  const bufferLength = sharedLength(buffer);
+  if (bufferLength < 0) {
+    if (buffer !== undefined && tag(buffer) === "ArrayBuffer") {
+      let detached = false;
+      try {
+        detached = abDetached?.call(buffer) === true;
+      } catch { /* not really an ArrayBuffer */ }
       throw typeError(
         where,
         "memory",
@@ -97,7 +131,8 @@ export function region(where: string, memory: unknown, byteOffset: unknown, size
     }
     throw typeError(where, "memory", MEMORY, memory);
   }
-  length ??= buffer.byteLength;
+  length ??= bufferLength;
   const at = offset(where, byteOffset, length, base, size, align);
-  return { owner: buffer, byteOffset: at, pointer: backend().pointer(new Uint8Array(buffer, at, size)) };
+  const sab = buffer as SharedArrayBuffer;
+  return { owner: sab, byteOffset: at, pointer: backend().pointer(new Uint8Array(sab, at, size)) };
 }

@@ -198,6 +198,10 @@ export const SHM_SYMBOLS: Readonly<Record<string, Signature>> = {
   sa_shm_unmap: { args: ["ptr", "f64"], returns: "i32" },
   sa_shm_close_fd: { args: ["i32"], returns: "i32" },
   sa_shm_remove: { args: ["ptr", "i32"], returns: "i32" },
+  sa_shm_fd_check: { args: ["i32"], returns: "i32" },
+  sa_shm_fd_reserve: { args: ["i32", "f64"], returns: "i32" },
+  sa_shm_fd_identity: { args: ["i32", "ptr"], returns: "i32" },
+  sa_shm_retire: { args: ["ptr", "f64"], returns: "i32" },
 };
 
 /** Waiting on an address (`zig/wait.zig`; Linux and macOS). */

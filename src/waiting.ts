@@ -9,8 +9,9 @@
 
 import { backend, type NativeFn, type Pointer } from "./backend.ts";
 import { rangeError, typeError } from "./errors.ts";
-import { openGroup } from "./native.ts";
+import { openGroup, typeSymbols } from "./native.ts";
 import { WAIT_NONBLOCKING, WAIT_SYMBOLS } from "./table.ts";
+import { isSharedMemory, SEGMENT_WAIT, type SharedMemory, SharedMemoryClosedError } from "./shared_memory.ts";
 
 /**
  * How a wait ended: woken (`"ok"`, which like any futex wait can also be
@@ -54,6 +55,13 @@ export function waitSync(ptr: Pointer, expected: number, timeoutMs: number): Wai
   return RESULTS[waitSymbols().sa_wait32(ptr, expected >>> 0, timeoutMs)];
 }
 
+let loadWord: NativeFn | undefined;
+
+/** The u32 at `ptr`. */
+function load32(ptr: Pointer): number {
+  return (loadWord ??= typeSymbols("u32").sa_u32_load)(ptr);
+}
+
 /** Wakes up to `count` waiters (Infinity: all); returns how many were woken. */
 export function wake(ptr: Pointer, count: number): number {
   return waitSymbols().sa_wake32(ptr, count === Infinity ? 0 : count);
@@ -91,37 +99,96 @@ function onAbort(signal: AbortSignal | undefined): { promise: Promise<never>; of
   return { promise, off };
 }
 
-// Bun: a pool of internal waiter Workers (see waiter_worker.ts); idle ones are unref'd.
+// Bun: a bounded pool of internal waiter Workers (see waiter_worker.ts); idle ones are unref'd. Up to
+// MAX_WAITERS waits each have a Worker to themselves; beyond that, waits queue and the busy Workers
+// time-share: while anything queues, each gives its wait back after one slice with result YIELDED, and it
+// goes to the back of the queue. Lock algorithms lose nothing (they re-check the word, and a changed word
+// returns at once); a bare notify() that does not change the value can be missed while a wait is queued.
+const MAX_WAITERS = 16;
+const YIELDED = 4;
+interface WaitJob {
+  readonly ptr: Pointer;
+  readonly expected: number;
+  readonly deadline: number;
+  readonly cancel: Int32Array;
+  first: boolean;
+  readonly resolve: (result: number) => void;
+}
 interface Waiter {
   readonly worker: Worker & { ref?(): void; unref?(): void };
-  resolve?: (result: number) => void;
+  job?: WaitJob;
 }
 const idle: Waiter[] = [];
+const queue: WaitJob[] = [];
+let workers = 0;
+/** Word 0 is 1 while waits queue: busy waiter Workers yield after a slice. */
+const contended = new Int32Array(new SharedArrayBuffer(4));
 
 function spawnWaiter(): Waiter {
+  workers++;
   const worker: Waiter["worker"] = new Worker(new URL("./waiter_worker.ts", import.meta.url).href, { type: "module" });
   const waiter: Waiter = { worker };
   worker.onmessage = (e: MessageEvent<{ result: number }>) => {
-    const resolve = waiter.resolve;
-    waiter.resolve = undefined;
-    worker.unref?.();
-    idle.push(waiter);
-    resolve?.(e.data.result);
+    const job = waiter.job!;
+    waiter.job = undefined;
+    if (e.data.result === YIELDED) {
+      job.first = false;
+      queue.push(job);
+    } else job.resolve(e.data.result);
+    const next = queue.shift();
+    if (next) dispatch(waiter, next);
+    else {
+      worker.unref?.();
+      idle.push(waiter);
+    }
+    Atomics.store(contended, 0, queue.length > 0 ? 1 : 0);
   };
   return waiter;
 }
 
-function workerWait(ptr: Pointer, expected: number, timeoutMs: number, cancel: Int32Array): Promise<number> {
-  const waiter = idle.pop() ?? spawnWaiter();
+function dispatch(waiter: Waiter, job: WaitJob): void {
+  waiter.job = job;
   waiter.worker.ref?.();
-  const done = new Promise<number>((resolve) => (waiter.resolve = resolve));
-  waiter.worker.postMessage({ token: 0, ptr, expected: expected >>> 0, timeoutMs, cancel });
-  return done;
+  const { ptr, expected, deadline, cancel, first } = job;
+  waiter.worker.postMessage({ ptr, expected, timeoutMs: deadline - performance.now(), cancel, first, contended });
+}
+
+function workerWait(ptr: Pointer, expected: number, timeoutMs: number, cancel: Int32Array): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const job: WaitJob = {
+      ptr,
+      expected: expected >>> 0,
+      deadline: performance.now() + timeoutMs,
+      cancel,
+      first: false,
+      resolve,
+    };
+    const waiter = idle.pop() ?? (workers < MAX_WAITERS ? spawnWaiter() : undefined);
+    if (waiter) return dispatch(waiter, job);
+    queue.push(job);
+    Atomics.store(contended, 0, 1);
+  });
+}
+
+/** The SharedMemory `keep` (an atomic or a lock) lives in, if any. */
+function segmentOf(keep: unknown): SharedMemory | undefined {
+  const memory = keep !== null && typeof keep === "object" ? (keep as { memory?: unknown }).memory : undefined;
+  return isSharedMemory(memory) ? memory : undefined;
+}
+
+function closedWhileWaiting(keep: unknown, seg: SharedMemory): SharedMemoryClosedError {
+  const name = (keep as { constructor?: { name?: string } }).constructor?.name ?? "wait";
+  return new SharedMemoryClosedError(
+    `${name}: the SharedMemory ${JSON.stringify(seg.name)} it lives in was closed while waiting`,
+  );
 }
 
 /**
  * Waits asynchronously while `*ptr === expected`: the event loop keeps
- * running. `keep` is held until the wait ends (the memory `ptr` points into).
+ * running. `keep` (the atomic or lock waiting) is held until the wait ends;
+ * if it lives in a SharedMemory, the segment counts the wait as pending, so
+ * `close()` wakes it (it then rejects with SharedMemoryClosedError) and
+ * retires the memory only once it has ended.
  */
 export async function waitAsync(
   ptr: Pointer,
@@ -131,32 +198,49 @@ export async function waitAsync(
   keep: unknown,
 ): Promise<WaitResult> {
   if (signal?.aborted) throw abortError(signal);
+  // "not-equal" is decided here, at the call; a value that differs later means it changed: woken ("ok"),
+  // however long the wait took to reach a thread
+  if (load32(ptr) !== expected >>> 0) return "not-equal";
+  const seg = segmentOf(keep);
+  const cancel = backend().nonblocking ? undefined : new Int32Array(new SharedArrayBuffer(4));
+  const where = `${(keep as { constructor?: { name?: string } })?.constructor?.name ?? "wait"}.waitAsync`;
+  const end = seg?.[SEGMENT_WAIT](where, ptr, cancel);
   const abort = onAbort(signal);
   try {
-    if (!backend().nonblocking) {
-      const cancel = new Int32Array(new SharedArrayBuffer(4));
-      const done = workerWait(ptr, expected, timeoutMs, cancel);
-      try {
-        const r = await Promise.race([done, abort.promise]);
-        return RESULTS[r] ?? "ok";
-      } catch (e) {
-        Atomics.store(cancel, 0, 1); // the waiter notices within a slice
-        throw e;
-      }
-    }
-    const nb = openGroup("wait-nonblocking", WAIT_NONBLOCKING).sa_wait32_nonblocking;
-    const deadline = performance.now() + timeoutMs;
-    for (let first = true;; first = false) {
-      const left = deadline - performance.now();
-      if (left <= 0) return "timed-out";
-      const r: number = await Promise.race([nb(ptr, expected >>> 0, Math.min(left, SLICE_MS)), abort.promise]);
-      // a value that changed between slices means we were (about to be) woken
-      if (r === 1) return first ? "not-equal" : "ok";
-      if (r === 0) return "ok";
-    }
+    const r = await waitSlices(ptr, expected, timeoutMs, abort.promise, cancel, seg);
+    if (seg?.closed) throw closedWhileWaiting(keep, seg);
+    return r;
   } finally {
     abort.off();
-    void keep;
+    end?.();
+  }
+}
+
+async function waitSlices(
+  ptr: Pointer,
+  expected: number,
+  timeoutMs: number,
+  aborted: Promise<never>,
+  cancel: Int32Array | undefined,
+  seg: SharedMemory | undefined,
+): Promise<WaitResult> {
+  if (cancel !== undefined) {
+    const done = workerWait(ptr, expected, timeoutMs, cancel);
+    try {
+      return RESULTS[await Promise.race([done, aborted])] ?? "ok";
+    } catch (e) {
+      Atomics.store(cancel, 0, 1); // the waiter notices within a slice
+      throw e;
+    }
+  }
+  const nb = openGroup("wait-nonblocking", WAIT_NONBLOCKING).sa_wait32_nonblocking;
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const left = deadline - performance.now();
+    if (left <= 0) return "timed-out";
+    const r: number = await Promise.race([nb(ptr, expected >>> 0, Math.min(left, SLICE_MS)), aborted]);
+    // a value that changed since the call means we were (about to be) woken
+    if (r === 0 || r === 1 || seg?.closed) return "ok";
   }
 }
 

@@ -68,7 +68,7 @@ test("file-backed segments on a path: create, open, handle, unlink; links never 
   const path = join(dir, "counters.bin");
   const seg = SharedMemory.create({ path }, 128);
   assert.equal(seg.kind, "file");
-  assert.equal(seg.handle(), `sa1:file:${path}`);
+  assert.equal(seg.handle().replace(/\?id=\d+\.\d+$/, ""), `sa1:file:${path}`);
   new AtomicF64(seg, 8).store(1.5);
   assert.equal(statSync(path).size, 128);
   const again = SharedMemory.open({ path });
@@ -134,7 +134,7 @@ test("bad sizes, and opening larger than the segment", () => {
   ) {
     throwsLike(() => SharedMemory.create(name, size as Any), cls, ...parts);
   }
-  throwsLike(() => SharedMemory.create(name, 2 ** 50), RangeError, "more than this system allows");
+  throwsLike(() => SharedMemory.create(name, 2 ** 50), RangeError, "can back");
   assert.equal(existsSync(`/dev/shm${name}`), false, "a failed create leaves nothing behind");
   const seg = SharedMemory.create(name, 64);
   throwsLike(() => SharedMemory.create(name, 64), SharedMemoryExistsError, "SharedMemory.create", "already exists");
@@ -175,7 +175,7 @@ test("handles: round trip in one call, malformed or mismatched ones throw", () =
   const name = uniqueName();
   const seg = SharedMemory.create(name, 64);
   const a = new AtomicU64(seg, 16);
-  assert.equal(a.handle(), `sa1:u64@16:shm:${name}`);
+  assert.equal(a.handle().replace(/\?id=\d+\.\d+$/, ""), `sa1:u64@16:shm:${name}`);
   const b = api.fromHandle<typeof a>(a.handle());
   b.fetchAdd(5n);
   assert.equal(a.load(), 5n);
@@ -200,7 +200,7 @@ test("an atomic in a SharedMemory reaches a Worker through its descriptor", asyn
   const a = new AtomicU64(seg, 8);
   a.store(2n ** 63n - 1n);
   const d = a.descriptor();
-  assert.equal(d.segment, `sa1:shm:${name}`);
+  assert.equal(d.segment.replace(/\?id=\d+\.\d+$/, ""), `sa1:shm:${name}`);
   await onWorkers(4, { job: "subFetch", descriptor: d, count: 250 });
   assert.equal(a.load(), 2n ** 63n - 1n - 100_000n);
   seg.close();
