@@ -29,7 +29,9 @@ function checkOthersUntouched(): void {
   }
 }
 
-async function closes(fn: (seg: InstanceType<typeof SharedMemory>) => unknown | Promise<unknown>): Promise<void> {
+type Segment = import("../src/index.ts").SharedMemory;
+
+async function closes(fn: (seg: Segment) => unknown | Promise<unknown>): Promise<void> {
   const seg = fresh();
   seg.unlink();
   try {
@@ -193,3 +195,4 @@ if (!run) throw new Error(`unknown scenario ${scenario}`);
 await run();
 console.log(`survived ${notes.join(", ")}`);
 if (isBun) g.process.exit(0);
+export {};

@@ -22,3 +22,4 @@ try {
 const small = api.SharedMemory.create({ path: `${path}.small` }, 512 << 10);
 new api.AtomicU64(small, (512 << 10) - 8).fetchAdd(1);
 console.log(`${result}: ${exists ? "left a file" : "created nothing"}; 512 KiB worked`);
+export {};
