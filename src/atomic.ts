@@ -133,8 +133,17 @@ function builtinExpr(type: string, op: string): string | undefined {
 
 const HANDLE = /^sa1:([a-z0-9]+)@(\d+):((?:shm|file):.+)$/s;
 
-/** What `update` returns for a value it wrote: what a load now returns (float32 rounding). */
-const STORED: Record<string, (v: unknown) => unknown> = { f32: (v) => Math.fround(v as number) };
+/** What `update` returns for a value it wrote: what a load now returns (float32 rounding; -0 is 0 for integers). */
+const plusZero = (v: unknown) => (v as number) + 0;
+const STORED: Record<string, (v: unknown) => unknown> = {
+  f32: (v) => Math.fround(v as number),
+  i8: plusZero,
+  u8: plusZero,
+  i16: plusZero,
+  u16: plusZero,
+  i32: plusZero,
+  u32: plusZero,
+};
 const same = (v: unknown) => v;
 
 function update(name: string, c: ValueCheck, stored: (v: unknown) => unknown): Method {
@@ -158,6 +167,7 @@ function update(name: string, c: ValueCheck, stored: (v: unknown) => unknown): M
 /** The class for value type `t`, named `name` (e.g. "AtomicI32"). */
 export function defineAtomic(t: TypeInfo, name: string): unknown {
   let check: ValueCheck;
+  let numCheck: ValueCheck;
   let bound = false;
 
   // Bun: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr)
@@ -197,7 +207,12 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
 
     static create(initial?: unknown): Atomic {
       const a = new Atomic(new SharedArrayBuffer(t.bytes));
-      if (initial !== undefined) (a as unknown as { store(v: unknown): void }).store(initial);
+      if (initial !== undefined) {
+        // checked here, so the error names create and initial (not store and value)
+        const c = t.numberPath && typeof initial !== "bigint" ? numCheck : check;
+        if (!c.ok(initial)) throw c.fail(initial, `${name}.create`, "initial");
+        (a as unknown as { store(v: unknown): void }).store(initial);
+      }
       return a;
     }
 
@@ -263,6 +278,7 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
   function bind(): void {
     const syms = typeSymbols(t.name);
     check = valueCheck(t, backend().runtime);
+    numCheck = numberCheck(t);
     builtin = backend().runtime === "bun" && t.name in VIEWS;
     // Deno's FFI throws "Invalid FFI i32 type" for -0; Bun's takes it as 0
     const plusZero = backend().runtime === "deno" && t.name in VIEWS;
@@ -276,7 +292,7 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
         proto[op.method] = compile(base, op.shape, where, [big], builtin ? builtinExpr(t.name, op.name) : undefined);
         continue;
       }
-      const num: Path = { f: syms[`${base}_f64`], fx: syms[`${base}_f64_explicit`], check: numberCheck(t) };
+      const num: Path = { f: syms[`${base}_f64`], fx: syms[`${base}_f64_explicit`], check: numCheck };
       if (op.shape === "load") {
         proto.load = compile(base, "load", where, [big]);
         proto.loadNumber = compile(`${base}_f64`, "load", `${name}.loadNumber`, [num]);

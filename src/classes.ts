@@ -141,7 +141,10 @@ export const AtomicU64: AtomicClass<AtomicU64, bigint | number> = make("u64", "A
 export type AtomicU64 = AtomicInteger64;
 
 /**
- * An atomic 32-bit float (values are rounded to float32 when stored).
+ * An atomic 32-bit float (values are rounded to float32 when stored, and
+ * every method returns values as stored: `update(() => 0.1)` returns
+ * 0.10000000149011612). Compare-exchange as for `AtomicF64`: bit for bit,
+ * except that a NaN matches any NaN.
  *
  * @example
  * ```ts
@@ -156,6 +159,9 @@ export type AtomicF32 = AtomicFloat;
 
 /**
  * An atomic 64-bit float: add, sub, max and min that the built-in Atomics lacks.
+ * Compare-exchange compares bits (`-0` is not `0`), except that a NaN
+ * `expected` matches any NaN stored, so `update` ends even on the NaN that
+ * `Infinity - Infinity` leaves.
  *
  * @example
  * ```ts
@@ -170,7 +176,11 @@ export const AtomicF64: AtomicClass<AtomicF64, number> = make("f64", "AtomicF64"
 export type AtomicF64 = AtomicFloat;
 
 /**
- * An atomic boolean, stored in one byte as 0 or 1.
+ * An atomic boolean, stored in one byte. It writes 0 or 1; a byte holding
+ * anything else (written by an `AtomicU8` or by C) is true, like C's
+ * conversion to `_Bool`: `load()` returns true, `compareAndSet(true, …)`
+ * matches it, and `fetchAnd`/`fetchOr`/`fetchXor`/`fetchNand` treat it as
+ * true and store 0 or 1.
  *
  * @example
  * ```ts

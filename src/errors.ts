@@ -47,7 +47,7 @@ export function describe(v: unknown): string {
     default: {
       if (v === null) return "null";
       const n = objectName(v as object);
-      return `${/^[AEIOUaeiou]/.test(n) ? "an" : "a"} ${n}`;
+      return `${/^[AEIOaeiou]/.test(n) ? "an" : "a"} ${n}`; // a Uint8Array, an Object
     }
   }
 }

@@ -59,16 +59,38 @@ export interface AtomicBase<V> {
   /** Writes `value`, returns the previous value. */
   exchange(value: V, order?: MemoryOrder): V;
   /**
-   * Writes `desired` if the value is `expected` (bit for bit: `-0` is not
-   * `0`, NaN equals NaN of the same bits); returns the previous value either
-   * way, so the caller won exactly when it equals `expected`.
+   * Writes `desired` if the value is `expected`; returns the previous value
+   * either way, so the caller won exactly when it is `Object.is`-equal to
+   * `expected`. "Is" compares what `load()` would return: integers exactly;
+   * floats bit for bit (`-0` is not `0`), except that a NaN `expected`
+   * matches any NaN stored (JavaScript cannot see a NaN's bits, so the NaN a
+   * `load()` returned always matches); for a bool, `true` matches any
+   * non-zero byte (see `AtomicBool`), and `desired` is stored as 0 or 1.
+   *
+   * @example
+   * ```ts
+   * import { AtomicF64 } from "./mod.ts";
+   * const a = AtomicF64.create(Infinity);
+   * a.fetchAdd(-Infinity); // Infinity; now the NaN the hardware made
+   * a.compareExchange(NaN, 1); // NaN: it matched, 1 is stored
+   * a.compareExchange(-0, 2); // 1: no match
+   * ```
    */
   compareExchange(expected: V, desired: V, order?: MemoryOrder): V;
-  /** Like `compareExchange`, but returns whether it wrote. */
+  /** Like `compareExchange` (same matching), but returns whether it wrote. */
   compareAndSet(expected: V, desired: V, order?: MemoryOrder): boolean;
   /**
    * Replaces the value with `fn(current)` in a compare-exchange loop (`fn`
-   * may run more than once under contention); returns the value written.
+   * may run more than once under contention); returns the value written, as
+   * a `load()` would now return it (`AtomicF32`: rounded to float32). The
+   * loop ends whatever is stored (a NaN, a bool byte other than 0/1). If
+   * `fn` throws, its error propagates unchanged and nothing is written.
+   *
+   * @example
+   * ```ts
+   * import { AtomicF32 } from "./mod.ts";
+   * AtomicF32.create().update(() => 0.1); // 0.10000000149011612, what is stored
+   * ```
    */
   update(fn: (current: V) => V, order?: MemoryOrder): V;
   /** The descriptor to send this atomic to a Worker. */
@@ -173,6 +195,9 @@ export interface AtomicFloat extends AtomicBase<number>, AtomicArithmetic<number
 
 /**
  * An atomic boolean: load, store, exchange, compare-exchange, and, or, xor, nand.
+ * Stored as one byte: every operation writes 0 or 1 and reads any non-zero
+ * byte (written by an `AtomicU8` or by C) as `true`, like C's `_Bool`
+ * conversion; and/or/xor/nand combine truth values, never bits.
  *
  * @example
  * ```ts
