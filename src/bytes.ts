@@ -151,18 +151,31 @@ const METHODS: readonly string[] = [
 
 // The engine's own accessors: a brand check that a Proxy, or an object
 // claiming to be a Uint8Array, cannot pass, and a length no getter can fake.
+// They cost ~15-60 ns a call, so the hot path asks the cheap questions first.
 const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
 const taTag = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!;
 const taLength = Object.getOwnPropertyDescriptor(typedArrayProto, "length")!.get!;
 
 /** The length of `v` if it really is a Uint8Array (or a subclass), else -1. Never throws. */
-export function bytesLength(v: unknown): number {
+function realLength(v: unknown): number {
   return taTag.call(v) === "Uint8Array" ? taLength.call(v) as number : -1;
+}
+
+/**
+ * The length of `v` if it is a Uint8Array (or a subclass), else -1; never
+ * throws. `ArrayBuffer.isView` is false for a Proxy without touching a trap;
+ * a view whose `length` or prototype chain throws gets the engine's answer.
+ */
+export function bytesLength(v: unknown): number {
+  try {
+    if (ArrayBuffer.isView(v) && v instanceof Uint8Array) return v.length;
+  } catch { /* a throwing length getter or prototype: ask the engine */ }
+  return realLength(v);
 }
 
 function badBytes(v: unknown, w: number, where: string, param: string): Error {
   const allowed = `a Uint8Array of ${w} bytes (the width of this AtomicBytes)`;
-  const n = bytesLength(v);
+  const n = realLength(v);
   if (n < 0) {
     const got = describe(v);
     const fake = got === "a Uint8Array" ? " that is not one (a Proxy?)" : "";
