@@ -216,3 +216,21 @@ export const WAIT_SYMBOLS: Readonly<Record<string, Signature>> = {
 export const WAIT_NONBLOCKING: Readonly<Record<string, Signature>> = {
   sa_wait32_nonblocking: { name: "sa_wait32", args: ["ptr", "u32", "f64"], returns: "i32", nonblocking: true },
 };
+
+/**
+ * Robust lock words and the Semaphore's bookkeeping (`zig/robust.zig`; Linux
+ * and macOS): the locks' owner words, which the kernel marks when their owner
+ * dies (the robust-futex list).
+ */
+export const ROBUST_SYMBOLS: Readonly<Record<string, Signature>> = {
+  sa_robust_init: { args: [], returns: "i32" },
+  sa_robust_tid: { args: [], returns: "i32" },
+  sa_robust_cas: { args: ["ptr", "u32", "u32"], returns: "i32" },
+  sa_robust_owned: { args: ["ptr"], returns: "i32" },
+  sa_robust_abandon: { args: ["ptr"], returns: "i32" },
+  sa_robust_claim: { args: ["ptr", "u32", "u32", "u32"], returns: "i32" },
+  sa_robust_busy: { args: ["ptr", "u32", "u32", "u32"], returns: "i32" },
+  sa_sem_acquire: { args: ["ptr", "u32", "ptr"], returns: "i32" },
+  sa_sem_release: { args: ["ptr", "u32", "ptr"], returns: "i32" },
+  sa_sem_held: { args: ["ptr"], returns: "i32" },
+};

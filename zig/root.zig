@@ -13,6 +13,8 @@ pub const shm = @import("shm.zig");
 pub const wide = @import("wide.zig");
 /// Waiting on an address across processes, for the locks.
 pub const wait = @import("wait.zig");
+/// Robust lock words: the kernel marks a dead owner (robust-futex list).
+pub const robust = @import("robust.zig");
 const options = @import("options");
 
 /// Comma-separated names of every `sa_*` atomic export.
@@ -33,6 +35,7 @@ comptime {
     _ = shm;
     _ = wide;
     _ = wait;
+    _ = robust;
 }
 
 test {
@@ -40,4 +43,5 @@ test {
     _ = shm;
     _ = wide;
     _ = wait;
+    _ = robust;
 }

@@ -59,6 +59,69 @@ const char *sa_manifest(void);
 /* The library's version, e.g. "0.1.0"; the TypeScript side checks it. */
 const char *sa_version(void);
 
+/* robust.zig: Robust lock words: 32-bit words that hold their owner's
+ * thread id and that the kernel itself marks when the owner dies, through
+ * the robust-futex list that glibc's robust mutexes use.
+ */
+#if defined(__linux__) || defined(__APPLE__)
+/* Sets up the calling thread's robust list (once per thread) and returns
+ * its futex_offset (-32 with glibc, -28 with musl); 0 where there is no
+ * robust list (macOS: dead owners are then found by kill(id, 0)); a
+ * positive errno if the kernel refused the list.
+ */
+int sa_robust_init(void);
+/* The calling thread's id as robust words hold it. */
+int sa_robust_tid(void);
+/* Compare-and-set of a robust word by the calling thread, keeping its
+ * robust list in step: when the caller becomes the owner (the owner bits
+ * of desired, not of expected, are its id) the word is linked into its
+ * list and its id recorded at word + 4; when it stops being the owner the
+ * word is unlinked first. Returns 1 if it stored, 0 if the word did not
+ * hold expected, -1 if the caller gives up a word that is not in its list
+ * (it does not own it; nothing changed). word is 8-aligned and owns the 40
+ * bytes from it (layout: zig/robust.zig).
+ */
+int sa_robust_cas(uint32_t *word, uint32_t expected, uint32_t desired);
+/* 1 if the calling thread owns word (its id is in it and the word is in
+ * its robust list: not a thread of another PID namespace with the same
+ * id).
+ */
+int sa_robust_owned(uint32_t *word);
+/* Gives up a word the calling thread owns exactly as if it had died: it is
+ * unlinked, becomes (word & WAITERS) | OWNER_DIED, and one waiter is
+ * woken. For memory about to go away (SharedMemory.close). Returns 1, or 0
+ * if the caller does not own it.
+ */
+int sa_robust_abandon(uint32_t *word);
+/* Takes the first free robust word of count words stride bytes apart,
+ * trying index start first; returns its index, plus 0x10000 if its last
+ * owner had died holding it, or -1 if none is free.
+ */
+int sa_robust_claim(uint32_t *first, uint32_t count, uint32_t stride, uint32_t start);
+/* The index of the first of count words stride bytes apart, from index
+ * from on, that a live thread owns; -1 if none.
+ */
+int sa_robust_busy(uint32_t *first, uint32_t count, uint32_t stride, uint32_t from);
+/* Takes n permits of the Semaphore at sem for the calling thread,
+ * recording them in its holder slot (claimed if it has none), after
+ * returning the permits of holders that died when there are too few (or
+ * when their slot is in the way). On success out[0] is the number of dead
+ * holders' permits returned since the last success reported them (each is
+ * reported once) and out[1] the last such holder's id. Returns the slot
+ * index, -2 (too few permits; out[2] = permits available), -3 (every
+ * holder slot has a live holder) or -5 (not a Semaphore's words).
+ */
+int sa_sem_acquire(uint32_t *sem, uint32_t n, uint32_t *out);
+/* Returns n permits: first those the calling thread holds, then permits
+ * nobody holds yet (a Semaphore created with fewer than max). Wakes the
+ * waiters. Returns 1, -4 (more than max; out[2] = the most it could
+ * return; nothing changed) or -5 (not a Semaphore's words).
+ */
+int sa_sem_release(uint32_t *sem, uint32_t n, uint32_t *out);
+/* Permits the calling thread holds in the Semaphore at sem. */
+int sa_sem_held(uint32_t *sem);
+#endif /* defined(__linux__) || defined(__APPLE__) */
+
 /* shm.zig: Named shared memory for other processes: POSIX `shm_open`
  * segments and files on a path, mapped `MAP_SHARED`.
  */
