@@ -69,7 +69,7 @@ export function rangeError(where: string, param: string, allowed: string, v: unk
 /**
  * What to throw when reading argument `param` of `where` threw `e` (a
  * getter, a Proxy trap, a revoked Proxy): `e` itself if it already names
- * `where` (one of this library's own errors), else a TypeError
+ * `where` or "shared-atomic" (one of this library's own errors), else a TypeError
  * "`where`: `param`: reading it threw …" that keeps `e` as its `cause`.
  *
  * @example
@@ -80,10 +80,13 @@ export function rangeError(where: string, param: string, allowed: string, v: unk
  * ```
  */
 export function argumentError(where: string, param: string, e: unknown): Error {
-  if (e instanceof Error && typeof e.message === "string" && e.message.startsWith(`${where}:`)) return e;
   let what: string;
   try {
-    what = e instanceof Error ? `${e.name}: ${e.message}` : describe(e);
+    if (e instanceof Error) {
+      // this library's own errors name their method, or the library
+      if (e.message.startsWith(`${where}:`) || e.message.startsWith("shared-atomic:")) return e;
+      what = `${e.name}: ${e.message}`;
+    } else what = describe(e);
   } catch {
     what = "an error that cannot be inspected";
   }
