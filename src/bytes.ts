@@ -166,7 +166,7 @@ function realLength(v: unknown): number {
  * throws. `ArrayBuffer.isView` is false for a Proxy without touching a trap;
  * a view whose `length` or prototype chain throws gets the engine's answer.
  */
-export function bytesLength(v: unknown): number {
+function bytesLength(v: unknown): number {
   try {
     if (ArrayBuffer.isView(v) && v instanceof Uint8Array) return v.length;
   } catch { /* a throwing length getter or prototype: ask the engine */ }
