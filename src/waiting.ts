@@ -41,13 +41,19 @@ export function checkTimeout(where: string, timeoutMs: unknown): number {
   return timeoutMs;
 }
 
+const signalAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+
 /** Checks an AbortSignal argument. */
 export function checkSignal(where: string, signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
-  if (signal === null || typeof signal !== "object" || typeof (signal as AbortSignal).aborted !== "boolean") {
-    throw typeError(where, "signal", "an AbortSignal", signal);
-  }
-  return signal as AbortSignal;
+  // a real AbortSignal (of this realm): its own `aborted` accessor accepts it, whatever the object claims
+  try {
+    if (signal !== null && typeof signal === "object") {
+      signalAborted.call(signal);
+      return signal as AbortSignal;
+    }
+  } catch { /* not an AbortSignal */ }
+  throw typeError(where, "signal", "an AbortSignal", signal);
 }
 
 /** Blocks while `*ptr === expected` (as u32), up to `timeoutMs`. */
