@@ -6,16 +6,22 @@
  * and the count arrived (low 16), so a waiter that times out can take its
  * arrival back atomically.
  *
+ * A party that dies before it arrives never arrives: the others wait until
+ * their timeout (wait with one where parties can die), each taking its
+ * arrival back, so the barrier stays consistent. A party that dies after
+ * arriving has arrived: its generation completes without it. Waits sleep in
+ * the kernel, in slices, never spinning, however large the timeout.
+ *
  * @module
  */
 
 import { registerClass } from "./descriptor.ts";
 import { rangeError, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
-import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive, SLICE_MS } from "./primitive.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
-const KIND: Kind = { name: "Barrier", type: "barrier", bytes: 12, tag: 0x42415231 };
+const KIND: Kind = { name: "Barrier", type: "barrier", bytes: 12, tag: 0x42415231, align: 4 };
 const MAX_PARTIES = 0xffff;
 
 /**
@@ -36,7 +42,7 @@ export class Barrier extends Primitive {
   /** Size in bytes. */
   static readonly BYTES: number = KIND.bytes;
   /** Required alignment in bytes. */
-  static readonly ALIGN: number = 4;
+  static readonly ALIGN: number = KIND.align;
   /** Descriptor and handle type name. */
   static readonly type: string = KIND.type;
 
@@ -49,7 +55,7 @@ export class Barrier extends Primitive {
     if (p !== undefined && (!Number.isInteger(p) || p < 1 || p > MAX_PARTIES)) {
       throw rangeError(where, "parties", `an integer in [1, ${MAX_PARTIES}]`, p);
     }
-    super(KIND, closed, memory, byteOffset, [p], 1);
+    super(KIND, closed, memory, byteOffset, { config: [p], fixed: 1 });
   }
 
   /** A barrier in its own fresh SharedArrayBuffer. */
@@ -78,7 +84,7 @@ export class Barrier extends Primitive {
     return this.ops.load(this.w[2]) >>> 16;
   }
 
-  /** Blocks until all parties arrive (or `timeoutMs` passes: null). */
+  /** Blocks until all parties arrive (or `timeoutMs` passes, at least that long however large: null). */
   wait(timeoutMs?: number): boolean | null {
     const t = checkTimeout("Barrier.wait", timeoutMs);
     return runSync(this.#wait(performance.now() + t));
@@ -111,7 +117,7 @@ export class Barrier extends Primitive {
           settled = true;
           return false;
         }
-        const ms = left(deadline, Infinity);
+        const ms = left(deadline, SLICE_MS);
         if (ms <= 0) {
           // take the arrival back, unless the generation completed meanwhile
           if (cas(word, v, v - 1)) {
@@ -121,9 +127,10 @@ export class Barrier extends Primitive {
           continue;
         }
         yield { ptr: word, expected: v, timeoutMs: ms };
+        this.live("Barrier.wait");
       }
     } finally {
-      if (!settled) {
+      if (!settled && this.memoryOpen()) {
         // aborted: take the arrival back if still in this generation
         for (let v = load(word); v >>> 16 === gen && (v & 0xffff) > 0 && !cas(word, v, v - 1); v = load(word));
       }

@@ -3,36 +3,41 @@
  * blocking, try (with a timeout) and async forms, `using` guards, and
  * owner-death detection like a robust POSIX mutex's EOWNERDEAD.
  *
- * The state word holds the owner's thread id (the Linux tid: unique on the
- * system while the thread lives), with the top bit set while others wait.
- * Uncontended lock and unlock are one compare-and-set each.
+ * The state word is a robust futex word: it holds the owner's thread id,
+ * the top bit while others wait, and the owner takes it through its
+ * thread's robust list, so that when the owner's thread ends (its process
+ * killed, its Worker terminated) the kernel itself marks the word
+ * OWNER_DIED and wakes a waiter. Uncontended lock and unlock are one native
+ * call each, with one compare-and-set.
+ *
+ * Layout (48 bytes, 8-aligned): tag, 4 spare bytes, then the state word's
+ * 40 bytes (word, last owner's id, spare, list links).
  *
  * @module
  */
 
-import { backend, type NativeFn, type Pointer } from "./backend.ts";
+import type { NativeFn, Pointer } from "./backend.ts";
 import type { AtomicMemory } from "./memory.ts";
-import { SharedMemory } from "./shared_memory.ts";
-import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
-import { registerClass } from "./descriptor.ts";
 import {
-  type Algorithm,
-  checkSignal,
-  checkTimeout,
-  left,
-  runAsync,
-  runSync,
-  threadAlive,
-  threadId,
-  wake,
-} from "./waiting.ts";
+  closedPrototypeOf,
+  type Kind,
+  lastOwner,
+  locate,
+  ownerDied,
+  pin,
+  Primitive,
+  release,
+  SLICE_MS,
+  takeable,
+  TID,
+  WAITERS,
+} from "./primitive.ts";
+import { registerClass } from "./descriptor.ts";
+import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
-const WAITERS = 0x80000000;
-const OWNER = 0x3fffffff;
-/** How often a waiter checks that the owner is still alive. */
-const LIVENESS_MS = 100;
-
-const KIND: Kind = { name: "Mutex", type: "mutex", bytes: 8, tag: 0x4d545831 };
+const KIND: Kind = { name: "Mutex", type: "mutex", bytes: 48, tag: 0x4d545832, align: 8 };
+/** Byte offset of the state word. */
+const STATE = 8;
 
 /**
  * Thrown by `lock`, `tryLock` and `lockAsync` when the previous owner died
@@ -56,7 +61,7 @@ const KIND: Kind = { name: "Mutex", type: "mutex", bytes: 8, tag: 0x4d545831 };
 export class MutexOwnerDiedError extends Error {
   /** The guard of the lock the caller now holds. */
   readonly guard: MutexGuard;
-  /** The thread (or process) id of the owner that died. */
+  /** The thread id the owner that died had (in its own PID namespace), 0 if unknown. */
   readonly previousOwner: number;
   /**
    * An owner-died report.
@@ -136,14 +141,15 @@ class Guard implements MutexGuard {
   }
 }
 
-const ACQUIRED = 0;
+const ACQUIRED = -2;
 const TIMED_OUT = -1;
-// > 0: acquired from a dead owner, whose id this is
+// >= 0: acquired from an owner that died, whose id this is
 
 /**
- * A mutual-exclusion lock in shared memory (8 bytes, 4-aligned; zeroed
+ * A mutual-exclusion lock in shared memory (48 bytes, 8-aligned; zeroed
  * memory is an unlocked mutex). Works between Workers (SharedArrayBuffer)
- * and between processes (SharedMemory). Not re-entrant.
+ * and between processes (SharedMemory), including processes in other PID
+ * namespaces (containers sharing /dev/shm). Not re-entrant.
  *
  * @example
  * ```ts
@@ -164,41 +170,23 @@ export class Mutex extends Primitive {
   /** Size in bytes. */
   static readonly BYTES: number = KIND.bytes;
   /** Required alignment in bytes. */
-  static readonly ALIGN: number = 4;
+  static readonly ALIGN: number = KIND.align;
   /** Descriptor and handle type name. */
   static readonly type: string = KIND.type;
   #guard: MutexGuard;
-  /** Bun, SharedArrayBuffer: the state word through the built-in Atomics (see #cas). */
-  #view: Uint32Array | null;
-  #ix: number;
-  /** The state word's pointer and the native compare-and-set, for the FFI fast path. */
+  /** The state word's pointer and the robust compare-and-set, for the one-call fast path. */
   #state: Pointer;
-  #nativeCas: NativeFn;
+  #rcas: NativeFn;
   /** This thread's id (an instance belongs to the thread that made it). */
   #me: number;
 
   /** A mutex at `byteOffset` in `memory` (zeroed, or already a Mutex). */
   constructor(memory: AtomicMemory, byteOffset = 0) {
-    super(KIND, closed, memory, byteOffset);
+    super(KIND, closed, memory, byteOffset, { robust: true });
     this.#guard = new Guard(this);
-    const builtin = backend().runtime === "bun" && !(this.memory instanceof SharedMemory);
-    this.#view = builtin ? new Uint32Array(this.memory as SharedArrayBuffer) : null;
-    this.#ix = (this.byteOffset >> 2) + 1;
-    this.#state = this.w[1];
-    this.#nativeCas = this.ops.cas;
-    this.#me = threadId();
-  }
-
-  /**
-   * The uncontended lock and unlock: one compare-and-set of the state word.
-   * In Bun over a SharedArrayBuffer it goes through the built-in Atomics (the
-   * same lock cmpxchg, without an FFI call's ~3 ns), as the atomics do.
-   */
-  #cas(expected: number, desired: number): boolean {
-    const v = this.#view;
-    return v !== null
-      ? Atomics.compareExchange(v, this.#ix, expected, desired) === expected
-      : this.#nativeCas(this.#state, expected, desired);
+    this.#state = this.at(STATE);
+    this.#rcas = this.robust.cas;
+    this.#me = this.robust.tid;
   }
 
   /** A mutex in its own fresh SharedArrayBuffer (for Workers). */
@@ -219,17 +207,21 @@ export class Mutex extends Primitive {
 
   /** Blocks until the lock is held; returns its guard. */
   lock(): MutexGuard {
-    const me = this.#me;
-    if (this.#cas(0, me)) return this.#guard;
-    return this.#result(runSync(this.#acquire(me, Infinity)))!;
+    if (this.#rcas(this.#state, 0, this.#me) === 1) {
+      if (!this.pinned) pin(this);
+      return this.#guard;
+    }
+    return this.#result(runSync(this.#acquire(Infinity)))!;
   }
 
   /** Takes the lock if free (or within `timeoutMs`); returns its guard, or null. */
   tryLock(timeoutMs = 0): MutexGuard | null {
     const t = checkTimeout("Mutex.tryLock", timeoutMs);
-    const me = this.#me;
-    if (this.#cas(0, me)) return this.#guard;
-    return this.#result(runSync(this.#acquire(me, performance.now() + t)));
+    if (this.#rcas(this.#state, 0, this.#me) === 1) {
+      if (!this.pinned) pin(this);
+      return this.#guard;
+    }
+    return this.#result(runSync(this.#acquire(performance.now() + t)));
   }
 
   /** Waits for the lock without blocking the event loop; null if `timeoutMs` passes first. */
@@ -237,31 +229,53 @@ export class Mutex extends Primitive {
     const t = checkTimeout("Mutex.lockAsync", timeoutMs);
     const s = checkSignal("Mutex.lockAsync", signal);
     if (s?.aborted) throw s.reason;
-    const me = this.#me;
-    if (this.#cas(0, me)) return this.#guard;
-    return this.#result(await runAsync(this.#acquire(me, performance.now() + t, true), s, this));
+    if (this.#rcas(this.#state, 0, this.#me) === 1) {
+      if (!this.pinned) pin(this);
+      return this.#guard;
+    }
+    return this.#result(await runAsync(this.#acquire(performance.now() + t, true), s, this));
   }
 
   /** Releases the lock; throws LockNotHeldError if this thread does not hold it. */
   unlock(): void {
+    if (this.#rcas(this.#state, this.#me, 0) !== 1) this.#unlockContended();
+  }
+
+  #unlockContended(): void {
+    const { load } = this.ops;
     const me = this.#me;
-    if (this.#cas(me, 0)) return;
-    const { load, exchange } = this.ops;
-    const v = load(this.w[1]);
-    if ((v & OWNER) !== me) {
-      throw new LockNotHeldError(
-        `Mutex.unlock: this thread (${me}) does not hold the lock (${
-          v === 0 ? "it is unlocked" : `thread ${v & OWNER} does`
-        })`,
-      );
+    for (;;) {
+      const v = load(this.#state);
+      const r = (v & TID) === me ? release(this.robust, this.#state, v) : -1;
+      if (r === 1) return;
+      if (r === -1) {
+        const owner = v & TID;
+        throw new LockNotHeldError(
+          `Mutex.unlock: this thread (${me}) does not hold the lock (${
+            owner === 0
+              ? "it is unlocked"
+              : owner === me
+              ? "a thread with the same id in another PID namespace does"
+              : `thread ${owner} does`
+          })`,
+        );
+      }
     }
-    exchange(this.w[1], 0);
-    wake(this.w[1], 1);
   }
 
   /** Whether some thread holds the lock right now (a snapshot). */
   get locked(): boolean {
-    return this.ops.load(this.w[1]) !== 0;
+    return !takeable(this.robust, this.ops.load(this.#state));
+  }
+
+  /** @internal */
+  override holding(): boolean {
+    return this.robust.owned(this.#state) === 1;
+  }
+
+  /** @internal */
+  override abandon(): void {
+    this.robust.abandon(this.#state);
   }
 
   #result(r: number): MutexGuard | null {
@@ -271,32 +285,43 @@ export class Mutex extends Primitive {
   }
 
   /** In async mode another task of this thread may hold it: wait for it like any owner. */
-  *#acquire(me: number, deadline: number, async = false): Algorithm<number> {
+  *#acquire(deadline: number, async = false): Algorithm<number> {
     const { load, cas } = this.ops;
-    const state = this.w[1];
+    const r = this.robust;
+    const state = this.#state;
+    const me = this.#me;
     let waited = false;
-    for (;;) {
-      const v = load(state);
-      if (v === 0) {
-        // after waiting, others may still wait: keep their bit so unlock wakes them
-        if (cas(state, 0, waited ? (me | WAITERS) >>> 0 : me)) return ACQUIRED;
-        continue;
+    let done = false;
+    try {
+      for (;;) {
+        const v = load(state);
+        if (takeable(r, v)) {
+          // after waiting, others may still wait: keep their bit so unlock wakes them
+          const keep = waited ? WAITERS : v & WAITERS;
+          const died = ownerDied(r, v);
+          const previous = died ? lastOwner(load, this.at(STATE + 4), v) : 0;
+          if (r.cas(state, v, (me | keep) >>> 0) === 1) {
+            done = true;
+            if (!this.pinned) pin(this);
+            return died ? previous : ACQUIRED;
+          }
+          continue;
+        }
+        if (!async && (v & TID) === me && r.owned(state) === 1) {
+          // only this thread could release it: blocking would never end
+          if (deadline !== Infinity) return TIMED_OUT;
+          throw new Error("Mutex.lock: this thread already holds the lock (it is not re-entrant): that would deadlock");
+        }
+        if (!(v & WAITERS) && !cas(state, v, (v | WAITERS) >>> 0)) continue;
+        const ms = left(deadline, SLICE_MS);
+        if (ms <= 0) return TIMED_OUT;
+        waited = true;
+        yield { ptr: state, expected: (v | WAITERS) >>> 0, timeoutMs: ms };
+        this.live("Mutex.lock");
       }
-      const owner = v & OWNER;
-      if (owner === me && !async) {
-        // only this thread could release it: blocking would never end
-        if (deadline !== Infinity) return TIMED_OUT;
-        throw new Error("Mutex.lock: this thread already holds the lock (it is not re-entrant): that would deadlock");
-      }
-      if (!threadAlive(owner)) {
-        if (cas(state, v, (me | (v & WAITERS)) >>> 0)) return owner;
-        continue;
-      }
-      if (!(v & WAITERS) && !cas(state, v, (v | WAITERS) >>> 0)) continue;
-      const ms = left(deadline, LIVENESS_MS);
-      if (ms <= 0) return TIMED_OUT;
-      waited = true;
-      yield { ptr: state, expected: (v | WAITERS) >>> 0, timeoutMs: ms };
+    } finally {
+      // a waiter leaving without the lock may have taken the wake-up meant for another: pass it on
+      if (!done && waited && this.memoryOpen() && takeable(r, load(state))) wake(state, 1);
     }
   }
 }

@@ -4,7 +4,11 @@
  * it (as C++'s `call_once`); if the runner's thread or process dies, the
  * next caller runs it.
  *
- * Words: tag, state (0: not run; RUNNING | runner's thread id; DONE).
+ * The state word is a robust word (see mutex.ts): 0 not run; the runner's
+ * thread id while it runs (the kernel marks it OWNER_DIED if the runner
+ * dies, and wakes a waiter, which runs it); DONE. Waiters set the top bit.
+ *
+ * Layout (48 bytes, 8-aligned): tag, 4 spare bytes, the state word's 40 bytes.
  *
  * @module
  */
@@ -12,17 +16,17 @@
 import { registerClass } from "./descriptor.ts";
 import { typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
-import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
-import { type Algorithm, checkSignal, left, runAsync, runSync, threadAlive, threadId, wake } from "./waiting.ts";
+import { closedPrototypeOf, type Kind, locate, pin, Primitive, SLICE_MS, takeable, TID, WAITERS } from "./primitive.ts";
+import type { Pointer } from "./backend.ts";
+import { type Algorithm, checkSignal, left, runAsync, runSync, wake } from "./waiting.ts";
 
-const KIND: Kind = { name: "Once", type: "once", bytes: 8, tag: 0x4f4e4331 };
-const DONE = 0x80000000;
-const RUNNING = 0x40000000;
-const OWNER = 0x3fffffff;
-const LIVENESS_MS = 100;
+const KIND: Kind = { name: "Once", type: "once", bytes: 48, tag: 0x4f4e4332, align: 8 };
+const STATE = 8;
+/** Done: every owner bit set, an id no thread has (ids are below 2^22). */
+const DONE = 0x3fffffff;
 
 /**
- * A once-flag (8 bytes, 4-aligned; zeroed memory is "not run yet").
+ * A once-flag (48 bytes, 8-aligned; zeroed memory is "not run yet").
  * `run(fn)` returns true in the one caller that ran `fn` to completion.
  *
  * @example
@@ -38,13 +42,15 @@ export class Once extends Primitive {
   /** Size in bytes. */
   static readonly BYTES: number = KIND.bytes;
   /** Required alignment in bytes. */
-  static readonly ALIGN: number = 4;
+  static readonly ALIGN: number = KIND.align;
   /** Descriptor and handle type name. */
   static readonly type: string = KIND.type;
+  #state: Pointer;
 
   /** A once-flag at `byteOffset` in `memory`. */
   constructor(memory: AtomicMemory, byteOffset = 0) {
-    super(KIND, closed, memory, byteOffset);
+    super(KIND, closed, memory, byteOffset, { robust: true });
+    this.#state = this.at(STATE);
   }
 
   /** A once-flag in its own fresh SharedArrayBuffer. */
@@ -65,67 +71,98 @@ export class Once extends Primitive {
 
   /** Whether the initialiser has completed. */
   get done(): boolean {
-    return this.ops.load(this.w[1]) === DONE;
+    return this.ops.load(this.#state) === DONE;
   }
 
-  /** Runs `fn` if nobody has, else blocks until whoever runs it is done; true if this call ran it. */
+  /**
+   * Runs `fn` if nobody has, else blocks until whoever runs it is done; true
+   * if this call ran it. Calling it again from inside `fn` (or while another
+   * task of this thread runs it through `runAsync`) throws: it would wait
+   * for itself.
+   */
   run(fn: () => void): boolean {
     if (typeof fn !== "function") throw typeError("Once.run", "fn", "a function", fn);
-    if (!runSync(this.#claim())) return false;
-    this.#finish(() => fn());
+    if (!runSync(this.#claim(false))) return false;
+    try {
+      fn();
+    } catch (e) {
+      this.#finish(0);
+      throw e;
+    }
+    this.#finish(DONE);
     return true;
   }
 
-  /** Like `run`, but waits without blocking the event loop, and `fn` may be async. */
+  /**
+   * Like `run`, but waits without blocking the event loop, and `fn` may be
+   * async; while another task of this thread runs it, this one waits.
+   */
   async runAsync(fn: () => unknown, signal?: AbortSignal): Promise<boolean> {
     if (typeof fn !== "function") throw typeError("Once.runAsync", "fn", "a function", fn);
     const s = checkSignal("Once.runAsync", signal);
     if (s?.aborted) throw s.reason;
-    if (!(await runAsync(this.#claim(), s, this))) return false;
+    if (!(await runAsync(this.#claim(true), s, this))) return false;
     try {
       await fn();
     } catch (e) {
-      this.#release(0);
+      this.#finish(0);
       throw e;
     }
-    this.#release(DONE);
+    this.#finish(DONE);
     return true;
   }
 
-  #finish(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.#release(0);
-      throw e;
-    }
-    this.#release(DONE);
+  /** @internal */
+  override holding(): boolean {
+    return this.robust.owned(this.#state) === 1;
   }
 
-  #release(to: number): void {
-    this.ops.store(this.w[1], to);
-    wake(this.w[1], Infinity);
+  /** @internal */
+  override abandon(): void {
+    this.robust.abandon(this.#state);
+  }
+
+  /** Leaves the run: DONE, or 0 (the next caller runs it); wakes every waiter. */
+  #finish(to: number): void {
+    const { load } = this.ops;
+    this.live("Once.run");
+    for (;;) {
+      const v = load(this.#state);
+      const r = this.robust.cas(this.#state, v, to);
+      if (r === 1) break;
+      if (r === -1) return; // no longer ours (its memory was closed and the run given up)
+    }
+    wake(this.#state, Infinity);
   }
 
   /** Claims the run (true), or waits until someone else's completes (false). */
-  *#claim(): Algorithm<boolean> {
+  *#claim(async: boolean): Algorithm<boolean> {
     const { load, cas } = this.ops;
-    const state = this.w[1];
-    const me = threadId();
+    const r = this.robust;
+    const state = this.#state;
+    const me = r.tid;
+    let waited = false;
     for (;;) {
-      const s = load(state);
-      if (s === DONE) return false;
-      if (s === 0) {
-        if (cas(state, 0, RUNNING | me)) return true;
+      const v = load(state);
+      if (v === DONE) return false;
+      if (takeable(r, v)) {
+        // 0, or its runner died (OWNER_DIED): this caller runs it; others may wait
+        if (r.cas(state, v, (me | (waited ? WAITERS : v & WAITERS)) >>> 0) === 1) {
+          if (!this.pinned) pin(this);
+          return true;
+        }
         continue;
       }
-      const runner = s & OWNER;
-      if (runner === me) throw typeError("Once.run", "fn", "a function that does not call this Once's run again", s);
-      if (!threadAlive(runner)) {
-        cas(state, s, 0); // its runner died: the next caller runs it
-        continue;
+      if (!async && (v & TID) === me && r.owned(state) === 1) {
+        throw new Error(
+          "Once.run: this thread is running this Once's initialiser already (a call from inside fn, or another " +
+            "task of this thread running it with runAsync): waiting for it would never end",
+        );
       }
-      yield { ptr: state, expected: s, timeoutMs: left(Infinity, LIVENESS_MS) };
+      if (!(v & WAITERS) && !cas(state, v, (v | WAITERS) >>> 0)) continue;
+      waited = true;
+      yield { ptr: state, expected: (v | WAITERS) >>> 0, timeoutMs: left(Infinity, SLICE_MS) };
+      this.live("Once.run");
     }
   }
 }

@@ -4,16 +4,21 @@
  *
  * Words: tag, count (signed).
  *
+ * A participant that dies before its `done()` leaves the count up for good
+ * (nothing says who was going to count down): `wait(timeoutMs)` then times
+ * out, so wait with a timeout where participants can die. Waits sleep in
+ * the kernel, in slices, never spinning, however large the timeout.
+ *
  * @module
  */
 
 import { registerClass } from "./descriptor.ts";
 import { rangeError, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
-import { closedPrototypeOf, type Kind, locate, Primitive } from "./primitive.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive, SLICE_MS } from "./primitive.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
-const KIND: Kind = { name: "WaitGroup", type: "waitgroup", bytes: 8, tag: 0x57474731 };
+const KIND: Kind = { name: "WaitGroup", type: "waitgroup", bytes: 8, tag: 0x57474731, align: 4 };
 const LIMIT = 0x7fffffff;
 
 /**
@@ -34,7 +39,7 @@ export class WaitGroup extends Primitive {
   /** Size in bytes. */
   static readonly BYTES: number = KIND.bytes;
   /** Required alignment in bytes. */
-  static readonly ALIGN: number = 4;
+  static readonly ALIGN: number = KIND.align;
   /** Descriptor and handle type name. */
   static readonly type: string = KIND.type;
 
@@ -89,7 +94,7 @@ export class WaitGroup extends Primitive {
     this.add(-1);
   }
 
-  /** Blocks until the count is 0; false if `timeoutMs` passes first. */
+  /** Blocks until the count is 0; false if `timeoutMs` passes first (at least that long, however large). */
   wait(timeoutMs?: number): boolean {
     const t = checkTimeout("WaitGroup.wait", timeoutMs);
     return runSync(this.#wait(performance.now() + t));
@@ -108,9 +113,10 @@ export class WaitGroup extends Primitive {
     for (;;) {
       const c = this.ops.load(word);
       if (c === 0) return true;
-      const ms = left(deadline, Infinity);
+      const ms = left(deadline, SLICE_MS);
       if (ms <= 0) return false;
       yield { ptr: word, expected: c, timeoutMs: ms };
+      this.live("WaitGroup.wait");
     }
   }
 }

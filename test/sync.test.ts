@@ -115,10 +115,10 @@ test("Mutex across 4 processes: 100,000 plain increments each end exact", async 
     const m = new Mutex(seg, 0);
     const kids = Array.from(
       { length: 4 },
-      () => run(selfScript("./sync_child.ts", "mutex", m.handle(), seg.handle(), "16", "100000")),
+      () => run(selfScript("./sync_child.ts", "mutex", m.handle(), seg.handle(), "48", "100000")),
     );
     await Promise.all(kids);
-    assert.equal(new DataView(seg.bytes.buffer).getInt32(16, true), 400_000);
+    assert.equal(new DataView(seg.bytes.buffer).getInt32(48, true), 400_000);
   } finally {
     seg.close();
     seg.unlink();
@@ -289,7 +289,7 @@ test("Once with 8 Workers and 4 processes runs its initialiser exactly once", as
   const seg = SharedMemory.create(uniqueName(), 64);
   try {
     const o = new Once(seg, 0);
-    const counter = new AtomicU32(seg, 8);
+    const counter = new AtomicU32(seg, Once.BYTES);
     const cell = new SharedArrayBuffer(8);
     const procs = Array.from(
       { length: 4 },
@@ -336,7 +336,7 @@ test("WaitGroup: add, done, wait and waitAsync", async () => {
 test("primitives in a SharedMemory: handles, and every use after close() throws", () => {
   const seg = SharedMemory.create(uniqueName(), 256);
   const m = new Mutex(seg, 0);
-  const s = new Semaphore(seg, 16, { max: 2 });
+  const s = new Semaphore(seg, Mutex.BYTES, { max: 2 });
   assert.equal(Mutex.fromHandle(m.handle()).locked, false);
   assert.equal(api.fromHandle<Any>(s.handle()).max, 2);
   seg.close();
@@ -348,12 +348,12 @@ test("primitives in a SharedMemory: handles, and every use after close() throws"
 });
 
 test("bad input: offsets, alignment, sizes, counts, timeouts, kinds", async () => {
-  const sab = new SharedArrayBuffer(64);
+  const sab = new SharedArrayBuffer(1024);
   const cases: [() => unknown, ErrorConstructor, RegExp][] = [
-    [() => new Mutex(sab, 2), RangeError, /new Mutex: byteOffset must be a multiple of 4/],
-    [() => new Mutex(sab, 60), RangeError, /new Mutex: byteOffset must be an integer in \[0, 56\]/],
+    [() => new Mutex(sab, 4), RangeError, /new Mutex: byteOffset must be a multiple of 8/],
+    [() => new Mutex(sab, 984), RangeError, /new Mutex: byteOffset must be an integer in \[0, 976\]/],
     [() => new Mutex(new ArrayBuffer(8) as Any), TypeError, /new Mutex: memory/],
-    [() => new RwLock(new SharedArrayBuffer(8)), RangeError, /8 bytes cannot hold a 16-byte value/],
+    [() => new RwLock(new SharedArrayBuffer(8)), RangeError, /8 bytes cannot hold a 688-byte value/],
     [() => new Semaphore(sab, 0, { max: 0 }), RangeError, /max must be an integer in \[1, 2147483647\]; got 0/],
     [() => new Semaphore(sab, 0, { max: -1 }), RangeError, /got -1/],
     [() => new Semaphore(sab, 0, { max: 2, initial: 3 }), RangeError, /initial must be an integer in \[0, 2\]; got 3/],
@@ -390,7 +390,7 @@ test("bad input: offsets, alignment, sizes, counts, timeouts, kinds", async () =
     assert.throws(fn, (e: Error) => e instanceof cls && re.test(e.message) || assert.fail(`${e}`));
   }
   // memory holding another primitive is refused
-  const sab2 = new SharedArrayBuffer(16);
+  const sab2 = new SharedArrayBuffer(Mutex.BYTES);
   new Mutex(sab2, 0);
   assert.throws(() => new WaitGroup(sab2, 0), /new WaitGroup: memory must be free \(zeroed\) memory or a WaitGroup/);
   // async bad input rejects, not throws
