@@ -35,6 +35,30 @@ const ORDERS: Record<Shape, readonly string[]> = {
   cas_weak: RMW_ORDERS,
 };
 
+/** Whether a value is an instance of one class, and the error when it is not. */
+export interface Brand {
+  readonly is: (o: unknown) => boolean;
+  readonly notThis: (o: unknown, where: string) => TypeError;
+}
+
+/** The Brand of a class named `name` whose instances `is` recognises. */
+export function brand(name: string, is: (o: unknown) => boolean): Brand {
+  return {
+    is,
+    notThis: (o, where) =>
+      new TypeError(`${where}: this must be an ${name} (call the method on one); got ${describe(o)}`),
+  };
+}
+
+const brands = new Map<unknown, Brand>();
+
+/** The Brand of an atomic class made by `defineAtomic` (for methods added elsewhere, like wait). */
+export function brandOf(cls: unknown): Brand {
+  const b = brands.get(cls);
+  if (b === undefined) throw new Error(`shared-atomic: ${String((cls as { name?: string })?.name)} has no brand`);
+  return b;
+}
+
 /**
  * One way through a method: the seq_cst export, the `_explicit` one, the
  * value check, and whether checked numbers get `+ 0` (turns -0 into 0: Deno's
@@ -54,7 +78,14 @@ interface Path {
  * JIT stops optimising (measured 11.8 → 3.4 ns for i32 fetchAdd). With two
  * paths (64-bit: bigint, then number), the first argument's type picks one.
  */
-function compile(symbol: string, shape: Shape, where: string, paths: readonly Path[], builtin?: string): Method {
+function compile(
+  symbol: string,
+  shape: Shape,
+  where: string,
+  brand: Brand,
+  paths: readonly Path[],
+  builtin?: string,
+): Method {
   const args = shape === "load" ? [] : shape === "store" || shape === "rmw" ? ["v"] : ["e", "d"];
   const names = args.length === 1 ? ["value"] : ["expected", "desired"];
   const body = (i: number) => {
@@ -70,9 +101,33 @@ function compile(symbol: string, shape: Shape, where: string, paths: readonly Pa
       return order === undefined ? ${seqCst} : ${call("fx", ", code(order, allowed, where)")};`;
   };
   const src = paths.length === 1 ? body(0) : `if (typeof ${args[0]} === "bigint") {\n${body(0)}\n}\n${body(1)}`;
-  const params = ["code", "allowed", "where", ...paths.flatMap((_, i) => [`f${i}`, `fx${i}`, `fail${i}`])];
-  const make = new Function(...params, `return function ${symbol}(${[...args, "order"].join(", ")}) {\n${src}\n};`);
-  return make(orderCode, ORDERS[shape], where, ...paths.flatMap((p) => [p.f, p.fx, p.check.fail]));
+  const params = [
+    "is",
+    "notThis",
+    "code",
+    "allowed",
+    "where",
+    ...paths.flatMap((_, i) => [`f${i}`, `fx${i}`, `fail${i}`]),
+  ];
+  // the brand check comes first: a method called on anything but an instance
+  // of its own class (another class's atomic, a plain object with a `ptr`)
+  // must never reach native code with a pointer it did not make
+  const make = new Function(
+    ...params,
+    `"use strict";
+    return function ${symbol}(${[...args, "order"].join(", ")}) {
+      if (!is(this)) throw notThis(this, where);
+      ${src}
+    };`,
+  );
+  return make(
+    brand.is,
+    brand.notThis,
+    orderCode,
+    ORDERS[shape],
+    where,
+    ...paths.flatMap((p) => [p.f, p.fx, p.check.fail]),
+  );
 }
 
 /** Two's-complement wrap of a JS number to each small integer type. */
@@ -146,9 +201,10 @@ const STORED: Record<string, (v: unknown) => unknown> = {
 };
 const same = (v: unknown) => v;
 
-function update(name: string, c: ValueCheck, stored: (v: unknown) => unknown): Method {
+function update(name: string, c: ValueCheck, stored: (v: unknown) => unknown, b: Brand): Method {
   const where = `${name}.update`;
   return function (fn, order) {
+    if (!b.is(this)) throw b.notThis(this, where);
     if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
     if (order !== undefined) orderCode(order, RMW_ORDERS, where);
     const self = this as unknown as {
@@ -173,16 +229,25 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
   // Bun: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr)
   let builtin = false;
 
+  let is: (o: unknown) => boolean = () => false;
+
   class Atomic implements Instance {
     readonly memory: SharedArrayBuffer | SharedMemory;
     readonly byteOffset: number;
-    readonly ptr: Pointer;
+    // non-writable (defined in the constructor): a method never uses a pointer it did not make
+    declare readonly ptr: Pointer;
     /** @internal The built-in path's view (Bun, small integers, SharedArrayBuffer), else null. */
-    readonly ta: ArrayBufferView | null;
+    declare readonly ta: ArrayBufferView | null;
     /** @internal The value's index in `ta`. */
-    readonly ix: number;
+    declare readonly ix: number;
+    /** The brand: only instances made by this constructor have it. */
+    #atomic = true;
     static readonly BYTES: number = t.bytes;
     static readonly type: string = t.name;
+
+    static {
+      is = (o) => typeof o === "object" && o !== null && #atomic in o;
+    }
 
     constructor(memory: unknown, byteOffset?: unknown) {
       const where = `new ${name}`;
@@ -195,13 +260,16 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
       if (!bound) bind();
       this.memory = r.owner;
       this.byteOffset = r.byteOffset;
-      this.ptr = r.pointer;
       // a view of this value's own bytes: one over the whole buffer would
       // throw for a buffer whose length is not a multiple of the width
-      this.ta = builtin && !(r.owner instanceof SharedMemory)
+      const ta = builtin && !(r.owner instanceof SharedMemory)
         ? new VIEWS[t.name](r.owner as SharedArrayBuffer, r.byteOffset, 1)
         : null;
-      this.ix = 0;
+      Object.defineProperties(this, {
+        ptr: { value: r.pointer, enumerable: true },
+        ta: { value: ta, enumerable: true },
+        ix: { value: 0, enumerable: true },
+      });
       r.track?.(this, closed);
     }
 
@@ -275,6 +343,9 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
   const closed = closedPrototype(Atomic.prototype, name, [...OPS.map((op) => op.method).filter(Boolean), ...extra]);
 
   // The native functions are opened on first construction, not at import.
+  const b = brand(name, is); // set by the static block above
+  brands.set(Atomic, b);
+
   function bind(): void {
     const syms = typeSymbols(t.name);
     check = valueCheck(t, backend().runtime);
@@ -289,18 +360,19 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
       const where = `${name}.${op.method}`;
       const big: Path = { f: syms[base], fx: syms[`${base}_explicit`], check, plusZero };
       if (!t.numberPath) {
-        proto[op.method] = compile(base, op.shape, where, [big], builtin ? builtinExpr(t.name, op.name) : undefined);
+        const fast = builtin ? builtinExpr(t.name, op.name) : undefined;
+        proto[op.method] = compile(base, op.shape, where, b, [big], fast);
         continue;
       }
       const num: Path = { f: syms[`${base}_f64`], fx: syms[`${base}_f64_explicit`], check: numCheck };
       if (op.shape === "load") {
-        proto.load = compile(base, "load", where, [big]);
-        proto.loadNumber = compile(`${base}_f64`, "load", `${name}.loadNumber`, [num]);
+        proto.load = compile(base, "load", where, b, [big]);
+        proto.loadNumber = compile(`${base}_f64`, "load", `${name}.loadNumber`, b, [num]);
       } else {
-        proto[op.method] = compile(base, op.shape, where, [big, num]);
+        proto[op.method] = compile(base, op.shape, where, b, [big, num]);
       }
     }
-    proto.update = update(name, check, STORED[t.name] ?? same);
+    proto.update = update(name, check, STORED[t.name] ?? same, b);
     bound = true;
   }
 

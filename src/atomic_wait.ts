@@ -6,6 +6,7 @@
  * @module
  */
 
+import { brandOf } from "./atomic.ts";
 import type { Pointer } from "./backend.ts";
 import { argumentError, rangeError, typeError } from "./errors.ts";
 import { checkSignal, checkTimeout, waitAsync as waitAsyncAt, type WaitResult, waitSync, wake } from "./waiting.ts";
@@ -57,14 +58,18 @@ export function addWaiting(cls: { prototype: object; name: string }, ok: (v: unk
       ? rangeError(where, "expected", range, v)
       : typeError(where, "expected", `a number: ${range}`, v);
   };
+  // like every method of the class: never a pointer from anything but an instance of it
+  const { is, notThis } = brandOf(cls);
   const methods: Record<string, (this: Waitable, ...a: never[]) => unknown> = {
     wait(this: Waitable, v: unknown, timeoutMs?: unknown): WaitResult {
       const where = `${name}.wait`;
+      if (!is(this)) throw notThis(this, where);
       return waitSync(this.ptr, expected(where, v), checkTimeout(where, timeoutMs));
     },
     waitAsync(this: Waitable, v: unknown, timeoutMs?: unknown, signal?: unknown): Promise<WaitResult> {
       const where = `${name}.waitAsync`;
       try {
+        if (!is(this)) throw notThis(this, where);
         const x = expected(where, v);
         const ms = checkTimeout(where, timeoutMs);
         let s: AbortSignal | undefined;
@@ -83,6 +88,7 @@ export function addWaiting(cls: { prototype: object; name: string }, ok: (v: unk
       }
     },
     notify(this: Waitable, count: unknown = Infinity): number {
+      if (!is(this)) throw notThis(this, `${name}.notify`);
       if (typeof count !== "number") throw typeError(`${name}.notify`, "count", "a number", count);
       if (count !== Infinity && (!Number.isInteger(count) || count < 0 || count > 0x7fffffff)) {
         throw rangeError(`${name}.notify`, "count", "an integer in [0, 2^31-1], or Infinity", count);

@@ -10,6 +10,7 @@
 
 import type { NativeFn, Pointer } from "./backend.ts";
 import { closedPrototype } from "./closed.ts";
+import { type Brand, brand } from "./atomic.ts";
 import { rangeError, typeError } from "./errors.ts";
 import { registerClass } from "./descriptor.ts";
 import type { AtomicMemory } from "./memory.ts";
@@ -162,6 +163,7 @@ interface Env {
   readonly get: (k: number) => bigint;
   readonly fail: (v: unknown, where: string, param: string) => Error;
   readonly code: typeof orderCode;
+  readonly brand: Brand;
 }
 
 /**
@@ -217,6 +219,8 @@ function compile(type: string, op: string, where: string, env: Env): Method {
   }
   const symbol = `sa_${type}_${op}`;
   const make = new Function(
+    "is",
+    "notThis",
     "f",
     "fx",
     "p0",
@@ -227,9 +231,16 @@ function compile(type: string, op: string, where: string, env: Env): Method {
     "code",
     "allowed",
     "where",
-    `return function ${symbol}(${args}) {\n${body}\n};`,
+    // the brand check first: never a pointer from anything but an instance of this class
+    `"use strict";
+    return function ${symbol}(${args}) {
+      if (!is(this)) throw notThis(this, where);
+      ${body}
+    };`,
   );
   return make(
+    env.brand.is,
+    env.brand.notThis,
     env.n[native],
     env.n[`${native}_explicit`],
     env.p0,
@@ -253,12 +264,21 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
     typeof v !== "bigint" ? typeError(where, param, `a bigint: ${allowed}`, v) : rangeError(where, param, allowed, v);
   let bound = false;
 
+  let is: (o: unknown) => boolean = () => false;
+
   class Int128 {
     readonly memory: SharedArrayBuffer | SharedMemory;
     readonly byteOffset: number;
-    readonly ptr: Pointer;
+    // non-writable (defined in the constructor): a method never uses a pointer it did not make
+    declare readonly ptr: Pointer;
+    /** The brand: only instances made by this constructor have it. */
+    #int128 = true;
     static readonly BYTES: 16 = 16;
     static readonly type: "i128" | "u128" = type;
+
+    static {
+      is = (o) => typeof o === "object" && o !== null && #int128 in o;
+    }
 
     constructor(memory: unknown, byteOffset?: unknown) {
       const where = `new ${name}`;
@@ -267,7 +287,7 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
       if (!bound) bind();
       this.memory = p.memory;
       this.byteOffset = p.byteOffset;
-      this.ptr = p.ptr;
+      Object.defineProperty(this, "ptr", { value: p.ptr, enumerable: true });
       p.track?.(this, closed);
     }
 
@@ -302,6 +322,7 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
   }
   Object.defineProperty(Int128, "name", { value: name });
   const closed = closedPrototype(Int128.prototype, name, METHODS);
+  const b = brand(name, is); // set by the static block above
 
   // The native functions are opened on first construction; each method is
   // compiled on its own (see `compile`), with its value check inlined.
@@ -310,7 +331,16 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
     const [p0, p1] = scratch();
     const proto = Int128.prototype as unknown as Record<string, Method>;
     const c = codec128();
-    const env: Env = { n, p0, p1, put: signed ? c.putI : c.putU, get: signed ? c.getI : c.getU, fail, code: orderCode };
+    const env: Env = {
+      n,
+      p0,
+      p1,
+      put: signed ? c.putI : c.putU,
+      get: signed ? c.getI : c.getU,
+      fail,
+      code: orderCode,
+      brand: b,
+    };
     proto.load = compile(type, "load", `${name}.load`, env);
     proto.store = compile(type, "store", `${name}.store`, env);
     proto.exchange = compile(type, "exchange", `${name}.exchange`, env);
@@ -323,6 +353,7 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
 
     proto.update = function (fn, order) {
       const where = `${name}.update`;
+      if (!b.is(this)) throw b.notThis(this, where);
       if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
       if (order !== undefined) orderCode(order, RMW_ORDERS, where);
       const self = this as unknown as AtomicInteger128;

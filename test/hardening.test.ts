@@ -565,6 +565,21 @@ test("waitAsync: a hostile signal rejects with an error naming waitAsync and sig
   await assert.rejects(a.waitAsync(0, 10, AbortSignal.abort(new Error("already"))), /already/);
 });
 
+// ---- 9: a `this` that is not an instance of the method's class --------------------------
+
+test("every method on a foreign `this` (forged pointer, another class's atomic, undefined): a named TypeError", async () => {
+  const r = await child(["this"], 30_000);
+  assert.equal(r.code, 0, `the child crashed or failed: ${r.stderr}`);
+  const { out, memory } = JSON.parse(r.stdout) as { out: [string, string, string][]; memory: string };
+  assert.ok(out.length > 300, `${out.length} calls`);
+  for (const [call, name, message] of out) {
+    const where = call.slice(0, call.indexOf(" on "));
+    assert.equal(name, "TypeError", `${call}: ${name} ${message}`);
+    assert.ok(message.startsWith(`${where}: this must be`), `${call}: ${message}`);
+  }
+  assert.equal(memory, "untouched");
+});
+
 // ---- 9: offsets, alignment and kinds at construction ---------------------------------
 
 test("constructors: offsets that are not integers, are out of range, misaligned or of the wrong kind; valueOf never called", () => {
