@@ -7,6 +7,7 @@
  */
 
 import type { NativeFn, Pointer } from "./backend.ts";
+import { brand } from "./atomic.ts";
 import { closedPrototype } from "./closed.ts";
 import { describe, rangeError, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
@@ -135,6 +136,10 @@ export function checkOrder(order: unknown, allowed: readonly string[], where: st
 const RMW = ["and", "or", "xor", "nand"];
 const cap = (s: string): string => s[0].toUpperCase() + s.slice(1);
 
+// Every method checks its `this` first: a TypeError naming the method, not the engine's
+let is: (o: unknown) => boolean = () => false; // set by the class's static block
+const notThis = (o: unknown, where: string): TypeError => brand("AtomicBytes", is).notThis(o, where);
+
 const METHODS: readonly string[] = [
   "load",
   "loadInto",
@@ -219,6 +224,10 @@ export class AtomicBytes {
   readonly width: ByteWidth;
   #ptr: Pointer;
   #e: Engine;
+
+  static {
+    is = (o) => typeof o === "object" && o !== null && #ptr in o;
+  }
 
   /**
    * A byte string of `width` bytes over `memory` at `byteOffset`, checked
@@ -321,6 +330,7 @@ export class AtomicBytes {
 
   /** Reads the value: a fresh `Uint8Array` of `width` bytes. */
   load(order?: LoadOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.load");
     this.#e.load(this.#ptr, order, "AtomicBytes.load");
     return this.#out();
   }
@@ -340,6 +350,7 @@ export class AtomicBytes {
    * ```
    */
   loadInto(target: Uint8Array, order?: LoadOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.loadInto");
     const where = "AtomicBytes.loadInto";
     if (bytesLength(target) !== this.width) {
       throw badBytes(target, this.width, where, "target");
@@ -351,6 +362,7 @@ export class AtomicBytes {
 
   /** Writes `value`, a `Uint8Array` of exactly `width` bytes. */
   store(value: Uint8Array, order?: StoreOrder): void {
+    if (!is(this)) throw notThis(this, "AtomicBytes.store");
     const where = "AtomicBytes.store";
     checkOrder(order, STORE_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -359,6 +371,7 @@ export class AtomicBytes {
 
   /** Writes `value`, returns the previous value. */
   exchange(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.exchange");
     const where = "AtomicBytes.exchange";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -371,6 +384,7 @@ export class AtomicBytes {
    * previous value either way (you won iff its bytes equal `expected`'s).
    */
   compareExchange(expected: Uint8Array, desired: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.compareExchange");
     const where = "AtomicBytes.compareExchange";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(expected, 0, where, "expected");
@@ -381,6 +395,7 @@ export class AtomicBytes {
 
   /** Like `compareExchange`, but returns whether it wrote. */
   compareAndSet(expected: Uint8Array, desired: Uint8Array, order?: MemoryOrder): boolean {
+    if (!is(this)) throw notThis(this, "AtomicBytes.compareAndSet");
     const where = "AtomicBytes.compareAndSet";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(expected, 0, where, "expected");
@@ -393,6 +408,7 @@ export class AtomicBytes {
    * may run more than once); returns the value written.
    */
   update(fn: (current: Uint8Array) => Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.update");
     const where = "AtomicBytes.update";
     if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
     checkOrder(order, RMW_ORDERS, where);
@@ -411,6 +427,7 @@ export class AtomicBytes {
 
   /** Bitwise and with `value`, byte by byte; returns the old value. */
   fetchAnd(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.fetchAnd");
     const where = "AtomicBytes.fetchAnd";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -419,6 +436,7 @@ export class AtomicBytes {
   }
   /** Bitwise or; returns the old value. */
   fetchOr(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.fetchOr");
     const where = "AtomicBytes.fetchOr";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -427,6 +445,7 @@ export class AtomicBytes {
   }
   /** Bitwise xor; returns the old value. */
   fetchXor(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.fetchXor");
     const where = "AtomicBytes.fetchXor";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -435,6 +454,7 @@ export class AtomicBytes {
   }
   /** Bitwise nand (`~(old & value)`); returns the old value. */
   fetchNand(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.fetchNand");
     const where = "AtomicBytes.fetchNand";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -443,6 +463,7 @@ export class AtomicBytes {
   }
   /** Bitwise and; returns the new value. */
   andFetch(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.andFetch");
     const where = "AtomicBytes.andFetch";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -451,6 +472,7 @@ export class AtomicBytes {
   }
   /** Bitwise or; returns the new value. */
   orFetch(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.orFetch");
     const where = "AtomicBytes.orFetch";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -459,6 +481,7 @@ export class AtomicBytes {
   }
   /** Bitwise xor; returns the new value. */
   xorFetch(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.xorFetch");
     const where = "AtomicBytes.xorFetch";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");
@@ -467,6 +490,7 @@ export class AtomicBytes {
   }
   /** Bitwise nand; returns the new value. */
   nandFetch(value: Uint8Array, order?: MemoryOrder): Uint8Array {
+    if (!is(this)) throw notThis(this, "AtomicBytes.nandFetch");
     const where = "AtomicBytes.nandFetch";
     checkOrder(order, RMW_ORDERS, where);
     this.#put(value, 0, where, "value");

@@ -12,6 +12,7 @@
  */
 
 import type { Pointer } from "./backend.ts";
+import { brand } from "./atomic.ts";
 import { closedPrototype } from "./closed.ts";
 import { describe, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
@@ -159,6 +160,10 @@ function decodeSlow(n: number): string {
   return decoder.decode(S8.slice(0, n)); // TextDecoder refuses shared memory: a copy
 }
 
+// Every method checks its `this` first: a TypeError naming the method, not the engine's
+let is: (o: unknown) => boolean = () => false; // set by the class's static block
+const notThis = (o: unknown, where: string): TypeError => brand("AtomicString", is).notThis(o, where);
+
 const METHODS: readonly string[] = [
   "load",
   "store",
@@ -207,6 +212,10 @@ export class AtomicString {
   readonly width: ByteWidth;
   #ptr: Pointer;
   #e: Engine;
+
+  static {
+    is = (o) => typeof o === "object" && o !== null && #ptr in o;
+  }
 
   /**
    * Text of up to `width` bytes of UTF-8 over `memory` at `byteOffset`,
@@ -294,12 +303,14 @@ export class AtomicString {
 
   /** Reads the value. */
   load(order?: LoadOrder): string {
+    if (!is(this)) throw notThis(this, "AtomicString.load");
     this.#e.load(this.#ptr, order, "AtomicString.load");
     return decode(this.width);
   }
 
   /** Writes `value` (at most `width` bytes of UTF-8, no NUL, no lone surrogate). */
   store(value: string, order?: StoreOrder): void {
+    if (!is(this)) throw notThis(this, "AtomicString.store");
     const where = "AtomicString.store";
     checkOrder(order, STORE_ORDERS, where);
     encode(value, 0, this.width, where, "value");
@@ -308,6 +319,7 @@ export class AtomicString {
 
   /** Writes `value`, returns the previous value. */
   exchange(value: string, order?: MemoryOrder): string {
+    if (!is(this)) throw notThis(this, "AtomicString.exchange");
     const where = "AtomicString.exchange";
     checkOrder(order, RMW_ORDERS, where);
     encode(value, 0, this.width, where, "value");
@@ -317,6 +329,7 @@ export class AtomicString {
 
   /** Writes `desired` if the value is `expected`; returns the previous value (you won iff it equals `expected`). */
   compareExchange(expected: string, desired: string, order?: MemoryOrder): string {
+    if (!is(this)) throw notThis(this, "AtomicString.compareExchange");
     const where = "AtomicString.compareExchange";
     checkOrder(order, RMW_ORDERS, where);
     encode(expected, 0, this.width, where, "expected");
@@ -326,6 +339,7 @@ export class AtomicString {
 
   /** Like `compareExchange`, but returns whether it wrote. */
   compareAndSet(expected: string, desired: string, order?: MemoryOrder): boolean {
+    if (!is(this)) throw notThis(this, "AtomicString.compareAndSet");
     const where = "AtomicString.compareAndSet";
     checkOrder(order, RMW_ORDERS, where);
     encode(expected, 0, this.width, where, "expected");
@@ -338,6 +352,7 @@ export class AtomicString {
    * may run more than once); returns the value written.
    */
   update(fn: (current: string) => string, order?: MemoryOrder): string {
+    if (!is(this)) throw notThis(this, "AtomicString.update");
     const where = "AtomicString.update";
     if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
     checkOrder(order, RMW_ORDERS, where);
@@ -366,6 +381,7 @@ export class AtomicString {
    * ```
    */
   asBytes(): AtomicBytes {
+    if (!is(this)) throw notThis(this, "AtomicString.asBytes");
     return new AtomicBytes(this.memory, this.byteOffset, this.width);
   }
 

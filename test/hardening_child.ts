@@ -83,8 +83,10 @@ switch (mode) {
       ["AtomicBool", api.AtomicBool, true],
       ["AtomicU128", api.AtomicU128, 1n],
       ["AtomicI128", api.AtomicI128, 1n],
+      ["AtomicBytes", api.AtomicBytes as unknown as { prototype: object; create(): unknown }, new Uint8Array(8)],
+      ["AtomicString", api.AtomicString as unknown as { prototype: object; create(): unknown }, "a"],
     ];
-    for (const [, cls] of classes) cls.create(); // the methods exist once a class is first constructed
+    for (const [name, cls] of classes) if (!/Bytes|String/.test(name)) cls.create(); // binds the methods
     const real = new api.AtomicI8(sab, 63); // a real pointer, at the memory's last byte
     const ptr = (real as unknown as { ptr: unknown }).ptr;
     const others = [
@@ -103,6 +105,7 @@ switch (mode) {
       );
       for (const m of methods) {
         const args: unknown[] = /compare/.test(m) ? [v, v] : m === "update" ? [(x: unknown) => x] : [v];
+        if (m === "load" || m === "asBytes") args.length = 0;
         if (m === "wait" || m === "waitAsync") args.splice(0, 1, 0, 0);
         if (m === "notify") args.length = 0;
         const forged = Object.assign(Object.create(cls.prototype), { ptr, ta: null, ix: 0 });
