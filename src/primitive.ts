@@ -15,8 +15,7 @@ import { rangeError, typeError } from "./errors.ts";
 import { region } from "./memory.ts";
 import { openGroup, typeSymbols } from "./native.ts";
 import { closedPrototype, membersOf } from "./closed.ts";
-import * as segments from "./shared_memory.ts";
-import { SharedMemory, SharedMemoryClosedError } from "./shared_memory.ts";
+import { onSegmentClose, SharedMemory, SharedMemoryClosedError } from "./shared_memory.ts";
 import { ROBUST_SYMBOLS } from "./table.ts";
 import type { AtomicDescriptor } from "./types.ts";
 import { threadAlive, waitSymbols, wake } from "./waiting.ts";
@@ -198,9 +197,8 @@ export function pin(p: Primitive): void {
 
 // A SharedMemory about to close: the words this thread holds in it are given
 // up exactly as if it had died (the next owner is told), and unlinked first,
-// since their memory is about to go. (Hook from shared_memory.ts, when it has one.)
-const hook = (segments as { onSegmentClose?: (h: (seg: SharedMemory) => void) => void }).onSegmentClose;
-hook?.((seg) => {
+// since their memory is about to be replaced.
+onSegmentClose((seg) => {
   for (const p of pinned) {
     if (p.memory !== seg) continue;
     p.abandon();

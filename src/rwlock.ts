@@ -293,7 +293,7 @@ export class RwLock extends Primitive {
 
   /** Releases the write lock; throws LockNotHeldError if this thread does not hold it. */
   writeUnlock(): void {
-    const { load, store } = this.ops;
+    const { load } = this.ops;
     const r = this.robust;
     const word = this.#writerWord;
     if ((load(word) & TID) !== r.tid || r.owned(word) !== 1 || load(this.#writing) === 0) {
@@ -303,11 +303,17 @@ export class RwLock extends Primitive {
         })`,
       );
     }
+    this.#releaseWrite();
+  }
+
+  /** Lets go of the write lock this thread holds. */
+  #releaseWrite(): void {
+    const { load, store } = this.ops;
     // not writing any more, then let go: a death in between leaves nothing to report
     store(this.#writing, 0);
     for (;;) {
-      const v = load(word);
-      if (release(r, word, v, Infinity) !== 0) return;
+      const v = load(this.#writerWord);
+      if (release(this.robust, this.#writerWord, v, Infinity) !== 0) return;
     }
   }
 
@@ -392,7 +398,13 @@ export class RwLock extends Primitive {
       }
       if (ownerDied(r, w)) {
         // the writer died: writing (take over as the writer and report), or only waiting (clear its word)
-        if (load(this.#writing) !== 0) return yield* this.#write(deadline, async);
+        if (load(this.#writing) !== 0) {
+          const res = yield* this.#write(deadline, async);
+          if (res !== ACQUIRED) return res;
+          // another thread took over and repaired first: give back the write lock this read did not ask for
+          this.#releaseWrite();
+          continue;
+        }
         if (cas(word, w, 0) && w & WAITERS) wake(word, Infinity);
         continue;
       }
