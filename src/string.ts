@@ -35,7 +35,8 @@ import {
 import { BYTE_WIDTHS, type ByteWidth, type WideTypeName } from "./wide_table.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// ignoreBOM: a leading EF BB BF is the character U+FEFF, as the fast path decodes it, not something to drop
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Why `s` cannot be stored in `w` bytes (the cold path of `encode`). */
 function badString(s: unknown, w: number, where: string, param: string): Error {

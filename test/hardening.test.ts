@@ -167,6 +167,17 @@ test("update of every other class ends whatever its memory holds (bool bytes, ra
   assert.equal(i64.update((x) => x + 1n), -(2n ** 63n) + 1n);
 });
 
+test("AtomicString keeps a leading U+FEFF (EF BB BF) whether or not the rest is valid UTF-8", () => {
+  const sab = new SharedArrayBuffer(16);
+  const bytes = new Uint8Array(sab);
+  const s = new AtomicString(sab, 0, 16);
+  bytes.set([0xef, 0xbb, 0xbf, 0x61]);
+  assert.equal(s.load(), "\uFEFFa");
+  bytes.set([0xef, 0xbb, 0xbf, 0xbf]); // then a byte that is not UTF-8: the slow decoder
+  assert.equal(s.load(), "\uFEFF\uFFFD");
+  assert.equal(s.compareExchange("", "x"), "\uFEFF\uFFFD");
+});
+
 // ---- 16: narrowing types return what they store ----------------------------------
 
 test("AtomicF32 returns what it stores: update, exchange, the fetch forms, compare-exchange", () => {
