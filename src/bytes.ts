@@ -20,7 +20,7 @@ import {
   STORE_ORDERS,
   type StoreOrder,
 } from "./order.ts";
-import type { SharedMemory } from "./shared_memory.ts";
+import { checkOpen, type SharedMemory } from "./shared_memory.ts";
 import { registerClass } from "./descriptor.ts";
 import {
   describeAt,
@@ -416,6 +416,7 @@ export class AtomicBytes {
     const raw = cur.slice(); // fn may change cur: compare with the bytes read
     for (;;) {
       const next = fn(cur);
+      checkOpen(this.memory, where); // fn may have closed the segment
       // fn may have used other wide atomics: the scratch is written only now
       this.#put(next, 16, where, "fn's result");
       for (let i = 0; i < this.width; i++) S8[i] = raw[i];

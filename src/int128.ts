@@ -23,7 +23,7 @@ import {
   STORE_ORDERS,
   type StoreOrder,
 } from "./order.ts";
-import type { SharedMemory } from "./shared_memory.ts";
+import { checkOpen, type SharedMemory } from "./shared_memory.ts";
 import {
   codec128,
   describeAt,
@@ -360,6 +360,7 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
       let cur = self.load();
       for (;;) {
         const next = fn(cur);
+        checkOpen(self.memory, where); // fn may have closed the segment
         if (!ok(next)) throw fail(next, where, "fn's result");
         // through this type's own compiled compareExchange: one FFI target per call site
         const prev = self.compareExchange(cur, next, order as MemoryOrder | undefined);

@@ -34,7 +34,14 @@ export interface Region {
   readonly track?: (target: object, closed: object) => void;
 }
 
-const tag = (v: unknown): string => Object.prototype.toString.call(v).slice(8, -1);
+/** The engine's tag of `v` ("" when reading it throws: a revoked Proxy, a throwing toStringTag getter). */
+function tag(v: unknown): string {
+  try {
+    return Object.prototype.toString.call(v).slice(8, -1);
+  } catch {
+    return "";
+  }
+}
 
 // The engine's own accessors: they throw for anything that is not really a
 // SharedArrayBuffer / typed array / DataView, whatever its tag, prototype or

@@ -281,6 +281,17 @@ interface PendingWait {
   readonly cancel?: Int32Array;
 }
 
+/**
+ * @internal Throws SharedMemoryClosedError if `memory` is a SharedMemory that
+ * was closed: for loops that call user code (`update`'s fn) between native
+ * calls through a pointer computed before.
+ */
+export function checkOpen(memory: unknown, where: string): void {
+  if (isSharedMemory(memory) && memory.closed) {
+    throw new SharedMemoryClosedError(`${where}: the SharedMemory ${JSON.stringify(memory.name)} was closed meanwhile`);
+  }
+}
+
 /** Whether `v` really is a SharedMemory of this package (a brand check: a look-alike object is not). */
 export function isSharedMemory(v: unknown): v is SharedMemory {
   return SharedMemory.isSegment(v);

@@ -18,7 +18,7 @@ import { describe, typeError } from "./errors.ts";
 import type { AtomicMemory } from "./memory.ts";
 import type { LoadOrder, MemoryOrder, StoreOrder } from "./order.ts";
 import { RMW_ORDERS, STORE_ORDERS } from "./order.ts";
-import type { SharedMemory } from "./shared_memory.ts";
+import { checkOpen, type SharedMemory } from "./shared_memory.ts";
 import { registerClass } from "./descriptor.ts";
 import { AtomicBytes, checkOrder, checkWidth, type Engine, engine } from "./bytes.ts";
 import {
@@ -362,6 +362,7 @@ export class AtomicString {
     raw.set(S8.subarray(0, this.width));
     for (;;) {
       const next = fn(cur);
+      checkOpen(this.memory, where); // fn may have closed the segment
       // fn may have used other wide atomics: the scratch is written only now
       encode(next, 16, this.width, where, "fn's result");
       S8.set(raw, 0); // compare with the bytes read, not a re-encoding of cur

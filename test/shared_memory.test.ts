@@ -200,7 +200,7 @@ test("an atomic in a SharedMemory reaches a Worker through its descriptor", asyn
   const a = new AtomicU64(seg, 8);
   a.store(2n ** 63n - 1n);
   const d = a.descriptor();
-  assert.equal(d.segment.replace(/\?id=\d+\.\d+$/, ""), `sa1:shm:${name}`);
+  assert.equal(d.segment!.replace(/\?id=\d+\.\d+$/, ""), `sa1:shm:${name}`);
   await onWorkers(4, { job: "subFetch", descriptor: d, count: 250 });
   assert.equal(a.load(), 2n ** 63n - 1n - 100_000n);
   seg.close();

@@ -508,7 +508,7 @@ test("descriptors and handles rebuild every wide class; mismatches are refused",
     assert.equal(su.handle().replace(/\?id=\d+\.\d+$/, ""), `sa1:u128@16:shm:${name}`);
     assert.equal(ss.handle().replace(/\?id=\d+\.\d+$/, ""), `sa1:str8@0:shm:${name}`);
     assert.equal(sb.handle().replace(/\?id=\d+\.\d+$/, ""), `sa1:bytes16@32:shm:${name}`);
-    assert.equal(su.descriptor().segment.replace(/\?id=\d+\.\d+$/, ""), `sa1:shm:${name}`);
+    assert.equal(su.descriptor().segment!.replace(/\?id=\d+\.\d+$/, ""), `sa1:shm:${name}`);
     (api.fromHandle(su.handle()) as Any).store(U128_MAX);
     assert.equal(su.load(), U128_MAX);
     AtomicString.fromHandle(ss.handle()).store("handle");
