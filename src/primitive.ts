@@ -60,6 +60,10 @@ export const SLICE_MS = 200;
 export interface Robust {
   /** Compare-and-set that links/unlinks the word in this thread's robust list: 1 stored, 0 differed, -1 not ours. */
   cas: NativeFn;
+  /** The same with this thread's context passed first (`casAt(context, ptr, expected, desired)`): the hot path. */
+  casAt: NativeFn;
+  /** This thread's robust-list context, for `casAt` (valid in this thread only). */
+  readonly context: Pointer;
   /** 1 if this thread owns the word (its id is in it and it is in this thread's list). */
   owned: NativeFn;
   /** Gives up an owned word as if this thread had died. */
@@ -104,6 +108,8 @@ export function robustOps(where: string): Robust {
   }
   return (robust = {
     cas: s.sa_robust_cas,
+    casAt: s.sa_robust_cas_at,
+    context: s.sa_robust_context(),
     owned: s.sa_robust_owned,
     abandon: s.sa_robust_abandon,
     claim: s.sa_robust_claim,

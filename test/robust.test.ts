@@ -15,7 +15,7 @@ import { COUNTS, J, JOURNAL_BYTES, sum } from "./robust_journal.ts";
 
 const { AtomicI32, Mutex, RwLock, Semaphore, Once, SharedMemory } = api;
 const { MutexOwnerDiedError, RwLockOwnerDiedError, SemaphoreOwnerDiedError, LockNotHeldError } = api;
-type Seg = InstanceType<typeof SharedMemory>;
+type Seg = import("../src/index.ts").SharedMemory;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const OWNER_DIED = 0x40000000;
 

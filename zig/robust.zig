@@ -202,7 +202,7 @@ fn died(v: u32) bool {
     return (v & TID) == 0 and (v & OWNER_DIED) != 0 or ownerGone(v);
 }
 
-fn robustCasIn(t: *Thread, word: *u32, expected: u32, desired: u32) c_int {
+inline fn robustCasIn(t: *Thread, word: *u32, expected: u32, desired: u32) c_int {
     const was = (expected & TID) == t.tid;
     const will = (desired & TID) == t.tid;
     if (was == will or t.head == null) {
@@ -252,6 +252,18 @@ fn robustCasIn(t: *Thread, word: *u32, expected: u32, desired: u32) c_int {
 /// 40 bytes from it (layout: zig/robust.zig).
 pub fn robustCas(word: *u32, expected: u32, desired: u32) callconv(.c) c_int {
     return robustCasIn(thread(), word, expected, desired);
+}
+
+/// The calling thread's robust-list state, for `sa_robust_cas_at`: a pointer
+/// that is valid in this thread only, for as long as it runs.
+pub fn robustContext() callconv(.c) *anyopaque {
+    return thread();
+}
+
+/// `sa_robust_cas` with the calling thread's `sa_robust_context()` passed in
+/// (saves a thread-local lookup per call: the uncontended lock's path).
+pub fn robustCasAt(context: *anyopaque, word: *u32, expected: u32, desired: u32) callconv(.c) c_int {
+    return robustCasIn(@ptrCast(@alignCast(context)), word, expected, desired);
 }
 
 /// Sets up the calling thread's robust list (once per thread) and returns its
@@ -596,6 +608,8 @@ comptime {
         @export(&robustInit, .{ .name = "sa_robust_init" });
         @export(&robustTid, .{ .name = "sa_robust_tid" });
         @export(&robustCas, .{ .name = "sa_robust_cas" });
+        @export(&robustContext, .{ .name = "sa_robust_context" });
+        @export(&robustCasAt, .{ .name = "sa_robust_cas_at" });
         @export(&robustOwned, .{ .name = "sa_robust_owned" });
         @export(&robustAbandon, .{ .name = "sa_robust_abandon" });
         @export(&robustClaim, .{ .name = "sa_robust_claim" });

@@ -82,6 +82,14 @@ int sa_robust_tid(void);
  * bytes from it (layout: zig/robust.zig).
  */
 int sa_robust_cas(uint32_t *word, uint32_t expected, uint32_t desired);
+/* The calling thread's robust-list state, for sa_robust_cas_at: a pointer
+ * that is valid in this thread only, for as long as it runs.
+ */
+void *sa_robust_context(void);
+/* sa_robust_cas with the calling thread's sa_robust_context() passed in
+ * (saves a thread-local lookup per call: the uncontended lock's path).
+ */
+int sa_robust_cas_at(void *context, uint32_t *word, uint32_t expected, uint32_t desired);
 /* 1 if the calling thread owns word (its id is in it and the word is in
  * its robust list: not a thread of another PID namespace with the same
  * id).
