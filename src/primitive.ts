@@ -66,6 +66,8 @@ export interface Robust {
   readonly context: Pointer;
   /** 1 if this thread owns the word (its id is in it and it is in this thread's list). */
   owned: NativeFn;
+  /** Without a robust list: 1 if the owner a word names is gone (its process). */
+  gone: NativeFn;
   /** Gives up an owned word as if this thread had died. */
   abandon: NativeFn;
   /** Claims the first free word of a row; index (+ 0x10000 if its owner had died), or -1. */
@@ -111,6 +113,7 @@ export function robustOps(where: string): Robust {
     casAt: s.sa_robust_cas_at,
     context: s.sa_robust_context(),
     owned: s.sa_robust_owned,
+    gone: s.sa_robust_gone,
     abandon: s.sa_robust_abandon,
     claim: s.sa_robust_claim,
     busy: s.sa_robust_busy,
@@ -122,9 +125,9 @@ export function robustOps(where: string): Robust {
   });
 }
 
-/** Without a robust list: whether `v`'s owner is a thread that is gone. */
+/** Without a robust list: whether `v`'s owner is gone (its process: `kill(pid, 0)`). */
 function ownerGone(r: Robust, v: number): boolean {
-  return r.fallback && (v & TID) !== 0 && !threadAlive(v & TID);
+  return r.fallback && (v & TID) !== 0 && r.gone(v >>> 0) === 1;
 }
 
 /** Whether a robust word is free to take: no live owner. */

@@ -123,6 +123,7 @@ switch (mode) {
         Atomics.add(w, J.repairs, e.recovered);
       }
       Atomics.add(w, COUNTS + index, 1);
+      for (let i = 0, x = 0; i < 2000; i++) x += i; // hold it a little: kills land inside too
       s.release();
     }
     console.log("done");

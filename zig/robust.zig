@@ -32,7 +32,10 @@
 //! internal robust word, with an undo journal for a holder that dies inside.
 //!
 //! Where there is no robust list (macOS; 32-bit), the same functions work
-//! without one, and a dead owner is found by `kill(id, 0)` instead.
+//! without one: a thread's id is then its pid (17 bits) and a number for the
+//! thread within its process (13 bits), and an owner whose process is gone
+//! (`kill(pid, 0)`) counts as dead; a thread that ends while its process
+//! lives (a terminated Worker) is not noticed there.
 
 const std = @import("std");
 const builtin = @import("builtin");
@@ -84,6 +87,11 @@ threadlocal var me: Thread = .{};
 
 extern "c" fn getpid() c_int;
 
+/// Without a robust list (not Linux): ids are pid << 13 | a per-process thread number.
+const THREAD_BITS = 13;
+const THREAD_MASK: u32 = (1 << THREAD_BITS) - 1;
+var next_thread = std.atomic.Value(u32).init(1);
+
 fn barrier() void {
     asm volatile ("" ::: .{ .memory = true });
 }
@@ -97,7 +105,12 @@ fn thread() *Thread {
 fn setUp(t: *Thread) void {
     t.ready = true;
     if (!has_list) {
-        t.tid = @intCast(if (is_linux) linux.gettid() else getpid());
+        if (is_linux) {
+            t.tid = @intCast(linux.gettid());
+        } else {
+            const n = next_thread.fetchAdd(1, .monotonic);
+            t.tid = ((@as(u32, @intCast(getpid())) << THREAD_BITS) | (n & THREAD_MASK)) & TID;
+        }
         return;
     }
     t.tid = @intCast(linux.gettid());
@@ -188,7 +201,16 @@ fn record(w: *u32, tid: u32) void {
 fn ownerGone(v: u32) bool {
     if (has_list) return false;
     const id = v & TID;
-    return id != 0 and wait.threadAlive(@intCast(id)) == 0;
+    if (id == 0) return false;
+    const pid = if (is_linux) id else id >> THREAD_BITS;
+    return wait.threadAlive(@intCast(pid)) == 0;
+}
+
+/// 1 if the owner a robust word names is known to be gone: only where there
+/// is no robust list (there, by `kill(pid, 0)`); with one, always 0 (the
+/// kernel marks dead owners itself).
+pub fn robustGone(v: u32) callconv(.c) c_int {
+    return @intFromBool(ownerGone(v));
 }
 
 /// Whether a word is free to take: no owner (0, or OWNER_DIED), or, without
@@ -611,6 +633,7 @@ comptime {
         @export(&robustContext, .{ .name = "sa_robust_context" });
         @export(&robustCasAt, .{ .name = "sa_robust_cas_at" });
         @export(&robustOwned, .{ .name = "sa_robust_owned" });
+        @export(&robustGone, .{ .name = "sa_robust_gone" });
         @export(&robustAbandon, .{ .name = "sa_robust_abandon" });
         @export(&robustClaim, .{ .name = "sa_robust_claim" });
         @export(&robustBusy, .{ .name = "sa_robust_busy" });

@@ -95,6 +95,11 @@ int sa_robust_cas_at(void *context, uint32_t *word, uint32_t expected, uint32_t 
  * id).
  */
 int sa_robust_owned(uint32_t *word);
+/* 1 if the owner a robust word names is known to be gone: only where there
+ * is no robust list (there, by kill(pid, 0)); with one, always 0 (the
+ * kernel marks dead owners itself).
+ */
+int sa_robust_gone(uint32_t v);
 /* Gives up a word the calling thread owns exactly as if it had died: it is
  * unlinked, becomes (word & WAITERS) | OWNER_DIED, and one waiter is
  * woken. For memory about to go away (SharedMemory.close). Returns 1, or 0
