@@ -174,10 +174,11 @@ export class Mutex extends Primitive {
   /** Descriptor and handle type name. */
   static readonly type: string = KIND.type;
   #guard: MutexGuard;
-  /** The state word's pointer, the robust compare-and-set and this thread's context, for the one-call fast path. */
+  /** The state word's pointer, this thread's robust context and the uncontended lock and unlock (one call each). */
   #state: Pointer;
-  #rcas: NativeFn;
   #ctx: Pointer;
+  #lockAt: NativeFn;
+  #unlockAt: NativeFn;
   /** This thread's id (an instance belongs to the thread that made it). */
   #me: number;
 
@@ -186,8 +187,9 @@ export class Mutex extends Primitive {
     super(KIND, closed, memory, byteOffset, { robust: true });
     this.#guard = new Guard(this);
     this.#state = this.at(STATE);
-    this.#rcas = this.robust.casAt;
     this.#ctx = this.robust.context;
+    this.#lockAt = this.robust.lockAt;
+    this.#unlockAt = this.robust.unlockAt;
     this.#me = this.robust.tid;
   }
 
@@ -209,7 +211,7 @@ export class Mutex extends Primitive {
 
   /** Blocks until the lock is held; returns its guard. */
   lock(): MutexGuard {
-    if (this.#rcas(this.#ctx, this.#state, 0, this.#me) === 1) {
+    if (this.#lockAt(this.#ctx, this.#state) === 1) {
       if (!this.pinned) pin(this);
       return this.#guard;
     }
@@ -219,7 +221,7 @@ export class Mutex extends Primitive {
   /** Takes the lock if free (or within `timeoutMs`); returns its guard, or null. */
   tryLock(timeoutMs = 0): MutexGuard | null {
     const t = checkTimeout("Mutex.tryLock", timeoutMs);
-    if (this.#rcas(this.#ctx, this.#state, 0, this.#me) === 1) {
+    if (this.#lockAt(this.#ctx, this.#state) === 1) {
       if (!this.pinned) pin(this);
       return this.#guard;
     }
@@ -231,7 +233,7 @@ export class Mutex extends Primitive {
     const t = checkTimeout("Mutex.lockAsync", timeoutMs);
     const s = checkSignal("Mutex.lockAsync", signal);
     if (s?.aborted) throw s.reason;
-    if (this.#rcas(this.#ctx, this.#state, 0, this.#me) === 1) {
+    if (this.#lockAt(this.#ctx, this.#state) === 1) {
       if (!this.pinned) pin(this);
       return this.#guard;
     }
@@ -240,7 +242,7 @@ export class Mutex extends Primitive {
 
   /** Releases the lock; throws LockNotHeldError if this thread does not hold it. */
   unlock(): void {
-    if (this.#rcas(this.#ctx, this.#state, this.#me, 0) !== 1) this.#unlockContended();
+    if (this.#unlockAt(this.#ctx, this.#state) !== 1) this.#unlockContended();
   }
 
   #unlockContended(): void {

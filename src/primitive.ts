@@ -64,6 +64,10 @@ export interface Robust {
   casAt: NativeFn;
   /** This thread's robust-list context, for `casAt` (valid in this thread only). */
   readonly context: Pointer;
+  /** `lockAt(context, ptr)`: casAt(context, ptr, 0, tid), the uncontended lock. */
+  lockAt: NativeFn;
+  /** `unlockAt(context, ptr)`: casAt(context, ptr, tid, 0), the uncontended unlock. */
+  unlockAt: NativeFn;
   /** 1 if this thread owns the word (its id is in it and it is in this thread's list). */
   owned: NativeFn;
   /** Without a robust list: 1 if the owner a word names is gone (its process). */
@@ -111,6 +115,8 @@ export function robustOps(where: string): Robust {
   return (robust = {
     cas: s.sa_robust_cas,
     casAt: s.sa_robust_cas_at,
+    lockAt: s.sa_robust_lock_at,
+    unlockAt: s.sa_robust_unlock_at,
     context: s.sa_robust_context(),
     owned: s.sa_robust_owned,
     gone: s.sa_robust_gone,

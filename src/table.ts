@@ -228,6 +228,8 @@ export const ROBUST_SYMBOLS: Readonly<Record<string, Signature>> = {
   sa_robust_cas: { args: ["ptr", "u32", "u32"], returns: "i32" },
   sa_robust_context: { args: [], returns: "ptr" },
   sa_robust_cas_at: { args: ["ptr", "ptr", "u32", "u32"], returns: "i32" },
+  sa_robust_lock_at: { args: ["ptr", "ptr"], returns: "i32" },
+  sa_robust_unlock_at: { args: ["ptr", "ptr"], returns: "i32" },
   sa_robust_owned: { args: ["ptr"], returns: "i32" },
   sa_robust_gone: { args: ["u32"], returns: "i32" },
   sa_robust_abandon: { args: ["ptr"], returns: "i32" },

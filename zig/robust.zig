@@ -288,6 +288,19 @@ pub fn robustCasAt(context: *anyopaque, word: *u32, expected: u32, desired: u32)
     return robustCasIn(@ptrCast(@alignCast(context)), word, expected, desired);
 }
 
+/// The uncontended lock: `sa_robust_cas_at(context, word, 0, tid)` with the
+/// caller's own id (from its context): 1 taken, 0 not free, as there.
+pub fn robustLockAt(context: *anyopaque, word: *u32) callconv(.c) c_int {
+    const t: *Thread = @ptrCast(@alignCast(context));
+    return robustCasIn(t, word, 0, t.tid);
+}
+
+/// The uncontended unlock: `sa_robust_cas_at(context, word, tid, 0)`.
+pub fn robustUnlockAt(context: *anyopaque, word: *u32) callconv(.c) c_int {
+    const t: *Thread = @ptrCast(@alignCast(context));
+    return robustCasIn(t, word, t.tid, 0);
+}
+
 /// Sets up the calling thread's robust list (once per thread) and returns its
 /// futex_offset (-32 with glibc, -28 with musl); 0 where there is no robust
 /// list (macOS: dead owners are then found by `kill(id, 0)`); a positive
@@ -632,6 +645,8 @@ comptime {
         @export(&robustCas, .{ .name = "sa_robust_cas" });
         @export(&robustContext, .{ .name = "sa_robust_context" });
         @export(&robustCasAt, .{ .name = "sa_robust_cas_at" });
+        @export(&robustLockAt, .{ .name = "sa_robust_lock_at" });
+        @export(&robustUnlockAt, .{ .name = "sa_robust_unlock_at" });
         @export(&robustOwned, .{ .name = "sa_robust_owned" });
         @export(&robustGone, .{ .name = "sa_robust_gone" });
         @export(&robustAbandon, .{ .name = "sa_robust_abandon" });

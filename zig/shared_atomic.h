@@ -90,6 +90,12 @@ void *sa_robust_context(void);
  * (saves a thread-local lookup per call: the uncontended lock's path).
  */
 int sa_robust_cas_at(void *context, uint32_t *word, uint32_t expected, uint32_t desired);
+/* The uncontended lock: sa_robust_cas_at(context, word, 0, tid) with the
+ * caller's own id (from its context): 1 taken, 0 not free, as there.
+ */
+int sa_robust_lock_at(void *context, uint32_t *word);
+/* The uncontended unlock: sa_robust_cas_at(context, word, tid, 0). */
+int sa_robust_unlock_at(void *context, uint32_t *word);
 /* 1 if the calling thread owns word (its id is in it and the word is in
  * its robust list: not a thread of another PID namespace with the same
  * id).
