@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { api } from "./api.ts";
 import { backend } from "../src/backend.ts";
-import { exportTable, EXTRA_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
+import { exportTable, EXTRA_SYMBOLS, ROBUST_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
 import { extraSymbols, libraryPath, typeSymbols } from "../src/native.ts";
 import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide_table.ts";
 
@@ -42,6 +42,7 @@ test("the library's defined dynamic symbols are the table's plus the seed ABI, a
     ...Object.keys(EXTRA_SYMBOLS),
     ...Object.keys(SHM_SYMBOLS),
     ...Object.keys(WAIT_SYMBOLS),
+    ...Object.keys(ROBUST_SYMBOLS),
     ...wideExportTable().keys(),
     ...Object.keys(WIDE_EXTRA_SYMBOLS),
   ];
