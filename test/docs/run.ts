@@ -1,0 +1,79 @@
+// Writing doc blocks to files and running them: each block (with its
+// companions) in a directory of its own, its import of "shared-atomic"
+// pointing at the repository entry; output that names those files is
+// rewritten to name the Markdown file and line instead.
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { type Block, rewriteImports, where } from "./blocks.ts";
+
+/** A block written out: its directory and main file. */
+export interface Written {
+  readonly block: Block;
+  readonly dir: string;
+  readonly main: string;
+}
+
+/** Writes `block` as `main.ts` (companions beside it) in a new directory under `root`. */
+export function writeBlock(block: Block, root: string, entry: string): Written {
+  const slug = `${block.doc.replace(/\W+/g, "_")}_${block.line}`;
+  const dir = join(root, slug);
+  mkdirSync(dir, { recursive: true });
+  const main = join(dir, "main.ts");
+  writeFileSync(main, rewriteImports(block.code, entry));
+  for (const c of block.companions) writeFileSync(join(dir, c.file!), rewriteImports(c.code, entry));
+  return { block, dir, main };
+}
+
+/** `text` with every `<dir>/<file>:line[:col]` of a written block turned into `<doc>:<line>[:col]`. */
+export function mapLines(text: string, written: readonly Written[]): string {
+  let out = text;
+  for (const w of written) {
+    const files = new Map<string, Block>([
+      ["main.ts", w.block],
+      ...w.block.companions.map((c) => [c.file!, c] as const),
+    ]);
+    const dir = w.dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    out = out.replace(new RegExp(`(?:file://)?${dir}/([\\w.-]+):(\\d+)`, "g"), (all, file: string, n: string) => {
+      const b = files.get(file);
+      return b === undefined ? all : `${b.doc}:${b.line + Number(n)}`;
+    });
+  }
+  return out;
+}
+
+export interface Result {
+  readonly code: number | null;
+  readonly output: string;
+  readonly timedOut: boolean;
+}
+
+/** Runs `cmd` in `cwd` with its output collected; kills it after `timeoutMs`. */
+export function exec(cmd: string[], cwd: string, timeoutMs: number): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd[0], cmd.slice(1), { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: "pipe" });
+    let output = "";
+    let timedOut = false;
+    p.stdout.on("data", (d) => (output += d));
+    p.stderr.on("data", (d) => (output += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill("SIGKILL");
+    }, timeoutMs);
+    p.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, timedOut });
+    });
+  });
+}
+
+/** The failure message of a block that did not run: where it is, why, and its output (lines mapped). */
+export function failure(w: Written, what: string, r: Result, timeoutMs: number): string {
+  const why = r.timedOut ? `did not finish within ${timeoutMs / 1000} s (killed)` : `exited with ${r.code}`;
+  return `${where(w.block)}: ${what} ${why}:\n${mapLines(r.output, [w])}`;
+}
