@@ -343,6 +343,16 @@ export class RwLock extends Primitive {
     this.#held.length = 0;
   }
 
+  /** Whether this thread holds a read lock (through any instance). */
+  #readsHere(): boolean {
+    const r = this.robust;
+    for (let i = 0; i < this.#n; i++) {
+      const slot = this.#slot(i);
+      if ((this.ops.load(slot) & TID) === r.tid && r.owned(slot) === 1) return true;
+    }
+    return false;
+  }
+
   /** Whether a live writer holds the write lock (not merely waits for it). */
   #writes(): boolean {
     const { load } = this.ops;
@@ -392,6 +402,12 @@ export class RwLock extends Primitive {
         if (!async && (w & TID) === r.tid && r.owned(word) === 1) {
           if (deadline !== Infinity) return TIMED_OUT;
           throw new Error("RwLock.read: this thread holds (or waits for) the write lock: that would deadlock");
+        }
+        if (!async && deadline === Infinity && this.#readsHere()) {
+          // the writer waits for this thread's read lock to go, this read for the writer
+          throw new Error(
+            "RwLock.read: this thread holds a read lock and a writer waits for it: reading again would deadlock",
+          );
         }
         if (!(yield* this.#sleep(word, w, deadline, "RwLock.read"))) return TIMED_OUT;
         continue;

@@ -512,7 +512,7 @@ test("re-entrant Once.run: a clear error, and the Once stays usable", () => {
   assert.equal(o.run(() => {}), true);
 });
 
-test("Mutex re-entry and foreign unlock: clear errors", () => {
+test("re-entry that would deadlock: clear errors (Mutex, RwLock), and unlocking what is not held", async () => {
   const m = Mutex.create();
   const g = m.lock();
   assert.throws(() => m.lock(), /already holds the lock/);
@@ -525,8 +525,25 @@ test("Mutex re-entry and foreign unlock: clear errors", () => {
   const rw = RwLock.create({ readers: 2 });
   const r = rw.read();
   assert.throws(() => rw.write(), /holds a read lock/);
-  assert.equal(rw.tryWrite(30), null);
+  // a writer (a Worker) waits for that read lock: reading again would wait for it forever
+  const worker = new Worker(new URL("./robust_worker.ts", import.meta.url).href, { type: "module" });
+  await new Promise((r) => (worker.onmessage = r));
+  const held = new Promise((r) => (worker.onmessage = r));
+  worker.postMessage({ kind: "write", lock: rw.descriptor() });
+  await until(() => {
+    const extra = rw.tryRead();
+    extra?.unlock();
+    return extra === null;
+  });
+  assert.throws(() => rw.read(), /reading again would deadlock/);
+  assert.equal(rw.tryRead(20), null, "with a timeout: just times out");
   r.unlock();
+  await held;
+  worker.terminate();
+  (await caught(() => rw.writeAsync(5000), RwLockOwnerDiedError)).guard.unlock();
+  const r1 = rw.read();
+  assert.equal(rw.tryWrite(30), null);
+  r1.unlock();
   const w = rw.write();
   assert.throws(() => rw.read(), /write lock/);
   w.unlock();
