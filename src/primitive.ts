@@ -275,7 +275,7 @@ export abstract class Primitive {
     head.track?.(this, closed);
   }
 
-  /** The pointer `offset` bytes into the primitive. */
+  /** @internal The pointer `offset` bytes into the primitive. */
   protected at(offset: number): Pointer {
     return offset === 0 ? this.#base : backend().pointerAt(this.#base, offset);
   }
