@@ -6,6 +6,7 @@
 // before any write, and waits that never spin. In Bun and in Deno.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { api } from "./api.ts";
@@ -18,6 +19,18 @@ const { MutexOwnerDiedError, RwLockOwnerDiedError, SemaphoreOwnerDiedError, Lock
 type Seg = import("../src/index.ts").SharedMemory;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const OWNER_DIED = 0x40000000;
+
+// PID namespaces (unshare --pid) and handing out a chosen pid (ns_last_pid) need root
+const canUnshare = (() => {
+  try {
+    execFileSync("unshare", ["--pid", "--fork", "--mount-proc", "true"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const NEEDS_NS = canUnshare ? {} : { skip: "needs unshare --pid (root)" };
+const NEEDS_ROOT = process.getuid?.() === 0 ? {} : { skip: "needs root (writes /proc/sys/kernel/ns_last_pid)" };
 
 /** A fresh segment for one test, closed and unlinked afterwards. */
 async function withSegment(bytes: number, fn: (seg: Seg) => Promise<void>): Promise<void> {
@@ -112,67 +125,79 @@ test("Mutex: a waiter asleep on the word of a holder that dies is woken by the k
   });
 });
 
-test("Mutex: holders in other PID namespaces (the same thread ids) are never robbed: an exact count", async () => {
-  await withSegment(4096, async (seg) => {
-    const m = new Mutex(seg, 0);
-    const n = 20_000;
-    // two children in two new PID namespaces: both are pid 1 there, so both hold the lock as thread 1
-    const kids = [
-      child(["count", m.handle(), seg.handle(), "64", String(n)], true),
-      child(["count", m.handle(), seg.handle(), "64", String(n)], true),
-      child(["count", m.handle(), seg.handle(), "64", String(n)]),
-    ];
-    const outs = await Promise.all(kids.map((k) => k.done));
-    for (const o of outs) assert.equal(o.code, 0, o.stderr);
-    assert.equal(new DataView(seg.bytes.buffer).getInt32(64, true), 3 * n);
-    assert.equal(m.locked, false);
-  });
-});
+test(
+  "Mutex: holders in other PID namespaces (the same thread ids) are never robbed: an exact count",
+  NEEDS_NS,
+  async () => {
+    await withSegment(4096, async (seg) => {
+      const m = new Mutex(seg, 0);
+      const n = 20_000;
+      // two children in two new PID namespaces: both are pid 1 there, so both hold the lock as thread 1
+      const kids = [
+        child(["count", m.handle(), seg.handle(), "64", String(n)], true),
+        child(["count", m.handle(), seg.handle(), "64", String(n)], true),
+        child(["count", m.handle(), seg.handle(), "64", String(n)]),
+      ];
+      const outs = await Promise.all(kids.map((k) => k.done));
+      for (const o of outs) assert.equal(o.code, 0, o.stderr);
+      assert.equal(new DataView(seg.bytes.buffer).getInt32(64, true), 3 * n);
+      assert.equal(m.locked, false);
+    });
+  },
+);
 
-test("Mutex: a holder in another PID namespace is not robbed while alive, and is recovered when it dies", async () => {
-  await withSegment(4096, async (seg) => {
-    const m = new Mutex(seg, 0);
-    const holder = child(["hold", "mutex", m.handle()], true);
-    await until(() => m.locked, holder);
-    const owner = new DataView(seg.bytes.buffer, 8, 4).getUint32(0, true) & 0x3fffffff;
-    assert.equal(owner, 1, "it holds the lock as thread 1 of its namespace");
-    // thread 1 of ours is init, thread 1 of its namespace is alive: nobody here can tell, and nobody asks
-    assert.equal(m.tryLock(300), null);
-    assert.equal(await m.lockAsync(300), null);
-    await kill(holder); // unshare --kill-child: the namespace's pid 1 goes with it
-    const e = await caught(() => m.lockAsync(5000), MutexOwnerDiedError);
-    assert.equal(e.previousOwner, 1, "its id in its own namespace");
-    e.guard.unlock();
-  });
-});
-
-test("Mutex: a dead holder is recovered even when its pid now belongs to an unrelated live process", async () => {
-  await withSegment(4096, async (seg) => {
-    const m = new Mutex(seg, 0);
-    const holder = child(["hold", "mutex", m.handle()]);
-    await until(() => m.locked, holder);
-    const pid = holder.pid;
-    await kill(holder);
-    // hand its pid to a fresh `sleep` (as root: the kernel's next pid is ns_last_pid + 1)
-    let other: Child | undefined;
-    for (let i = 0; i < 200 && other === undefined; i++) {
-      writeFileSync("/proc/sys/kernel/ns_last_pid", String(pid - 1));
-      const c = start(["sleep", "30"]);
-      if (c.pid === pid) other = c;
-      else await kill(c);
-    }
-    assert.ok(other, `could not get pid ${pid} again`);
-    try {
-      assert.ok(existsSync(`/proc/${pid}`), "the dead holder's pid is a live process now");
-      // a liveness probe (kill(pid, 0)) would say "alive" forever; the kernel marked the word at the death
-      const e = await caught(() => m.lockAsync(1000), MutexOwnerDiedError);
-      assert.equal(e.previousOwner, pid);
+test(
+  "Mutex: a holder in another PID namespace is not robbed while alive, and is recovered when it dies",
+  NEEDS_NS,
+  async () => {
+    await withSegment(4096, async (seg) => {
+      const m = new Mutex(seg, 0);
+      const holder = child(["hold", "mutex", m.handle()], true);
+      await until(() => m.locked, holder);
+      const owner = new DataView(seg.bytes.buffer, 8, 4).getUint32(0, true) & 0x3fffffff;
+      assert.equal(owner, 1, "it holds the lock as thread 1 of its namespace");
+      // thread 1 of ours is init, thread 1 of its namespace is alive: nobody here can tell, and nobody asks
+      assert.equal(m.tryLock(300), null);
+      assert.equal(await m.lockAsync(300), null);
+      await kill(holder); // unshare --kill-child: the namespace's pid 1 goes with it
+      const e = await caught(() => m.lockAsync(5000), MutexOwnerDiedError);
+      assert.equal(e.previousOwner, 1, "its id in its own namespace");
       e.guard.unlock();
-    } finally {
-      await kill(other!);
-    }
-  });
-});
+    });
+  },
+);
+
+test(
+  "Mutex: a dead holder is recovered even when its pid now belongs to an unrelated live process",
+  NEEDS_ROOT,
+  async () => {
+    await withSegment(4096, async (seg) => {
+      const m = new Mutex(seg, 0);
+      const holder = child(["hold", "mutex", m.handle()]);
+      await until(() => m.locked, holder);
+      const pid = holder.pid;
+      await kill(holder);
+      // hand its pid to a fresh `sleep` (as root: the kernel's next pid is ns_last_pid + 1)
+      let other: Child | undefined;
+      for (let i = 0; i < 200 && other === undefined; i++) {
+        writeFileSync("/proc/sys/kernel/ns_last_pid", String(pid - 1));
+        const c = start(["sleep", "30"]);
+        if (c.pid === pid) other = c;
+        else await kill(c);
+      }
+      assert.ok(other, `could not get pid ${pid} again`);
+      try {
+        assert.ok(existsSync(`/proc/${pid}`), "the dead holder's pid is a live process now");
+        // a liveness probe (kill(pid, 0)) would say "alive" forever; the kernel marked the word at the death
+        const e = await caught(() => m.lockAsync(1000), MutexOwnerDiedError);
+        assert.equal(e.previousOwner, pid);
+        e.guard.unlock();
+      } finally {
+        await kill(other!);
+      }
+    });
+  },
+);
 
 test("Mutex: a word naming a thread that never took it through a robust list is not taken by probing (nor recovered)", async () => {
   await withSegment(4096, async (seg) => {
