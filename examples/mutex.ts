@@ -7,9 +7,9 @@ import { Mutex } from "shared-atomic";
 const WORKERS = 4;
 const ROUNDS = 2_000;
 
-const sab = new SharedArrayBuffer(24);
-const mutex = new Mutex(sab, 0); // 4 bytes at offset 0
-const account = new Float64Array(sab, 8, 2); // [balance, deposits]: plain memory, guarded by the mutex
+const sab = new SharedArrayBuffer(Mutex.BYTES + 16);
+const mutex = new Mutex(sab, 0); // Mutex.BYTES (48) bytes at offset 0: the robust word and room for its list entry
+const account = new Float64Array(sab, Mutex.BYTES, 2); // [balance, deposits]: plain memory, guarded by the mutex
 
 const url = new URL("./mutex.worker.ts", import.meta.url).href;
 await Promise.all(Array.from({ length: WORKERS }, () => {

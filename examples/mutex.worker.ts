@@ -12,7 +12,7 @@ const scope = globalThis as unknown as { onmessage: (e: MessageEvent<Job>) => vo
 
 scope.onmessage = ({ data }) => {
   const mutex = Mutex.from(data.mutex);
-  const account = new Float64Array(data.sab, 8, 2);
+  const account = new Float64Array(data.sab, Mutex.BYTES, 2);
   for (let i = 0; i < data.rounds; i++) {
     using _locked = mutex.lock(); // unlocked at the end of this block
     account[0] += 0.25;
