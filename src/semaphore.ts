@@ -143,7 +143,9 @@ interface Died {
  * timeout, or async), `release(n)` returns them and throws rather than
  * exceed `max`. Permits are held by threads: `release` gives back the
  * calling thread's own first, and a holder that dies has its permits
- * returned for it.
+ * returned for it. So a thread that takes permits and never gives them back
+ * keeps holding them: for signals between threads (one side only releases,
+ * the other only acquires) use `AtomicI32` wait/notify or a `WaitGroup`.
  *
  * @example
  * ```ts
