@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { isBun } from "./api.ts";
 import { inspectLibrary, type LibraryInfo } from "./binfmt.ts";
 import { BUN, canHide, DENO, exec, hiddenTree, npmRegistry, ok, type Published, repo } from "./packaging_util.ts";
-import { exportTable, EXTRA_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
+import { exportTable, EXTRA_SYMBOLS, ROBUST_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
 import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide_table.ts";
 import { VERSION } from "../src/version.ts";
 
@@ -84,7 +84,7 @@ const CORE = [
   ...wideExportTable().keys(),
   ...Object.keys(WIDE_EXTRA_SYMBOLS),
 ];
-const POSIX = [...Object.keys(SHM_SYMBOLS), ...Object.keys(WAIT_SYMBOLS)];
+const POSIX = [...Object.keys(SHM_SYMBOLS), ...Object.keys(WAIT_SYMBOLS), ...Object.keys(ROBUST_SYMBOLS)];
 
 let reference: Set<string> | undefined;
 /** The `sa_*` exports of this host's own build (zig-out/lib), which every other build must match. */
