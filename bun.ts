@@ -14,9 +14,9 @@
 
 import { dlopen, type FFIFunction, ptr, toArrayBuffer } from "bun:ffi";
 import { statSync } from "node:fs";
-import { setBackend } from "./src/backend.ts";
-import { configureLibrary } from "./src/locate.ts";
-import type { FfiType } from "./src/table.ts";
+import { setBackend } from "./src/native/backend.ts";
+import { configureLibrary } from "./src/native/locate.ts";
+import type { FfiType } from "./src/native/abi.ts";
 
 const bunType = (t: FfiType): string => t;
 
@@ -59,4 +59,4 @@ configureLibrary({
 });
 
 export * from "./src/index.ts";
-export { libraryPath, setLibraryPath } from "./src/locate.ts";
+export { libraryPath, setLibraryPath } from "./src/native/locate.ts";

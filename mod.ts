@@ -13,9 +13,9 @@
  * @module
  */
 
-import { setBackend } from "./src/backend.ts";
-import { prepareLibrary } from "./src/locate.ts";
-import type { FfiType } from "./src/table.ts";
+import { setBackend } from "./src/native/backend.ts";
+import { prepareLibrary } from "./src/native/locate.ts";
+import type { FfiType } from "./src/native/abi.ts";
 
 const denoType = (t: FfiType): Deno.NativeResultType =>
   t === "ptr" || t === "cstring" ? "pointer" : t as Deno.NativeResultType;
@@ -86,4 +86,4 @@ await prepareLibrary({
 });
 
 export * from "./src/index.ts";
-export { libraryPath, setLibraryPath } from "./src/locate.ts";
+export { libraryPath, setLibraryPath } from "./src/native/locate.ts";

@@ -24,7 +24,7 @@ const isBun = "Bun" in globalThis;
 // Non-literal specifier: neither type checker follows the other runtime's entry.
 const entry: string = isBun ? "../bun.ts" : "../mod.ts";
 const api = (await import(entry)) as typeof Api;
-const { wideSymbols, scratch } = await import("../src/wide_native.ts");
+const { wideSymbols, scratch } = await import("../src/wide/native.ts");
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);

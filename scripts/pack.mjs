@@ -4,7 +4,7 @@
 // `shared-atomic` (bun.ts + src/ for Bun, which runs TypeScript from
 // node_modules; dist/ compiled JavaScript and .d.ts for Deno, which does not,
 // and for type checkers; every platform package in optionalDependencies; the
-// SHA-256 of every platform's library in src/checksums.ts). Also lays out the
+// SHA-256 of every platform's library in src/native/checksums.ts). Also lays out the
 // release assets the Deno entry downloads (shared_atomic-<key>.<ext>).
 //
 //   node scripts/pack.mjs [--out DIR] [--no-build]
@@ -29,7 +29,9 @@ export function version() {
     "package.json": pkg,
     "deno.json": readJson(join(root, "deno.json")).version,
     "build.zig.zon": readFileSync(join(root, "build.zig.zon"), "utf8").match(/\.version\s*=\s*"([^"]+)"/)?.[1],
-    "src/version.ts": readFileSync(join(root, "src", "version.ts"), "utf8").match(/VERSION\s*=\s*"([^"]+)"/)?.[1],
+    "src/native/version.ts": readFileSync(join(root, "src", "native", "version.ts"), "utf8").match(
+      /VERSION\s*=\s*"([^"]+)"/,
+    )?.[1],
   };
   const bad = Object.entries(seen).filter(([, v]) => v !== pkg);
   if (bad.length) {
@@ -53,12 +55,12 @@ export function artefacts() {
   });
 }
 
-/** The release asset name of a platform, as src/locate.ts's assetName() spells it. */
+/** The release asset name of a platform, as src/native/locate.ts's assetName() spells it. */
 export const assetName = (p) => `shared_atomic-${p.key}${p.file.slice(p.file.lastIndexOf("."))}`;
 
-/** src/checksums.ts for a version and its artefacts. */
+/** src/native/checksums.ts for a version and its artefacts. */
 export function checksumsSource(v, arts) {
-  const old = readFileSync(join(root, "src", "checksums.ts"), "utf8");
+  const old = readFileSync(join(root, "src", "native", "checksums.ts"), "utf8");
   const head = old.slice(0, old.indexOf("/** The version these checksums"));
   const rows = arts.map((a) => `  "${a.key}": "${a.sha256}",\n`).join("");
   return `${head}/** The version these checksums belong to ("" when there are none). */
@@ -192,7 +194,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(f, to);
   }
-  writeFileSync(join(main, "src", "checksums.ts"), checksumsSource(v, arts));
+  writeFileSync(join(main, "src", "native", "checksums.ts"), checksumsSource(v, arts));
   await compile(main);
   rmSync(join(main, "mod.ts")); // compiled to dist/mod.js; Bun uses bun.ts + src/
   const manifest = {

@@ -2,9 +2,9 @@
 // `node scripts/version.mjs X.Y.Z`):
 //
 //   node scripts/release.mjs          zig build dist; write the SHA-256 of every platform's library into
-//                                     src/checksums.ts (what the Deno entry verifies a download against);
+//                                     src/native/checksums.ts (what the Deno entry verifies a download against);
 //                                     pack the npm packages and the release assets into zig-out/npm
-//   node scripts/release.mjs --check  exit 1 unless src/checksums.ts is this version's and matches zig-out/dist
+//   node scripts/release.mjs --check  exit 1 unless src/native/checksums.ts is this version's and matches zig-out/dist
 //
 // It publishes nothing; it prints the commands that do, in the order that keeps every published
 // copy consistent (the assets the checksums describe go up before anything that downloads them).
@@ -12,16 +12,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { artefacts, buildDist, checksumsSource, pack, root, version } from "./pack.mjs";
 
-const file = join(root, "src", "checksums.ts");
+const file = join(root, "src", "native", "checksums.ts");
 const v = version();
 
 if (process.argv.includes("--check")) {
   const want = checksumsSource(v, artefacts());
   if (readFileSync(file, "utf8") !== want) {
-    console.error(`src/checksums.ts is not ${v}'s checksums of zig-out/dist: run node scripts/release.mjs`);
+    console.error(`src/native/checksums.ts is not ${v}'s checksums of zig-out/dist: run node scripts/release.mjs`);
     process.exit(1);
   }
-  console.log(`src/checksums.ts: ${v}, matches zig-out/dist`);
+  console.log(`src/native/checksums.ts: ${v}, matches zig-out/dist`);
   process.exit(0);
 }
 
@@ -31,8 +31,8 @@ const result = await pack({ build: false });
 const platforms = Object.values(result.platforms);
 console.log(`
 Release ${v} is ready in zig-out/npm. To publish:
-  git add src/checksums.ts && git commit -m "Release ${v}" && git tag v${v}
-  # upload the assets the Deno entry downloads (src/locate.ts DOWNLOAD_URL):
+  git add src/native/checksums.ts && git commit -m "Release ${v}" && git tag v${v}
+  # upload the assets the Deno entry downloads (src/native/locate.ts DOWNLOAD_URL):
   gh release create v${v} ${join("zig-out", "npm", "release")}/*
   # npm: the platform packages first, then the package that depends on them
 ${platforms.map((t) => `  npm publish --access public ${t}`).join("\n")}

@@ -1,6 +1,6 @@
 // Sets the one version everywhere it is recorded: package.json, deno.json,
-// build.zig.zon (the native library's sa_version()), src/version.ts (what the
-// TypeScript side expects), and empties src/checksums.ts (checksums belong to
+// build.zig.zon (the native library's sa_version()), src/native/version.ts (what the
+// TypeScript side expects), and empties src/native/checksums.ts (checksums belong to
 // one release; scripts/release.mjs writes the new ones). The platform packages
 // take theirs from package.json when scripts/pack.mjs makes them.
 //
@@ -26,9 +26,14 @@ const edit = (file, re, to, note = `${current} -> ${next}`) => {
 edit("package.json", /("version":\s*)"[^"]+"/, `$1"${next}"`);
 edit("deno.json", /("version":\s*)"[^"]+"/, `$1"${next}"`);
 edit("build.zig.zon", /(\.version\s*=\s*)"[^"]+"/, `$1"${next}"`);
-edit("src/version.ts", /(VERSION\s*=\s*)"[^"]+"/, `$1"${next}"`);
-edit("src/checksums.ts", /(CHECKSUMS_VERSION: string = )"[^"]*"/, `$1""`, "emptied (scripts/release.mjs fills it)");
-const sums = join(root, "src", "checksums.ts");
+edit("src/native/version.ts", /(VERSION\s*=\s*)"[^"]+"/, `$1"${next}"`);
+edit(
+  "src/native/checksums.ts",
+  /(CHECKSUMS_VERSION: string = )"[^"]*"/,
+  `$1""`,
+  "emptied (scripts/release.mjs fills it)",
+);
+const sums = join(root, "src", "native", "checksums.ts");
 writeFileSync(
   sums,
   readFileSync(sums, "utf8").replace(/(CHECKSUMS: Readonly<Record<string, string>> = )\{[^}]*\};/, "$1{};"),

@@ -5,11 +5,11 @@
  * @module
  */
 
-export * from "./classes.ts";
-export type { AtomicWaitable } from "./atomic_wait.ts";
-export type { AtomicMemory } from "./memory.ts";
-export type { LoadOrder, MemoryOrder, StoreOrder } from "./order.ts";
-export type { TypeName } from "./table.ts";
+export * from "./atomics/classes.ts";
+export type { AtomicWaitable } from "./atomics/wait.ts";
+export type { AtomicMemory } from "./memory/region.ts";
+export type { LoadOrder, MemoryOrder, StoreOrder } from "./atomics/order.ts";
+export type { TypeName } from "./native/abi.ts";
 export type {
   AtomicArithmetic,
   AtomicBase,
@@ -21,8 +21,8 @@ export type {
   AtomicInteger,
   AtomicInteger64,
   AtomicNumberPath,
-} from "./types.ts";
-export { VERSION } from "./version.ts";
+} from "./atomics/types.ts";
+export { VERSION } from "./native/version.ts";
 export {
   type OpenOptions,
   type SegmentName,
@@ -31,6 +31,6 @@ export {
   SharedMemoryError,
   SharedMemoryExistsError,
   SharedMemoryNotFoundError,
-} from "./shared_memory.ts";
-export * from "./wide.ts";
-export * from "./sync.ts";
+} from "./memory/shared_memory.ts";
+export * from "./wide/index.ts";
+export * from "./sync/index.ts";

@@ -1,4 +1,4 @@
-// Where the library comes from (src/locate.ts): the lookup order, and the
+// Where the library comes from (src/native/locate.ts): the lookup order, and the
 // download of a release library against an HTTP server on loopback: verified
 // against the shipped SHA-256, cached per version, a corrupted download
 // rejected with nothing cached, no network reported with the variable to set.
@@ -20,8 +20,8 @@ import {
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { join } from "node:path";
-import { isBun } from "./api.ts";
-import { DENO, exec, listen, repo } from "./packaging_util.ts";
+import { isBun } from "./helpers/api.ts";
+import { DENO, exec, listen, repo } from "./helpers/packaging_util.ts";
 import {
   assetName,
   type CacheFiles,
@@ -34,8 +34,8 @@ import {
   platformKey,
   PLATFORMS,
   sha256,
-} from "../src/locate.ts";
-import { VERSION } from "../src/version.ts";
+} from "../src/native/locate.ts";
+import { VERSION } from "../src/native/version.ts";
 
 const work = mkdtempSync(join(tmpdir(), "sa-download-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
@@ -313,7 +313,7 @@ if (!isBun) {
 try {
   const a = AtomicU64.create(1n);
   a.fetchAdd(1n);
-  const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+  const worker = new Worker(new URL("./workers/worker.ts", import.meta.url).href, { type: "module" });
   const lib = await new Promise((resolve) => (worker.onmessage = (e) => resolve(e.data)));
   worker.terminate();
   console.log(\`ok \${a.load()} \${libraryPath()} \${lib}\`);

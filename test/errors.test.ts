@@ -2,7 +2,7 @@
 // the method, the parameter and what is allowed, and leaves memory untouched.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api } from "./api.ts";
+import { api } from "./helpers/api.ts";
 
 const { AtomicI8, AtomicU8, AtomicU16, AtomicI32, AtomicU32, AtomicI64, AtomicU64, AtomicF64, AtomicBool } = api;
 // deno-lint-ignore no-explicit-any

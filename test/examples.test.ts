@@ -6,8 +6,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { isBun } from "./api.ts";
-import { exec, repo } from "./packaging_util.ts";
+import { isBun } from "./helpers/api.ts";
+import { exec, repo } from "./helpers/packaging_util.ts";
 
 const dir = join(repo, "examples");
 // helpers (<name>.worker.ts, <name>.child.ts) are run by their example

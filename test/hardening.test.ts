@@ -5,11 +5,11 @@
 // arguments (throwing getters and conversions, Proxies, revoked Proxies):
 // every bad call throws an error naming the method and the parameter, and
 // leaves memory untouched. What could hang or crash runs in a child process
-// (test/hardening_child.ts).
+// (test/children/hardening_child.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api } from "./api.ts";
-import { selfScript, start } from "./spawn.ts";
+import { api } from "./helpers/api.ts";
+import { selfScript, start } from "./helpers/spawn.ts";
 
 const {
   AtomicI8,
@@ -57,7 +57,7 @@ function untouched(memory: SharedArrayBuffer, fn: () => void): void {
   assert.deepEqual(new Uint8Array(memory), before, "memory changed after a throw");
 }
 
-/** Runs a child (test/hardening_child.ts) with a deadline; kills it if it has not finished. */
+/** Runs a child (test/children/hardening_child.ts) with a deadline; kills it if it has not finished. */
 async function child(args: string[], ms: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const c = start(selfScript("./hardening_child.ts", ...args));
   let timer: ReturnType<typeof setTimeout> | undefined;

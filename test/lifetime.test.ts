@@ -2,16 +2,16 @@
 // 15, 17, 18): a pointer never outlives its mapping, memory is recognised by
 // what it is, a segment's backing is reserved at creation, descriptors name
 // one segment, links and foreign files are refused. Scenarios that could
-// crash run in a child process (test/lifetime_probe.ts), so the suite sees a
+// crash run in a child process (test/children/lifetime_probe.ts), so the suite sees a
 // crash as a signal instead of dying.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { api, isBun } from "./api.ts";
-import { uniqueName } from "./names.ts";
-import { run, selfScript, start } from "./spawn.ts";
+import { api, isBun } from "./helpers/api.ts";
+import { uniqueName } from "./helpers/names.ts";
+import { run, selfScript, start } from "./helpers/spawn.ts";
 
 const { AtomicI32, AtomicU64, SharedMemory, SharedMemoryError, SharedMemoryNotFoundError } = api;
 

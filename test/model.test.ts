@@ -28,9 +28,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { api, runtime } from "./api.ts";
-import { uniqueName } from "./names.ts";
-import { selfScript, start } from "./spawn.ts";
+import { api, runtime } from "./helpers/api.ts";
+import { uniqueName } from "./helpers/names.ts";
+import { selfScript, start } from "./helpers/spawn.ts";
 import {
   boolDomain,
   bytesDomain,
@@ -40,8 +40,8 @@ import {
   intDomain,
   type Path,
   stringDomain,
-} from "./model_domains.ts";
-import { type Cls, hex, HOSTILE, isRealU8, named, oddValue, REVOKED, Rng, show } from "./model_values.ts";
+} from "./helpers/model_domains.ts";
+import { type Cls, hex, HOSTILE, isRealU8, named, oddValue, REVOKED, Rng, show } from "./helpers/model_values.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -1151,8 +1151,8 @@ const shorten = (xs: string[]): string[] => xs.length <= 25 ? xs : [...xs.slice(
 // crash the child is started again from the next call, up to MAX_CRASHES times.
 const THIS_CALLS = 300;
 const REPRO = runtime === "bun"
-  ? "node_modules/.bin/bun test/model_this.ts"
-  : "node_modules/.bin/deno run -A test/model_this.ts";
+  ? "node_modules/.bin/bun test/children/model_this.ts"
+  : "node_modules/.bin/deno run -A test/children/model_this.ts";
 const MAX_CRASHES = 8;
 test(`model: methods called on a foreign this refuse it, seed ${BASE}, ${THIS_CALLS} calls (${runtime})`, async () => {
   const failures: string[] = [];

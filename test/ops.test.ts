@@ -2,8 +2,8 @@
 // computed in BigInt (integers) or in plain doubles (floats).
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { api } from "./api.ts";
-import { uniqueName } from "./names.ts";
+import { api } from "./helpers/api.ts";
+import { uniqueName } from "./helpers/names.ts";
 
 const { AtomicI8, AtomicU8, AtomicI16, AtomicU16, AtomicI32, AtomicU32, AtomicI64, AtomicU64 } = api;
 const { AtomicF32, AtomicF64, AtomicBool } = api;

@@ -19,12 +19,22 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isBun } from "./api.ts";
-import { inspectLibrary, type LibraryInfo } from "./binfmt.ts";
-import { BUN, canHide, DENO, exec, hiddenTree, npmRegistry, ok, type Published, repo } from "./packaging_util.ts";
-import { exportTable, EXTRA_SYMBOLS, ROBUST_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
-import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide_table.ts";
-import { VERSION } from "../src/version.ts";
+import { isBun } from "./helpers/api.ts";
+import { inspectLibrary, type LibraryInfo } from "./helpers/binfmt.ts";
+import {
+  BUN,
+  canHide,
+  DENO,
+  exec,
+  hiddenTree,
+  npmRegistry,
+  ok,
+  type Published,
+  repo,
+} from "./helpers/packaging_util.ts";
+import { exportTable, EXTRA_SYMBOLS, ROBUST_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/native/abi.ts";
+import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide/table.ts";
+import { VERSION } from "../src/native/version.ts";
 
 interface Platform {
   key: string;
@@ -174,7 +184,16 @@ test("npm packages: one version everywhere; each platform package holds only its
   assert.deepEqual(Object.keys(exp), ["types", "bun", "deno", "node", "default"], "condition order");
 
   const files = tarList(pk.main);
-  for (const f of ["bun.ts", "src/locate.ts", "src/checksums.ts", "dist/mod.js", "dist/mod.d.ts", "dist/node.js"]) {
+  for (
+    const f of [
+      "bun.ts",
+      "src/native/locate.ts",
+      "src/native/checksums.ts",
+      "dist/mod.js",
+      "dist/mod.d.ts",
+      "dist/node.js",
+    ]
+  ) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   assert.deepEqual(files.filter((f) => /^(test|zig|bench|demo|scripts|npm|examples)\//.test(f)), []);
@@ -192,7 +211,7 @@ test("npm packages: one version everywhere; each platform package holds only its
 
   // The release assets and the checksums the package ships for them
   const sums = readFileSync(join(pk.release, "SHA256SUMS"), "utf8");
-  const shipped = spawnSync("tar", ["-xzOf", pk.main, "package/src/checksums.ts"], { encoding: "utf8" }).stdout;
+  const shipped = spawnSync("tar", ["-xzOf", pk.main, "package/src/native/checksums.ts"], { encoding: "utf8" }).stdout;
   assert.match(shipped, new RegExp(`CHECKSUMS_VERSION: string = "${VERSION.replaceAll(".", "\\.")}"`));
   for (const p of PLATFORMS) {
     assert.ok(sums.includes(`${pk.sha256[p.key]}  shared_atomic-${p.key}`), `SHA256SUMS lists ${p.key}`);
@@ -228,7 +247,7 @@ import process from "node:process";
 console.log(\`version \${VERSION}\`);
 console.log(\`library \${libraryPath()}\`);
 const counter = AtomicU64.create(0n);
-const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+const worker = new Worker(new URL("./workers/worker.ts", import.meta.url).href, { type: "module" });
 const reply = new Promise<string>((resolve, reject) => {
   worker.onmessage = (e) => resolve(e.data);
   worker.onerror = (e) => reject(new Error(String(e.message)));
@@ -242,7 +261,7 @@ const name = \`/sa-pack-\${process.pid}\`;
 const seg = SharedMemory.create(name, 64);
 try {
   const total = new AtomicU64(seg, 8);
-  const child = new URL("./child.ts", import.meta.url).pathname;
+  const child = new URL("./children/child.ts", import.meta.url).pathname;
   const out = execFileSync(process.execPath, [...${
       JSON.stringify(childArgs)
     }, child, total.handle()], { encoding: "utf8" });

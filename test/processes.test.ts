@@ -3,10 +3,10 @@
 // and a child killed with SIGKILL mid-loop. Every result is exact.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api } from "./api.ts";
-import { libraryPath } from "../src/native.ts";
-import { other, run, runAll, self, start } from "./spawn.ts";
-import { uniqueName } from "./names.ts";
+import { api } from "./helpers/api.ts";
+import { libraryPath } from "../src/native/library.ts";
+import { other, run, runAll, self, start } from "./helpers/spawn.ts";
+import { uniqueName } from "./helpers/names.ts";
 
 const { AtomicU32, AtomicU64, SharedMemory } = api;
 
@@ -47,7 +47,13 @@ test("Bun, Deno and Python processes on one segment at the same time: every incr
     const a = new AtomicU64(seg, 2048);
     const gate = new AtomicU32(seg, 0);
     const N = "100000";
-    const python = ["python3", new URL("./child.py", import.meta.url).pathname, libraryPath(), seg.name, "2048"];
+    const python = [
+      "python3",
+      new URL("./children/child.py", import.meta.url).pathname,
+      libraryPath(),
+      seg.name,
+      "2048",
+    ];
     const jobs = [
       run(self("add", a.handle(), N, gate.handle())),
       run(self("add", a.handle(), N, gate.handle())),

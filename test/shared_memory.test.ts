@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { api } from "./api.ts";
-import { PREFIX, uniqueName } from "./names.ts";
-import { onWorkers } from "./workers.ts";
+import { api } from "./helpers/api.ts";
+import { PREFIX, uniqueName } from "./helpers/names.ts";
+import { onWorkers } from "./helpers/workers.ts";
 
 const { AtomicI32, AtomicU64, AtomicF64, SharedMemory, SharedMemoryError } = api;
 const { SharedMemoryClosedError, SharedMemoryExistsError, SharedMemoryNotFoundError } = api;

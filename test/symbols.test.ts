@@ -5,11 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { api } from "./api.ts";
-import { backend } from "../src/backend.ts";
-import { exportTable, EXTRA_SYMBOLS, ROBUST_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/table.ts";
-import { extraSymbols, libraryPath, typeSymbols } from "../src/native.ts";
-import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide_table.ts";
+import { api } from "./helpers/api.ts";
+import { backend } from "../src/native/backend.ts";
+import { exportTable, EXTRA_SYMBOLS, ROBUST_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/native/abi.ts";
+import { extraSymbols, libraryPath, typeSymbols } from "../src/native/library.ts";
+import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide/table.ts";
 
 test("sa_manifest() lists exactly the exports the TypeScript table expects, in order", () => {
   const manifest = backend().cstring(extraSymbols().sa_manifest()).split(",");
@@ -49,7 +49,7 @@ test("the library's defined dynamic symbols are the table's plus the seed ABI, a
   assert.deepEqual(ours.sort(), expected.sort(), "sa_* exports = the atomic table + extras + shared memory");
 });
 
-test("versions agree: package.json, deno.json, build.zig.zon, src/version.ts and the library", () => {
+test("versions agree: package.json, deno.json, build.zig.zon, src/native/version.ts and the library", () => {
   const root = new URL("../", import.meta.url);
   const read = (f: string) => readFileSync(new URL(f, root), "utf8");
   const pkg = JSON.parse(read("package.json")).version;

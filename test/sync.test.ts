@@ -2,10 +2,10 @@
 // runtimes: exact counts, owner death, timeouts, async forms, bad input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api } from "./api.ts";
-import { uniqueName } from "./names.ts";
-import { onWorkers } from "./workers.ts";
-import { run, selfScript, start } from "./spawn.ts";
+import { api } from "./helpers/api.ts";
+import { uniqueName } from "./helpers/names.ts";
+import { onWorkers } from "./helpers/workers.ts";
+import { run, selfScript, start } from "./helpers/spawn.ts";
 
 const { AtomicI32, AtomicU32, Mutex, RwLock, Semaphore, Barrier, Once, WaitGroup, SharedMemory } = api;
 const { MutexOwnerDiedError, LockNotHeldError } = api;
@@ -24,7 +24,7 @@ test("wait/notify between Workers: notify wakes a blocked wait; not-equal; timed
   // a Worker stores and notifies while this thread waits asynchronously
   t = performance.now();
   const waiting = a.waitAsync(0, 5000);
-  const w = new Worker(new URL("./sync_notify_worker.ts", import.meta.url).href, { type: "module" });
+  const w = new Worker(new URL("./workers/sync_notify_worker.ts", import.meta.url).href, { type: "module" });
   await new Promise((r) => (w.onmessage = r));
   w.postMessage(a.descriptor());
   assert.equal(await waiting, "ok");
@@ -68,7 +68,7 @@ test("terminating a Worker whose waitAsync and lockAsync are pending, then wakin
   const a = AtomicI32.create(0);
   const m = Mutex.create();
   const held = m.lock();
-  const w = new Worker(new URL("./sync_pending_worker.ts", import.meta.url).href, { type: "module" });
+  const w = new Worker(new URL("./workers/sync_pending_worker.ts", import.meta.url).href, { type: "module" });
   await new Promise((r) => (w.onmessage = r));
   w.postMessage({ atomic: a.descriptor(), mutex: m.descriptor() });
   await new Promise((r) => (w.onmessage = r));

@@ -10,13 +10,13 @@ import { promisify } from "node:util";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { api, runtime } from "./api.ts";
-import { backend } from "../src/backend.ts";
-import { libraryPath, openGroup } from "../src/native.ts";
-import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide_table.ts";
-import { uniqueName } from "./names.ts";
-import { run as runCommand, self } from "./spawn.ts";
-import type { ReadResult, WideJob } from "./wide_worker.ts";
+import { api, runtime } from "./helpers/api.ts";
+import { backend } from "../src/native/backend.ts";
+import { libraryPath, openGroup } from "../src/native/library.ts";
+import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide/table.ts";
+import { uniqueName } from "./helpers/names.ts";
+import { run as runCommand, self } from "./helpers/spawn.ts";
+import type { ReadResult, WideJob } from "./workers/wide_worker.ts";
 
 const { AtomicI128, AtomicU128, AtomicBytes, AtomicString } = api;
 const { SharedMemory, SharedMemoryClosedError } = api;
@@ -664,7 +664,7 @@ const split = (total: number, n: number) =>
 /** Runs a job on one Worker per entry of `jobs`, all released at once; their results in order. */
 async function onWorkers<R>(jobs: Omit<WideJob, "gate">[]): Promise<R[]> {
   const gate = new Int32Array(new SharedArrayBuffer(16));
-  const url = new URL("./wide_worker.ts", import.meta.url).href;
+  const url = new URL("./workers/wide_worker.ts", import.meta.url).href;
   const workers = jobs.map(() => new Worker(url, { type: "module" }));
   try {
     await Promise.all(workers.map((w) =>

@@ -1,8 +1,8 @@
 // The seed's scenarios on Workers, with exact results.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api } from "./api.ts";
-import { onWorkers } from "./workers.ts";
+import { api } from "./helpers/api.ts";
+import { onWorkers } from "./helpers/workers.ts";
 
 const { AtomicU64, AtomicI64, AtomicF64, AtomicU32 } = api;
 

@@ -1,0 +1,616 @@
+/**
+ * Named shared memory between processes: a POSIX `shm_open` segment, or a
+ * file on a path you choose, mapped `MAP_SHARED`. Atomics take a
+ * `SharedMemory` wherever they take a `SharedArrayBuffer`.
+ *
+ * @module
+ */
+
+import { backend, type Pointer } from "../native/backend.ts";
+import { errnoName } from "../native/errno.ts";
+import { rangeError, typeError } from "../errors.ts";
+import { shmSymbols } from "../native/library.ts";
+import { wake } from "../sync/waiting.ts";
+
+/** Base class of the shared-memory errors; `code` is the errno name, e.g. "EACCES". */
+export class SharedMemoryError extends Error {
+  /** The errno name ("EEXIST", "ENOENT", …), or "" when not from the OS. */
+  readonly code: string;
+  /**
+   * An error with its errno name.
+   *
+   * @example
+   * ```ts
+   * import { SharedMemoryError } from "./mod.ts";
+   * new SharedMemoryError("mapping failed", "ENOMEM").code; // "ENOMEM"
+   * ```
+   */
+  constructor(message: string, code = "") {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * `SharedMemory.create` of a name that already exists.
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory, SharedMemoryExistsError } from "./mod.ts";
+ * try {
+ *   SharedMemory.create("/taken", 64);
+ * } catch (e) {
+ *   if (!(e instanceof SharedMemoryExistsError)) throw e;
+ * }
+ * ```
+ */
+export class SharedMemoryExistsError extends SharedMemoryError {}
+
+/**
+ * `SharedMemory.open` (or `unlink`) of a name that does not exist.
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory, SharedMemoryNotFoundError } from "./mod.ts";
+ * try {
+ *   SharedMemory.open("/missing");
+ * } catch (e) {
+ *   if (!(e instanceof SharedMemoryNotFoundError)) throw e;
+ * }
+ * ```
+ */
+export class SharedMemoryNotFoundError extends SharedMemoryError {}
+
+/**
+ * Any use of a `SharedMemory`, or of an atomic in it, after `close()`.
+ *
+ * @example
+ * ```ts
+ * import { AtomicU32, SharedMemory, SharedMemoryClosedError } from "./mod.ts";
+ * const seg = SharedMemory.create("/closing", 64);
+ * const a = new AtomicU32(seg);
+ * seg.close();
+ * seg.unlink();
+ * try {
+ *   a.load();
+ * } catch (e) {
+ *   console.assert(e instanceof SharedMemoryClosedError);
+ * }
+ * ```
+ */
+export class SharedMemoryClosedError extends SharedMemoryError {}
+
+/** Where a segment lives: a POSIX shm name, or `{ path }` for a file. */
+export type SegmentName = string | { readonly path: string };
+
+/** What an atomic needs from the segment it lives in. */
+export interface SegmentView {
+  readonly base: Pointer;
+  readonly byteLength: number;
+  /** Makes `target` use `closed` as its prototype once the segment closes. */
+  track(target: object, closed: object): void;
+}
+
+/** The key of the internal protocol between atomics and segments. */
+export const SEGMENT: unique symbol = Symbol("shared-atomic segment");
+/** The key of the internal protocol between waits and segments. */
+export const SEGMENT_WAIT: unique symbol = Symbol("shared-atomic segment wait");
+/** The key of a segment's identity. */
+export const SEGMENT_IDENTITY: unique symbol = Symbol("shared-atomic segment identity");
+
+/**
+ * Options of `SharedMemory.open` (and what `fromHandle` uses: the defaults).
+ *
+ * @example
+ * ```ts
+ * import type { OpenOptions } from "./mod.ts";
+ * const relaxed: OpenOptions = { ownerOnly: false }; // also segments of other users, or mode 0644
+ * ```
+ */
+export interface OpenOptions {
+  /**
+   * Open only a segment (or file) owned by the current user that no other
+   * user can read or write (mode 0600, what `create` makes). Default true:
+   * a handle or name from elsewhere cannot map a system file writable.
+   */
+  readonly ownerOnly?: boolean;
+}
+
+function checkOpenOptions(where: string, options: unknown): boolean {
+  if (options === undefined) return true;
+  if (options === null || typeof options !== "object") throw typeError(where, "options", "an object", options);
+  let ownerOnly: unknown;
+  try {
+    ownerOnly = (options as OpenOptions).ownerOnly;
+  } catch (e) {
+    throw new TypeError(`${where}: options.ownerOnly could not be read (${(e as Error)?.message})`, { cause: e });
+  }
+  if (ownerOnly === undefined) return true;
+  if (typeof ownerOnly !== "boolean") throw typeError(where, "options.ownerOnly", "a boolean", ownerOnly);
+  return ownerOnly;
+}
+
+function checkOwner(where: string, p: Parsed, rc: number, ownerOnly: boolean): void {
+  const label = p.kind === "file" ? `file ${JSON.stringify(p.name)}` : `segment ${JSON.stringify(p.name)}`;
+  if (rc < 0) throw osError(where, "checking", p, rc);
+  if (rc === 3) throw new SharedMemoryError(`${where}: ${label} is not a regular file`, "EINVAL");
+  if (rc === 0 || !ownerOnly) return;
+  const why = rc === 1 ? "is owned by another user" : "can be read or written by other users (its mode is not 0600)";
+  throw new SharedMemoryError(
+    `${where}: ${label} ${why}; pass { ownerOnly: false } to SharedMemory.open to map it anyway`,
+    "EPERM",
+  );
+}
+
+/** A reservation result: file systems that cannot reserve (EOPNOTSUPP) are used as they are. */
+function reserved(rc: number): number {
+  const code = rc < 0 ? errnoName(-rc, backend().os) : "";
+  return code === "EOPNOTSUPP" || code === "ENOTSUP" || code === "ENOSYS" ? 0 : rc;
+}
+
+/** "device:inode" of what `fd` refers to ("" if unknown). */
+function fdIdentity(fd: number): string {
+  const out = new Uint8Array(new SharedArrayBuffer(16));
+  if (shmSymbols().sa_shm_fd_identity(fd, backend().pointer(out)) !== 0) return "";
+  const v = new DataView(out.buffer);
+  return `${v.getBigUint64(0, true)}:${v.getBigUint64(8, true)}`;
+}
+
+const OWNER = Symbol("shared-atomic owner");
+const MAX_BYTES = Number.MAX_SAFE_INTEGER;
+
+function nameLimit(): number {
+  // macOS: PSHMNAMLEN (31, counting the leading slash); Linux: NAME_MAX (255) without it
+  return backend().os === "darwin" ? 30 : 255;
+}
+
+interface Parsed {
+  readonly kind: "shm" | "file";
+  /** The shm name with its leading slash, or the path. */
+  readonly name: string;
+}
+
+function parseName(where: string, name: unknown): Parsed {
+  if (name !== null && typeof name === "object" && "path" in name) {
+    const path = (name as { path: unknown }).path;
+    if (typeof path !== "string") throw typeError(where, "path", "a string", path);
+    if (path === "" || path.includes("\0")) {
+      throw rangeError(where, "path", "a non-empty file path without NUL characters", path);
+    }
+    if (/\?id=\d+\.\d+$/.test(path)) {
+      throw rangeError(where, "path", 'a path that does not end like a handle\'s identity ("?id=1.2")', path);
+    }
+    return { kind: "file", name: path };
+  }
+  if (typeof name !== "string") throw typeError(where, "name", 'a string like "/counters", or { path }', name);
+  const bare = name.startsWith("/") ? name.slice(1) : name;
+  const limit = nameLimit();
+  if (bare === "" || bare === "." || bare === ".." || bare.includes("/") || bare.includes("\0")) {
+    throw rangeError(
+      where,
+      "name",
+      `a non-empty name other than "." and "..", with no "/" after an optional leading one and no NUL, ` +
+        `at most ${limit} bytes`,
+      name,
+    );
+  }
+  const bytes = new TextEncoder().encode(bare).length;
+  if (bytes > limit) {
+    throw rangeError(where, "name", `at most ${limit} bytes on ${backend().os} (this one has ${bytes})`, name);
+  }
+  if (/\?id=\d+\.\d+$/.test(bare)) {
+    throw rangeError(where, "name", 'a name that does not end like a handle\'s identity ("?id=1.2")', name);
+  }
+  return { kind: "shm", name: `/${bare}` };
+}
+
+/** A NUL-terminated copy of `s` in memory that never moves. */
+function cString(s: string): Pointer {
+  const utf8 = new TextEncoder().encode(s);
+  const view = new Uint8Array(new SharedArrayBuffer(utf8.length + 1));
+  view.set(utf8);
+  return backend().pointer(view);
+}
+
+function osError(where: string, what: string, p: Parsed, rc: number): SharedMemoryError {
+  const code = errnoName(-rc, backend().os);
+  const label = p.kind === "file" ? `file ${JSON.stringify(p.name)}` : `segment ${JSON.stringify(p.name)}`;
+  if (code === "EEXIST") return new SharedMemoryExistsError(`${where}: ${label} already exists`, code);
+  if (code === "ENOENT") return new SharedMemoryNotFoundError(`${where}: ${label} does not exist`, code);
+  if (code === "ELOOP") {
+    return new SharedMemoryError(`${where}: ${label} is a symbolic link; links are never followed`, code);
+  }
+  return new SharedMemoryError(`${where}: ${what} ${label} failed: ${code}`, code);
+}
+
+function checkSize(where: string, byteLength: unknown, allowed: string): number {
+  if (typeof byteLength !== "number") throw typeError(where, "byteLength", "a number", byteLength);
+  if (!Number.isInteger(byteLength) || byteLength < 1 || byteLength > MAX_BYTES) {
+    throw rangeError(where, "byteLength", allowed, byteLength);
+  }
+  return byteLength;
+}
+
+const cache = new Map<string, WeakRef<SharedMemory>>();
+const cacheKey = (p: Parsed): string => `${p.kind}:${p.name}`;
+
+/**
+ * A mapping's lifetime, shared by its SharedMemory and the finalizer. The
+ * range is released (munmap) only when nothing can reach it: the
+ * SharedMemory is collected (every atomic, primitive, pending wait and bound
+ * method holds it) and no ArrayBuffer over it was ever handed out. An
+ * ArrayBuffer (`bytes`) can be transferred away from anything that would
+ * keep the segment alive, so once one exists the range is never unmapped:
+ * it is retired instead, i.e. replaced in place by private zero pages that
+ * belong to nobody (address space stays reserved; memory is freed).
+ */
+interface Mapping {
+  readonly base: Pointer;
+  readonly length: number;
+  /** An ArrayBuffer over the range was handed out. */
+  exposed: boolean;
+  /** The range holds inert private memory now, not the segment. */
+  retired: boolean;
+}
+
+function retire(m: Mapping): void {
+  if (m.retired) return;
+  // MAP_FIXED replaces the mapping atomically: there is never a moment when the range is unmapped
+  // (where another mapping could land) for a stale pointer to reach.
+  if (shmSymbols().sa_shm_retire(m.base, m.length) === 0) m.retired = true;
+}
+
+const finalizer = new FinalizationRegistry<Mapping>((m) => {
+  if (!m.exposed) shmSymbols().sa_shm_unmap(m.base, m.length);
+  else retire(m);
+});
+
+/** Runs at the start of every `close()`, before the memory is retired (robust locks abandon what they hold). */
+const closeHooks: ((seg: SharedMemory) => void)[] = [];
+
+/** @internal Registers a hook that every `SharedMemory.close()` runs first (the segment is already marked closed). */
+export function onSegmentClose(hook: (seg: SharedMemory) => void): void {
+  closeHooks.push(hook);
+}
+
+/** @internal An asynchronous wait in progress on a segment's word. */
+interface PendingWait {
+  readonly ptr: Pointer;
+  /** Bun's waiter Worker watches this word and gives up when it is set. */
+  readonly cancel?: Int32Array;
+}
+
+/**
+ * @internal Throws SharedMemoryClosedError if `memory` is a SharedMemory that
+ * was closed: for loops that call user code (`update`'s fn) between native
+ * calls through a pointer computed before.
+ */
+export function checkOpen(memory: unknown, where: string): void {
+  if (isSharedMemory(memory) && memory.closed) {
+    throw new SharedMemoryClosedError(`${where}: the SharedMemory ${JSON.stringify(memory.name)} was closed meanwhile`);
+  }
+}
+
+/** Whether `v` really is a SharedMemory of this package (a brand check: a look-alike object is not). */
+export function isSharedMemory(v: unknown): v is SharedMemory {
+  return SharedMemory.isSegment(v);
+}
+
+/**
+ * A named shared-memory segment mapped into this process. Create it in one
+ * process, open it by name in others; atomics over it are shared by all.
+ *
+ * @example
+ * ```ts
+ * import { AtomicU64, SharedMemory } from "./mod.ts";
+ * using seg = SharedMemory.create("/my-counters", 4096);
+ * const hits = new AtomicU64(seg, 0);
+ * hits.fetchAdd(1);
+ * // another process: new AtomicU64(SharedMemory.open("/my-counters"), 0)
+ * // or, from a string in argv: fromHandle(hits.handle())
+ * seg.unlink(); // remove the name; the memory lives while mapped
+ * ```
+ */
+export class SharedMemory implements Disposable {
+  /** The shm name with its leading slash ("/counters"), or the file path. */
+  readonly name: string;
+  /** "shm" for a POSIX shared-memory object, "file" for a file on a path. */
+  readonly kind: "shm" | "file";
+  /** The mapped size in bytes. */
+  readonly byteLength: number;
+  #base: Pointer;
+  #mapping: Mapping;
+  #bytes: Uint8Array | undefined;
+  #tracked: WeakRef<object>[] | undefined = [];
+  #closedProtos = new WeakMap<object, object>();
+  #waits = new Set<PendingWait>();
+  #identity: string;
+
+  private constructor(p: Parsed, base: Pointer, byteLength: number, identity: string) {
+    this.name = p.name;
+    this.kind = p.kind;
+    this.byteLength = byteLength;
+    this.#base = base;
+    this.#identity = identity;
+    this.#mapping = { base, length: byteLength, exposed: false, retired: false };
+    finalizer.register(this, this.#mapping, this);
+  }
+
+  /** @internal Whether `v` is a SharedMemory made by this class (cannot be faked by prototypes or proxies). */
+  static isSegment(v: unknown): v is SharedMemory {
+    return v !== null && typeof v === "object" && #mapping in v;
+  }
+
+  /**
+   * Creates a new segment of `byteLength` zeroed bytes, owner-only (0600),
+   * failing with `SharedMemoryExistsError` if the name exists.
+   *
+   * @example
+   * ```ts
+   * import { SharedMemory } from "./mod.ts";
+   * const seg = SharedMemory.create("/jobs", 1024); // or SharedMemory.create({ path: "/var/tmp/jobs.bin" }, 1024)
+   * seg.close();
+   * seg.unlink();
+   * ```
+   */
+  static create(name: SegmentName, byteLength: number): SharedMemory {
+    const where = "SharedMemory.create";
+    const p = parseName(where, name);
+    const size = checkSize(where, byteLength, `an integer in [1, 2^53-1]`);
+    const s = shmSymbols();
+    const cname = cString(p.name);
+    const file = p.kind === "file" ? 1 : 0;
+    const fd = s.sa_shm_open_fd(cname, 1, file);
+    if (fd < 0) throw osError(where, "creating", p, fd);
+    let rc = s.sa_shm_fd_truncate(fd, size);
+    // Reserve the backing store now, so a segment too large for its filesystem (a small /dev/shm) fails
+    // here instead of killing the process with SIGBUS when an atomic first touches a page past the end.
+    if (rc === 0) rc = reserved(s.sa_shm_fd_reserve(fd, size));
+    const identity = rc === 0 ? fdIdentity(fd) : "";
+    const base = rc === 0 ? s.sa_shm_map(fd, size) : null;
+    if (rc === 0 && backend().isNull(base)) rc = -s.sa_shm_map_error();
+    s.sa_shm_close_fd(fd);
+    if (rc !== 0) {
+      s.sa_shm_remove(cname, file);
+      const e = osError(where, `sizing to ${size} bytes`, p, rc);
+      if (e.code === "EFBIG" || e.code === "ENOSPC" || e.code === "ENOMEM" || e.code === "EINVAL") {
+        throw new RangeError(
+          `${where}: byteLength ${size} is more than ${
+            p.kind === "file" ? "the file system" : "the shared-memory file system (/dev/shm)"
+          } can back (${e.code})`,
+        );
+      }
+      throw e;
+    }
+    const seg = new SharedMemory(p, base, size, identity);
+    cache.set(cacheKey(p), new WeakRef(seg));
+    return seg;
+  }
+
+  /**
+   * Opens an existing segment; maps all of it, or its first `byteLength`
+   * bytes (a RangeError if the segment is smaller).
+   *
+   * @example
+   * ```ts
+   * import { SharedMemory } from "./mod.ts";
+   * SharedMemory.create("/opened", 64).close();
+   * const seg = SharedMemory.open("/opened");
+   * seg.byteLength; // 64
+   * seg.close();
+   * SharedMemory.unlink("/opened");
+   * ```
+   */
+  static open(name: SegmentName, byteLength?: number, options?: OpenOptions): SharedMemory {
+    const where = "SharedMemory.open";
+    const p = parseName(where, name);
+    if (byteLength !== undefined) checkSize(where, byteLength, `an integer in [1, 2^53-1]`);
+    const ownerOnly = checkOpenOptions(where, options);
+    const s = shmSymbols();
+    const fd = s.sa_shm_open_fd(cString(p.name), 0, p.kind === "file" ? 1 : 0);
+    if (fd < 0) throw osError(where, "opening", p, fd);
+    try {
+      checkOwner(where, p, s.sa_shm_fd_check(fd), ownerOnly);
+      const size = s.sa_shm_fd_size(fd);
+      if (size < 0) throw osError(where, "sizing", p, size);
+      if (size === 0) {
+        throw new SharedMemoryError(`${where}: ${p.name} is empty (its creator may not have sized it yet)`);
+      }
+      if (byteLength !== undefined && byteLength > size) {
+        throw rangeError(where, "byteLength", `at most the segment's size, ${size}`, byteLength);
+      }
+      const length = byteLength ?? size;
+      const identity = fdIdentity(fd);
+      const base = s.sa_shm_map(fd, length);
+      if (backend().isNull(base)) throw osError(where, "mapping", p, -s.sa_shm_map_error());
+      const seg = new SharedMemory(p, base, length, identity);
+      cache.set(cacheKey(p), new WeakRef(seg));
+      return seg;
+    } finally {
+      s.sa_shm_close_fd(fd);
+    }
+  }
+
+  /**
+   * Removes a segment's name (processes that have it mapped keep using it).
+   *
+   * @example
+   * ```ts
+   * import { SharedMemory } from "./mod.ts";
+   * SharedMemory.create("/gone", 8).close();
+   * SharedMemory.unlink("/gone");
+   * ```
+   */
+  static unlink(name: SegmentName): void {
+    const where = "SharedMemory.unlink";
+    const p = parseName(where, name);
+    const rc = shmSymbols().sa_shm_remove(cString(p.name), p.kind === "file" ? 1 : 0);
+    if (rc !== 0) throw osError(where, "removing", p, rc);
+  }
+
+  /**
+   * Opens the segment a handle string names (from `handle()`), reusing this
+   * process's open mapping of it if there is one.
+   *
+   * @example
+   * ```ts
+   * import { SharedMemory } from "./mod.ts";
+   * const seg = SharedMemory.create("/handled", 64);
+   * const same = SharedMemory.fromHandle(seg.handle()); // e.g. in a child process
+   * seg.close();
+   * seg.unlink();
+   * ```
+   */
+  static fromHandle(handle: string): SharedMemory {
+    const where = "SharedMemory.fromHandle";
+    if (typeof handle !== "string") throw typeError(where, "handle", 'a string like "sa1:shm:/name"', handle);
+    const m = /^sa1:(shm|file):(.+?)(?:\?id=(\d+\.\d+))?$/s.exec(handle);
+    if (!m) throw rangeError(where, "handle", 'a string like "sa1:shm:/name" or "sa1:file:/path"', handle);
+    return SharedMemory.cached(m[1] === "file" ? { path: m[2] } : m[2], m[3]?.replace(".", ":"));
+  }
+
+  /**
+   * An open mapping of `name` in this process, shared by every `fromHandle`.
+   * With `identity` ("device:inode", from a handle), the segment must be the
+   * very object the handle was made from: a name removed and re-created
+   * since is refused, never silently mapped.
+   */
+  static cached(name: SegmentName, identity?: string): SharedMemory {
+    const where = "SharedMemory.fromHandle";
+    const key = cacheKey(parseName(where, name));
+    const hit = cache.get(key)?.deref();
+    if (hit && !hit.closed && (identity === undefined || hit.#identity === identity)) return hit;
+    const seg = SharedMemory.open(name);
+    if (identity !== undefined && seg.#identity !== "" && seg.#identity !== identity) {
+      seg.close();
+      throw new SharedMemoryNotFoundError(
+        `${where}: ${JSON.stringify(seg.name)} is not the segment this handle was made for ` +
+          "(it was removed and created again since)",
+        "ENOENT",
+      );
+    }
+    cache.set(key, new WeakRef(seg));
+    return seg;
+  }
+
+  /**
+   * A short string naming this segment, for argv or an environment variable:
+   * `"sa1:shm:/name?id=<device>.<inode>"`. The identity suffix makes
+   * `fromHandle` refuse a segment of the same name created after this one.
+   */
+  handle(): string {
+    const id = this.#identity === "" ? "" : `?id=${this.#identity.replace(":", ".")}`;
+    return `sa1:${this.kind}:${this.name}${id}`;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#tracked === undefined;
+  }
+
+  /** A `Uint8Array` over the whole segment, for plain (non-atomic) reads and writes. */
+  get bytes(): Uint8Array {
+    this.#check("bytes");
+    if (this.#bytes === undefined) {
+      this.#mapping.exposed = true;
+      const ab = backend().arrayBuffer(this.#base, this.byteLength);
+      // the buffer keeps the mapping alive as long as anyone holds it
+      Object.defineProperty(ab, OWNER, { value: this });
+      this.#bytes = new Uint8Array(ab);
+    }
+    return this.#bytes;
+  }
+
+  /**
+   * Closes the segment in this process. Every later use of it, of `bytes`,
+   * or of an atomic or lock in it throws `SharedMemoryClosedError`; pending
+   * asynchronous waits on it reject with it; locks this thread holds in it
+   * are abandoned as if it had died (the next owner is told). Idempotent,
+   * and safe at any moment, even from inside a callback of an operation on
+   * the segment: the memory is never unmapped while anything can still
+   * reach it (see "Memory lifetime" in the README).
+   */
+  close(): void {
+    const tracked = this.#tracked;
+    if (tracked === undefined) return;
+    this.#tracked = undefined;
+    for (const hook of closeHooks) {
+      try {
+        hook(this);
+      } catch { /* a hook never stops the close */ }
+    }
+    for (const ref of tracked) {
+      const target = ref.deref();
+      const closed = target && this.#closedProtos.get(target);
+      if (closed) Object.setPrototypeOf(target, closed);
+    }
+    try {
+      // detach our own view so it throws on use (a user may have transferred it already)
+      (this.#bytes?.buffer as (ArrayBuffer & { transfer?(n: number): ArrayBuffer }) | undefined)?.transfer?.(0);
+    } catch { /* detached or transferred by the user: retire() covers it */ }
+    this.#bytes = undefined;
+    for (const w of this.#waits) {
+      if (w.cancel) Atomics.store(w.cancel, 0, 1);
+      wake(w.ptr, Infinity);
+    }
+    // Pending asynchronous waits run on other threads with pointers into the mapping: the memory is
+    // retired when the last of them ends (they notice the close within one 20 ms slice).
+    if (this.#waits.size === 0) retire(this.#mapping);
+  }
+
+  /**
+   * @internal An asynchronous wait on `ptr` (in this segment) begins; call
+   * the returned function when it ends. Throws if the segment is closed.
+   */
+  [SEGMENT_WAIT](where: string, ptr: Pointer, cancel?: Int32Array): () => void {
+    this.#check(where);
+    const w: PendingWait = { ptr, cancel };
+    this.#waits.add(w);
+    return () => {
+      this.#waits.delete(w);
+      if (this.#tracked === undefined && this.#waits.size === 0) retire(this.#mapping);
+    };
+  }
+
+  /** @internal The identity ("device:inode") of the object this maps, to tell a re-created name apart. */
+  get [SEGMENT_IDENTITY](): string {
+    return this.#identity;
+  }
+
+  /** Removes this segment's name (see the static `unlink`); works after `close()` too. */
+  unlink(): void {
+    SharedMemory.unlink(this.kind === "file" ? { path: this.name } : this.name);
+  }
+
+  /** `close()`, for `using seg = SharedMemory.create(...)`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** @internal What an atomic needs; throws if closed. */
+  [SEGMENT](where: string): SegmentView {
+    this.#check(where);
+    return {
+      base: this.#base,
+      byteLength: this.byteLength,
+      track: (target, closed) => {
+        this.#closedProtos.set(target, closed);
+        const tracked = this.#tracked!;
+        if (tracked.length >= 64 && (tracked.length & (tracked.length - 1)) === 0) {
+          // prune collected atomics now and then (at each power of two)
+          const live = tracked.filter((r) => r.deref() !== undefined);
+          tracked.length = 0;
+          tracked.push(...live);
+        }
+        tracked.push(new WeakRef(target));
+      },
+    };
+  }
+
+  #check(where: string): void {
+    if (this.#tracked === undefined) {
+      throw new SharedMemoryClosedError(`${where}: the SharedMemory ${JSON.stringify(this.name)} is closed`);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A wait group (a countdown latch that can count up again): `add(n)`,
+ * `done()`, and `wait()` until the count is zero.
+ *
+ * Words: tag, count (signed).
+ *
+ * A participant that dies before its `done()` leaves the count up for good
+ * (nothing says who was going to count down): `wait(timeoutMs)` then times
+ * out, so wait with a timeout where participants can die. Waits sleep in
+ * the kernel, in slices, never spinning, however large the timeout.
+ *
+ * @module
+ */
+
+import { registerClass } from "../memory/descriptor.ts";
+import { rangeError, typeError } from "../errors.ts";
+import type { AtomicMemory } from "../memory/region.ts";
+import { closedPrototypeOf, type Kind, locate, Primitive, SLICE_MS } from "./primitive.ts";
+import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
+
+const KIND: Kind = { name: "WaitGroup", type: "waitgroup", bytes: 8, tag: 0x57474731, align: 4 };
+const LIMIT = 0x7fffffff;
+
+/**
+ * A wait group (8 bytes, 4-aligned; zeroed memory has count 0), like Go's
+ * `sync.WaitGroup`, between Workers and processes.
+ *
+ * @example
+ * ```ts
+ * import { WaitGroup } from "./mod.ts";
+ * const wg = WaitGroup.create();
+ * wg.add(2);
+ * wg.done();
+ * wg.done();
+ * wg.wait(); // returns at once: the count is 0
+ * ```
+ */
+export class WaitGroup extends Primitive {
+  /** Size in bytes. */
+  static readonly BYTES: number = KIND.bytes;
+  /** Required alignment in bytes. */
+  static readonly ALIGN: number = KIND.align;
+  /** Descriptor and handle type name. */
+  static readonly type: string = KIND.type;
+
+  /** A wait group at `byteOffset` in `memory`. */
+  constructor(memory: AtomicMemory, byteOffset = 0) {
+    super(KIND, closed, memory, byteOffset);
+  }
+
+  /** A wait group in its own fresh SharedArrayBuffer. */
+  static create(): WaitGroup {
+    return new WaitGroup(new SharedArrayBuffer(KIND.bytes));
+  }
+
+  /** Rebuilds a wait group from its descriptor or handle string. */
+  static from(descriptorOrHandle: unknown): WaitGroup {
+    const [memory, offset] = locate(KIND, "WaitGroup.from", descriptorOrHandle);
+    return new WaitGroup(memory as AtomicMemory, offset);
+  }
+
+  /** Same as `from`, for handle strings. */
+  static fromHandle(handle: string): WaitGroup {
+    return WaitGroup.from(handle);
+  }
+
+  /** The count now (a snapshot). */
+  get count(): number {
+    return this.ops.load(this.w[1]) | 0;
+  }
+
+  /** Adds `n` (may be negative); the count may never go below 0 (RangeError, no change). */
+  add(n = 1): void {
+    if (typeof n !== "number") throw typeError("WaitGroup.add", "n", "an integer", n);
+    if (!Number.isInteger(n) || n === 0 || Math.abs(n) > LIMIT) {
+      throw rangeError("WaitGroup.add", "n", `a non-zero integer in [-${LIMIT}, ${LIMIT}]`, n);
+    }
+    const { load, cas } = this.ops;
+    for (;;) {
+      const c = load(this.w[1]) | 0;
+      const next = c + n;
+      if (next < 0 || next > LIMIT) {
+        throw rangeError("WaitGroup.add", "n", `an amount keeping the count in [0, ${LIMIT}] (it is ${c})`, n);
+      }
+      if (cas(this.w[1], c >>> 0, next >>> 0)) {
+        if (next === 0) wake(this.w[1], Infinity);
+        return;
+      }
+    }
+  }
+
+  /** `add(-1)`. */
+  done(): void {
+    this.add(-1);
+  }
+
+  /** Blocks until the count is 0; false if `timeoutMs` passes first (at least that long, however large). */
+  wait(timeoutMs?: number): boolean {
+    const t = checkTimeout("WaitGroup.wait", timeoutMs);
+    return runSync(this.#wait(performance.now() + t));
+  }
+
+  /** Waits for a zero count without blocking the event loop; false on timeout. */
+  async waitAsync(timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
+    const t = checkTimeout("WaitGroup.waitAsync", timeoutMs);
+    const s = checkSignal("WaitGroup.waitAsync", signal);
+    if (s?.aborted) throw s.reason;
+    return await runAsync(this.#wait(performance.now() + t), s, this);
+  }
+
+  *#wait(deadline: number): Algorithm<boolean> {
+    const word = this.w[1];
+    for (;;) {
+      const c = this.ops.load(word);
+      if (c === 0) return true;
+      const ms = left(deadline, SLICE_MS);
+      if (ms <= 0) return false;
+      yield { ptr: word, expected: c, timeoutMs: ms };
+      this.live("WaitGroup.wait");
+    }
+  }
+}
+
+const closed = closedPrototypeOf(WaitGroup);
+registerClass(KIND.type, WaitGroup);

@@ -1,0 +1,79 @@
+// Child processes of the runtime running the tests: Bun.spawn in Bun,
+// Deno.Command in Deno. Children run test/child.ts (or any command).
+import { isBun } from "./api.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+
+export interface Child {
+  readonly pid: number;
+  kill(signal: "SIGKILL" | "SIGTERM"): void;
+  /** Resolves with the exit code (null if killed by a signal) and the output. */
+  readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+const decoder = new TextDecoder();
+
+/** Starts `cmd` with piped output. */
+export function start(cmd: string[], env?: Record<string, string>): Child {
+  if (isBun) {
+    const p = g.Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env: { ...g.process.env, ...env } });
+    const done = (async () => {
+      const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+      await p.exited;
+      return { code: p.signalCode ? null : p.exitCode, stdout, stderr };
+    })();
+    return { pid: p.pid, kill: (s) => p.kill(s), done };
+  }
+  const p = new g.Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "piped", stderr: "piped", env }).spawn();
+  const done = (async () => {
+    const out = await p.output();
+    return {
+      code: out.signal ? null : out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  })();
+  return { pid: p.pid, kill: (s) => p.kill(s), done };
+}
+
+/** The command that runs test/child.ts in this runtime. */
+export function self(...args: string[]): string[] {
+  return selfScript("./child.ts", ...args);
+}
+
+/** The command that runs a child script (relative to test/children/) in this runtime. */
+export function selfScript(name: string, ...args: string[]): string[] {
+  const script = new URL(name, new URL("../children/", import.meta.url)).pathname;
+  return isBun
+    ? [g.process.execPath, script, ...args]
+    : [g.Deno.execPath(), "run", "-A", "--no-check", script, ...args];
+}
+
+/** The command that runs test/child.ts in the other runtime. */
+export function other(...args: string[]): string[] {
+  const script = new URL("../children/child.ts", import.meta.url).pathname;
+  const bin = new URL("../../node_modules/.bin/", import.meta.url).pathname;
+  return isBun ? [`${bin}deno`, "run", "-A", "--no-check", script, ...args] : [`${bin}bun`, script, ...args];
+}
+
+/** Runs `cmd`, throwing with its stderr if it fails; returns its stdout. */
+export async function run(cmd: string[], env?: Record<string, string>): Promise<string> {
+  const { code, stdout, stderr } = await start(cmd, env).done;
+  if (code !== 0) throw new Error(`${cmd.join(" ")} exited with ${code}:\n${stderr}`);
+  return stdout;
+}
+
+/** Runs `commands` with at most `width` at a time; returns their stdouts in order. */
+export async function runAll(commands: string[][], width = 16): Promise<string[]> {
+  const out: string[] = new Array(commands.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < commands.length) {
+      const i = next++;
+      out[i] = await run(commands[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, commands.length) }, lane));
+  return out;
+}
