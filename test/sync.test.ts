@@ -329,8 +329,11 @@ test("WaitGroup: add, done, wait and waitAsync", async () => {
   }, 30);
   assert.equal(await wg.waitAsync(5000), true);
   assert.equal(wg.count, 0);
-  assert.throws(() => wg.done(), /count in \[0/);
+  assert.throws(() => wg.done(), /^RangeError: WaitGroup\.done: the count is 0: .*a done\(\) too many/);
   assert.equal(wg.count, 0);
+  wg.add(1);
+  assert.throws(() => wg.add(-2), /^RangeError: WaitGroup\.add: n must be an amount keeping the count ≥ 0 \(it is 1\)/);
+  wg.done();
 });
 
 test("primitives in a SharedMemory: handles, and every use after close() throws", () => {

@@ -75,12 +75,21 @@ export class WaitGroup extends Primitive {
     if (!Number.isInteger(n) || n === 0 || Math.abs(n) > LIMIT) {
       throw rangeError("WaitGroup.add", "n", `a non-zero integer in [-${LIMIT}, ${LIMIT}]`, n);
     }
+    this.#change(n, "WaitGroup.add");
+  }
+
+  /** Adds `n` to the count in one compare-and-set loop; wakes the waiters when it reaches 0. */
+  #change(n: number, where: string): void {
     const { load, cas } = this.ops;
     for (;;) {
       const c = load(this.w[1]) | 0;
       const next = c + n;
-      if (next < 0 || next > LIMIT) {
-        throw rangeError("WaitGroup.add", "n", `an amount keeping the count in [0, ${LIMIT}] (it is ${c})`, n);
+      if (next < 0 && where === "WaitGroup.done") {
+        throw new RangeError(`${where}: the count is 0: every add() already has its done() (a done() too many)`);
+      }
+      if (next < 0) throw rangeError(where, "n", `an amount keeping the count ≥ 0 (it is ${c})`, n);
+      if (next > LIMIT) {
+        throw rangeError(where, "n", `an amount keeping the count in [0, ${LIMIT}] (it is ${c})`, n);
       }
       if (cas(this.w[1], c >>> 0, next >>> 0)) {
         if (next === 0) wake(this.w[1], Infinity);
@@ -91,7 +100,7 @@ export class WaitGroup extends Primitive {
 
   /** `add(-1)`. */
   done(): void {
-    this.add(-1);
+    this.#change(-1, "WaitGroup.done");
   }
 
   /** Blocks until the count is 0; false if `timeoutMs` passes first (at least that long, however large). */
