@@ -4,7 +4,7 @@
 // rewritten to name the Markdown file and line instead.
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import process from "node:process";
 import { type Block, rewriteImports, where } from "./blocks.ts";
 
@@ -15,18 +15,30 @@ export interface Written {
   readonly main: string;
 }
 
-/** Writes `block` as `main.ts` (companions beside it) in a new directory under `root`. */
-export function writeBlock(block: Block, root: string, entry: string): Written {
+/**
+ * Writes `block` as `main.ts` (companions beside it) in a new directory under
+ * `root`, each file's code passed through `rewrite` (by default: its import of
+ * "shared-atomic" pointing at `entry`).
+ */
+export function writeBlock(
+  block: Block,
+  root: string,
+  entry: string,
+  rewrite: (code: string, entry: string, block: Block) => string = rewriteImports,
+): Written {
   const slug = `${block.doc.replace(/\W+/g, "_")}_${block.line}`;
   const dir = join(root, slug);
   mkdirSync(dir, { recursive: true });
   const main = join(dir, "main.ts");
-  writeFileSync(main, rewriteImports(block.code, entry));
-  for (const c of block.companions) writeFileSync(join(dir, c.file!), rewriteImports(c.code, entry));
+  writeFileSync(main, rewrite(block.code, entry, block));
+  for (const c of block.companions) writeFileSync(join(dir, c.file!), rewrite(c.code, entry, c));
   return { block, dir, main };
 }
 
-/** `text` with every `<dir>/<file>:line[:col]` of a written block turned into `<doc>:<line>[:col]`. */
+/**
+ * `text` with every `<dir>/<file>:line[:col]` of a written block (also tsc's
+ * `<relative dir>/<file>(line,col)`) turned into `<doc>:<line>[:col]`.
+ */
 export function mapLines(text: string, written: readonly Written[]): string {
   let out = text;
   for (const w of written) {
@@ -34,10 +46,12 @@ export function mapLines(text: string, written: readonly Written[]): string {
       ["main.ts", w.block],
       ...w.block.companions.map((c) => [c.file!, c] as const),
     ]);
-    const dir = w.dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    out = out.replace(new RegExp(`(?:file://)?${dir}/([\\w.-]+):(\\d+)`, "g"), (all, file: string, n: string) => {
+    const slug = basename(w.dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const at = new RegExp(`(?:file://)?[^\\s:(]*\\b${slug}/([\\w.-]+)(?::(\\d+)|\\((\\d+),(\\d+)\\))`, "g");
+    out = out.replace(at, (all, file: string, n?: string, tn?: string, col?: string) => {
       const b = files.get(file);
-      return b === undefined ? all : `${b.doc}:${b.line + Number(n)}`;
+      if (b === undefined) return all;
+      return `${b.doc}:${b.line + Number(n ?? tn)}${col === undefined ? "" : `:${col}`}`;
     });
   }
   return out;
@@ -76,4 +90,24 @@ export function exec(cmd: string[], cwd: string, timeoutMs: number): Promise<Res
 export function failure(w: Written, what: string, r: Result, timeoutMs: number): string {
   const why = r.timedOut ? `did not finish within ${timeoutMs / 1000} s (killed)` : `exited with ${r.code}`;
   return `${where(w.block)}: ${what} ${why}:\n${mapLines(r.output, [w])}`;
+}
+
+/**
+ * The command that type-checks `files` in the runtime running it: tsc with the
+ * Bun settings of the repository at `repo` (tsconfig.bun.json, Bun's types;
+ * its config is written under `root`) in Bun, `deno check` in Deno.
+ */
+export function checkCommand(files: readonly string[], root: string, repo: string): string[] {
+  if (!("Bun" in globalThis)) return [process.execPath, "check", "-q", ...files];
+  const config = join(root, "tsconfig.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      extends: join(repo, "tsconfig.bun.json"),
+      compilerOptions: { typeRoots: [join(repo, "node_modules/@types")] },
+      include: [],
+      files,
+    }),
+  );
+  return [process.execPath, join(repo, "node_modules/typescript/lib/tsc.js"), "-p", config];
 }

@@ -1,0 +1,95 @@
+// Results written in comments, checked: a one-line statement of an example
+// followed by a comment that starts with a value,
+//
+//   a.addFetch(1); // -128: wraps
+//   const h = a.handle(); // "sa1:u64@8:shm:/x"
+//
+// becomes (on the same line, so line numbers stay) an assertion that the
+// expression, or the declared name, is that value (Object.is; a
+// `Uint8Array [1, 2]` element by element). A value is a string, number,
+// bigint, boolean, null, undefined, NaN, ±Infinity or `Uint8Array [...]`,
+// ending the comment or followed by ":", ",", ";" or " (" (so `// 12, now 100`
+// checks 12); any other comment (`// e.g. …`, `// 16 zero bytes`,
+// `// 2^127-1`) is prose and not checked.
+
+const VALUE = new RegExp(
+  "^(" + [
+    String.raw`"(?:[^"\\]|\\.)*"`,
+    String.raw`-?\d+n`,
+    String.raw`-?0x[0-9a-fA-F]+`,
+    String.raw`-?0b[01]+`,
+    String.raw`-?\d+(?:\.\d+)?(?:e[+-]?\d+)?`,
+    String.raw`-?Infinity`,
+    "NaN",
+    "true",
+    "false",
+    "null",
+    "undefined",
+    String.raw`Uint8Array \[[-\d, ]*\]`,
+  ].join("|") + ")(?=$|[:,;]| \\()",
+);
+
+/** The value a comment starts with, as JavaScript source, or undefined if it is prose. */
+export function commentValue(comment: string): string | undefined {
+  const m = VALUE.exec(comment.trim());
+  if (!m) return undefined;
+  const bytes = /^Uint8Array (\[.*\])$/.exec(m[1]);
+  return bytes ? `new Uint8Array(${bytes[1]})` : m[1];
+}
+
+const NOT_EXPRESSION =
+  /^(?:(?:using|await\s+using|import|export|return|throw|if|for|while|do|switch|try|type|interface|class|function)\b|[{}])/;
+
+/** Whether `code` has balanced brackets outside its strings (a whole statement, not a piece of one). */
+function balanced(code: string): boolean {
+  let depth = 0;
+  const bare = code.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '""');
+  for (const c of bare) {
+    if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c) && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/** `line` with its comment's value asserted, or undefined when it has none or is not one statement. */
+function expectLine(line: string, where: string): string | undefined {
+  const m = /^(\s*)(.+?);(\s*)\/\/(.*)$/.exec(line);
+  if (!m) return undefined;
+  const [, indent, code, space, comment] = m;
+  const value = commentValue(comment);
+  if (value === undefined || !balanced(code) || code.includes("//")) return undefined;
+  const at = JSON.stringify(where);
+  const decl = /^(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=(?!=)/.exec(code);
+  if (decl) return `${indent}${code}; __expect(${decl[1]}, ${value}, ${at});${space}//${comment}`;
+  if (/^(?:const|let|var)\b/.test(code) || NOT_EXPRESSION.test(code)) return undefined;
+  return `${indent}__expect((${code}), ${value}, ${at});${space}//${comment}`;
+}
+
+/** The function the rewritten lines call; a declaration, so it can go last. */
+const EXPECT = `
+function __expect(actual: unknown, expected: unknown, where: string): void {
+  const same = expected instanceof Uint8Array
+    ? actual instanceof Uint8Array && actual.length === expected.length && actual.every((v, i) => v === expected[i])
+    : Object.is(actual, expected);
+  if (same) return;
+  const show = (v: unknown): string =>
+    typeof v === "bigint" ? \`\${v}n\` : typeof v === "string" ? JSON.stringify(v)
+    : v instanceof Uint8Array ? \`Uint8Array [\${v.join(", ")}]\` : Object.is(v, -0) ? "-0" : String(v);
+  throw new Error(\`\${where}: the comment says \${show(expected)}, the example gives \${show(actual)}\`);
+}
+`;
+
+/**
+ * `code` (an example whose first line is line `line + 1` of `doc`) with every
+ * result written in a comment asserted; `count` is how many.
+ */
+export function expectComments(code: string, doc: string, line: number): { code: string; count: number } {
+  let count = 0;
+  const lines = code.split("\n").map((l, i) => {
+    const out = expectLine(l, `${doc}:${line + 1 + i}`);
+    if (out === undefined) return l;
+    count++;
+    return out;
+  });
+  return { code: count === 0 ? code : lines.join("\n") + EXPECT, count };
+}
