@@ -203,6 +203,7 @@ addWaiting(AtomicU32, (v) => typeof v === "number" && (v >>> 0) === v, "an integ
  *
  * @example
  * ```ts
+ * // check-only: it needs worker.ts, the Worker script it starts
  * import { AtomicI32, fromDescriptor } from "./mod.ts";
  * const counter = AtomicI32.create();
  * const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
@@ -251,9 +252,9 @@ export type AnyAtomic =
  * @example
  * ```ts
  * import { AtomicU64, fromHandle, SharedMemory } from "./mod.ts";
- * const seg = SharedMemory.create("/handles-demo", 64);
+ * const seg = SharedMemory.create(`/handles-${Date.now()}`, 64);
  * const a = new AtomicU64(seg, 8);
- * const h = a.handle(); // "sa1:u64@8:shm:/handles-demo": pass it to a child process
+ * const h = a.handle(); // "sa1:u64@8:shm:/handles-…?id=…": pass it to a child process
  * fromHandle<AtomicU64>(h).fetchAdd(1n); // in the child
  * seg.close();
  * seg.unlink();

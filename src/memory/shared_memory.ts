@@ -38,11 +38,14 @@ export class SharedMemoryError extends Error {
  * @example
  * ```ts
  * import { SharedMemory, SharedMemoryExistsError } from "./mod.ts";
+ * const name = `/taken-${Date.now()}`;
+ * using seg = SharedMemory.create(name, 64);
  * try {
- *   SharedMemory.create("/taken", 64);
+ *   SharedMemory.create(name, 64); // throws: the name is taken
  * } catch (e) {
- *   if (!(e instanceof SharedMemoryExistsError)) throw e;
+ *   console.assert(e instanceof SharedMemoryExistsError);
  * }
+ * seg.unlink();
  * ```
  */
 export class SharedMemoryExistsError extends SharedMemoryError {}
@@ -68,12 +71,12 @@ export class SharedMemoryNotFoundError extends SharedMemoryError {}
  * @example
  * ```ts
  * import { AtomicU32, SharedMemory, SharedMemoryClosedError } from "./mod.ts";
- * const seg = SharedMemory.create("/closing", 64);
+ * const seg = SharedMemory.create(`/closing-${Date.now()}`, 64);
  * const a = new AtomicU32(seg);
  * seg.close();
  * seg.unlink();
  * try {
- *   a.load();
+ *   a.load(); // throws: the segment is closed
  * } catch (e) {
  *   console.assert(e instanceof SharedMemoryClosedError);
  * }
@@ -304,10 +307,11 @@ export function isSharedMemory(v: unknown): v is SharedMemory {
  * @example
  * ```ts
  * import { AtomicU64, SharedMemory } from "./mod.ts";
- * using seg = SharedMemory.create("/my-counters", 4096);
+ * const name = `/counters-${Date.now()}`; // names are system-wide: pick one no one else uses
+ * using seg = SharedMemory.create(name, 4096);
  * const hits = new AtomicU64(seg, 0);
  * hits.fetchAdd(1);
- * // another process: new AtomicU64(SharedMemory.open("/my-counters"), 0)
+ * // another process: new AtomicU64(SharedMemory.open(name), 0)
  * // or, from a string in argv: fromHandle(hits.handle())
  * seg.unlink(); // remove the name; the memory lives while mapped
  * ```
@@ -349,7 +353,7 @@ export class SharedMemory implements Disposable {
    * @example
    * ```ts
    * import { SharedMemory } from "./mod.ts";
-   * const seg = SharedMemory.create("/jobs", 1024); // or SharedMemory.create({ path: "/var/tmp/jobs.bin" }, 1024)
+   * const seg = SharedMemory.create(`/jobs-${Date.now()}`, 1024); // or SharedMemory.create({ path: "/var/tmp/jobs.bin" }, 1024)
    * seg.close();
    * seg.unlink();
    * ```
@@ -395,11 +399,12 @@ export class SharedMemory implements Disposable {
    * @example
    * ```ts
    * import { SharedMemory } from "./mod.ts";
-   * SharedMemory.create("/opened", 64).close();
-   * const seg = SharedMemory.open("/opened");
+   * const name = `/opened-${Date.now()}`;
+   * SharedMemory.create(name, 64).close();
+   * const seg = SharedMemory.open(name);
    * seg.byteLength; // 64
    * seg.close();
-   * SharedMemory.unlink("/opened");
+   * SharedMemory.unlink(name);
    * ```
    */
   static open(name: SegmentName, byteLength?: number, options?: OpenOptions): SharedMemory {
@@ -438,8 +443,9 @@ export class SharedMemory implements Disposable {
    * @example
    * ```ts
    * import { SharedMemory } from "./mod.ts";
-   * SharedMemory.create("/gone", 8).close();
-   * SharedMemory.unlink("/gone");
+   * const name = `/gone-${Date.now()}`;
+   * SharedMemory.create(name, 8).close();
+   * SharedMemory.unlink(name);
    * ```
    */
   static unlink(name: SegmentName): void {
@@ -456,7 +462,7 @@ export class SharedMemory implements Disposable {
    * @example
    * ```ts
    * import { SharedMemory } from "./mod.ts";
-   * const seg = SharedMemory.create("/handled", 64);
+   * const seg = SharedMemory.create(`/handled-${Date.now()}`, 64);
    * const same = SharedMemory.fromHandle(seg.handle()); // e.g. in a child process
    * seg.close();
    * seg.unlink();

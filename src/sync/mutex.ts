@@ -154,14 +154,15 @@ const TIMED_OUT = -1;
  * @example
  * ```ts
  * import { Mutex, SharedMemory } from "./mod.ts";
- * const seg = SharedMemory.create("/app-lock", Mutex.BYTES);
+ * const seg = SharedMemory.create(`/app-lock-${Date.now()}`, Mutex.BYTES);
  * const m = new Mutex(seg, 0); // in another process: Mutex.fromHandle(m.handle())
  * {
  *   using _g = m.lock();
  *   // ... only one thread in any process runs this at a time
  * }
- * const g = await m.lockAsync(); // without blocking the event loop
- * g.unlock();
+ * {
+ *   using _g = await m.lockAsync(); // without blocking the event loop
+ * }
  * seg.close();
  * seg.unlink();
  * ```

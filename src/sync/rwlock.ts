@@ -160,8 +160,9 @@ function readersOption(options: unknown): number | undefined {
  *   using _r1 = rw.read();
  *   using _r2 = rw.read(); // readers share
  * }
- * const w = await rw.writeAsync(); // alone
- * w.unlock();
+ * {
+ *   using _w = await rw.writeAsync(); // alone
+ * }
  * ```
  */
 export class RwLock extends Primitive {

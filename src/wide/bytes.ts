@@ -298,8 +298,8 @@ export class AtomicBytes {
    * @example
    * ```ts
    * import { AtomicBytes, SharedMemory } from "./mod.ts";
-   * const seg = SharedMemory.create("/bytes-demo", 64);
-   * const h = new AtomicBytes(seg, 16, 16).handle(); // "sa1:bytes16@16:shm:/bytes-demo"
+   * const seg = SharedMemory.create(`/bytes-demo-${Date.now()}`, 64);
+   * const h = new AtomicBytes(seg, 16, 16).handle(); // "sa1:bytes16@16:shm:/bytes-demo-…?id=…"
    * AtomicBytes.fromHandle(h).width; // 16 (in another process)
    * seg.close();
    * seg.unlink();

@@ -285,8 +285,8 @@ export class AtomicString {
    * @example
    * ```ts
    * import { AtomicString, SharedMemory } from "./mod.ts";
-   * const seg = SharedMemory.create("/string-demo", 64);
-   * const h = new AtomicString(seg, 0, 8).handle(); // "sa1:str8@0:shm:/string-demo"
+   * const seg = SharedMemory.create(`/string-demo-${Date.now()}`, 64);
+   * const h = new AtomicString(seg, 0, 8).handle(); // "sa1:str8@0:shm:/string-demo-…?id=…"
    * AtomicString.fromHandle(h).store("hi"); // in another process
    * seg.close();
    * seg.unlink();

@@ -10,7 +10,8 @@
 // bigint, boolean, null, undefined, NaN, ±Infinity or `Uint8Array [...]`,
 // ending the comment or followed by ":", ",", ";" or " (" (so `// 12, now 100`
 // checks 12); any other comment (`// e.g. …`, `// 16 zero bytes`,
-// `// 2^127-1`) is prose and not checked.
+// `// 2^127-1`, a string with an elided part like `"sa1:…?id=…"`) is prose and
+// not checked.
 
 const VALUE = new RegExp(
   "^(" + [
@@ -32,7 +33,7 @@ const VALUE = new RegExp(
 /** The value a comment starts with, as JavaScript source, or undefined if it is prose. */
 export function commentValue(comment: string): string | undefined {
   const m = VALUE.exec(comment.trim());
-  if (!m) return undefined;
+  if (!m || m[1].includes("…")) return undefined;
   const bytes = /^Uint8Array (\[.*\])$/.exec(m[1]);
   return bytes ? `new Uint8Array(${bytes[1]})` : m[1];
 }
@@ -65,23 +66,13 @@ function expectLine(line: string, where: string): string | undefined {
   return `${indent}__expect((${code}), ${value}, ${at});${space}//${comment}`;
 }
 
-/** The function the rewritten lines call; a declaration, so it can go last. */
-const EXPECT = `
-function __expect(actual: unknown, expected: unknown, where: string): void {
-  const same = expected instanceof Uint8Array
-    ? actual instanceof Uint8Array && actual.length === expected.length && actual.every((v, i) => v === expected[i])
-    : Object.is(actual, expected);
-  if (same) return;
-  const show = (v: unknown): string =>
-    typeof v === "bigint" ? \`\${v}n\` : typeof v === "string" ? JSON.stringify(v)
-    : v instanceof Uint8Array ? \`Uint8Array [\${v.join(", ")}]\` : Object.is(v, -0) ? "-0" : String(v);
-  throw new Error(\`\${where}: the comment says \${show(expected)}, the example gives \${show(actual)}\`);
-}
-`;
+/** The module the rewritten lines take `__expect` from (it also makes console.assert throw). */
+const RUNTIME = decodeURIComponent(new URL("./example_runtime.ts", import.meta.url).pathname);
 
 /**
  * `code` (an example whose first line is line `line + 1` of `doc`) with every
- * result written in a comment asserted; `count` is how many.
+ * result written in a comment asserted (`count` is how many) and
+ * console.assert throwing (test/docs/example_runtime.ts).
  */
 export function expectComments(code: string, doc: string, line: number): { code: string; count: number } {
   let count = 0;
@@ -91,5 +82,8 @@ export function expectComments(code: string, doc: string, line: number): { code:
     count++;
     return out;
   });
-  return { code: count === 0 ? code : lines.join("\n") + EXPECT, count };
+  // an import runs before the module body wherever it stands: last, it moves no line; the bare
+  // import is kept when the named one is not used (a transpiler drops unused imports)
+  const from = JSON.stringify(RUNTIME);
+  return { code: `${lines.join("\n")}\nimport ${from};\nimport { __expect } from ${from};\n`, count };
 }
