@@ -8,6 +8,7 @@
 export * from "./atomics/classes.ts";
 export type { AtomicWaitable } from "./atomics/wait.ts";
 export type { AtomicMemory } from "./memory/region.ts";
+export type { AtomicDescriptor } from "./memory/descriptor.ts";
 export type { LoadOrder, MemoryOrder, StoreOrder } from "./atomics/order.ts";
 export type { TypeName } from "./native/abi.ts";
 export type {
@@ -16,7 +17,6 @@ export type {
   AtomicBitwise,
   AtomicBoolean,
   AtomicClass,
-  AtomicDescriptor,
   AtomicFloat,
   AtomicInteger,
   AtomicInteger64,

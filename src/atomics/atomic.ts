@@ -7,14 +7,21 @@
  */
 
 import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
-import { argumentError, describe, rangeError, typeError } from "../errors.ts";
+import { argumentError, describe, typeError } from "../errors.ts";
 import { region } from "../memory/region.ts";
 import { typeSymbols } from "../native/library.ts";
 import { closedPrototype } from "../memory/closed.ts";
 import { SharedMemory } from "../memory/shared_memory.ts";
 import { LOAD_ORDERS, orderCode, RMW_ORDERS, STORE_ORDERS } from "./order.ts";
 import { OPS, type Shape, type TypeInfo } from "../native/abi.ts";
-import type { AtomicDescriptor } from "./types.ts";
+import {
+  acceptsType,
+  type AtomicDescriptor,
+  descriptorOf,
+  handleOf,
+  openDescriptor,
+  openHandle,
+} from "../memory/descriptor.ts";
 import { numberCheck, type ValueCheck, valueCheck } from "./values.ts";
 
 /** What every generated instance holds. */
@@ -186,8 +193,6 @@ function builtinExpr(type: string, op: string): string | undefined {
   return undefined;
 }
 
-const HANDLE = /^sa1:([a-z0-9]+)@(\d+):((?:shm|file):.+)$/s;
-
 /** What `update` returns for a value it wrote: what a load now returns (float32 rounding; -0 is 0 for integers). */
 const plusZero = (v: unknown) => (v as number) + 0;
 const STORED: Record<string, (v: unknown) => unknown> = {
@@ -230,6 +235,7 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
   let builtin = false;
 
   let is: (o: unknown) => boolean = () => false;
+  const accepted = acceptsType(t.name);
 
   class Atomic implements Instance {
     readonly memory: SharedArrayBuffer | SharedMemory;
@@ -285,51 +291,21 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
     }
 
     static from(d: AtomicDescriptor): Atomic {
-      const where = `${name}.from`;
-      if (d === null || typeof d !== "object") {
-        throw typeError(where, "descriptor", "an object made by .descriptor()", d);
-      }
-      let kind, type, segment, buffer, byteOffset;
-      try {
-        ({ kind, type, segment, buffer, byteOffset } = d); // each getter once
-      } catch (e) {
-        throw argumentError(where, "descriptor", e);
-      }
-      if (kind !== "shared-atomic") throw typeError(where, "descriptor", "an object made by .descriptor()", d);
-      if (type !== t.name) {
-        const is = typeof type === "string" ? type : describe(type);
-        throw typeError(where, "descriptor", `a descriptor of type "${t.name}" (this is ${is})`, type);
-      }
-      return new Atomic(typeof segment === "string" ? SharedMemory.fromHandle(segment) : buffer, byteOffset);
+      const r = openDescriptor(`${name}.from`, d, accepted);
+      return new Atomic(r.memory, r.byteOffset);
     }
 
     static fromHandle(handle: string): Atomic {
-      const where = `${name}.fromHandle`;
-      if (typeof handle !== "string") throw typeError(where, "handle", "a string made by .handle()", handle);
-      const m = HANDLE.exec(handle);
-      if (!m) throw rangeError(where, "handle", `a string like "sa1:${t.name}@0:shm:/name"`, handle);
-      if (m[1] !== t.name) {
-        throw typeError(where, "handle", `a handle of type "${t.name}" (this is ${m[1]})`, handle);
-      }
-      return new Atomic(SharedMemory.fromHandle(`sa1:${m[3]}`), Number(m[2]));
+      const r = openHandle(`${name}.fromHandle`, handle, accepted);
+      return new Atomic(r.memory, r.byteOffset);
     }
 
     descriptor(): AtomicDescriptor {
-      const m = this.memory;
-      return m instanceof SharedMemory
-        ? { kind: "shared-atomic", type: t.name, segment: m.handle(), byteOffset: this.byteOffset }
-        : { kind: "shared-atomic", type: t.name, buffer: m, byteOffset: this.byteOffset };
+      return descriptorOf(t.name, this.memory, this.byteOffset);
     }
 
     handle(): string {
-      const m = this.memory;
-      if (!(m instanceof SharedMemory)) {
-        throw new TypeError(
-          `${name}.handle: an atomic in a SharedArrayBuffer has no handle for other processes; ` +
-            "put it in a SharedMemory (use descriptor() for Workers)",
-        );
-      }
-      return `sa1:${t.name}@${this.byteOffset}:${m.handle().slice(4)}`;
+      return handleOf(`${name}.handle`, t.name, this.memory, this.byteOffset);
     }
 
     toString(): string {

@@ -8,16 +8,9 @@ import { defineAtomic } from "./atomic.ts";
 import { argumentError } from "../errors.ts";
 import { addWaiting, type AtomicWaitable } from "./wait.ts";
 import type { AtomicBytes, AtomicI128, AtomicString, AtomicU128, WideDescriptor } from "../wide/index.ts";
-import { rebuild, rebuildHandle, registerClass } from "../memory/descriptor.ts";
+import { type AtomicDescriptor, rebuild, rebuildHandle, registerClass } from "../memory/descriptor.ts";
 import { type TypeName, TYPES } from "../native/abi.ts";
-import type {
-  AtomicBoolean,
-  AtomicClass,
-  AtomicDescriptor,
-  AtomicFloat,
-  AtomicInteger,
-  AtomicInteger64,
-} from "./types.ts";
+import type { AtomicBoolean, AtomicClass, AtomicFloat, AtomicInteger, AtomicInteger64 } from "./types.ts";
 
 function make<A, V>(type: TypeName, name: string): AtomicClass<A, V> {
   const cls = defineAtomic(TYPES.find((t) => t.name === type)!, name) as AtomicClass<A, V>;

@@ -9,32 +9,7 @@ import type { AtomicMemory } from "../memory/region.ts";
 import type { LoadOrder, MemoryOrder, StoreOrder } from "./order.ts";
 import type { TypeName } from "../native/abi.ts";
 import type { SharedMemory } from "../memory/shared_memory.ts";
-
-/**
- * A structured-clonable description of an atomic: `postMessage` it to a
- * Worker and rebuild the atomic there with `fromDescriptor` (or the class's
- * `from`).
- *
- * @example
- * ```ts
- * import { AtomicU64, fromDescriptor } from "./mod.ts";
- * const d = AtomicU64.create(5n).descriptor();
- * // in a Worker, after postMessage(d):
- * fromDescriptor(d).load(); // 5n
- * ```
- */
-export interface AtomicDescriptor {
-  /** Always "shared-atomic". */
-  readonly kind: "shared-atomic";
-  /** The value type, e.g. "u64", or the primitive, e.g. "mutex". */
-  readonly type: TypeName | string;
-  /** The memory the value lives in, when it is a SharedArrayBuffer. */
-  readonly buffer?: SharedArrayBuffer;
-  /** The segment's handle (see `SharedMemory.handle()`), when it lives in a SharedMemory. */
-  readonly segment?: string;
-  /** The value's byte offset within `buffer`. */
-  readonly byteOffset: number;
-}
+import type { AtomicDescriptor } from "../memory/descriptor.ts";
 
 /**
  * What every atomic has: load, store, exchange, compare-exchange, update.

@@ -11,6 +11,7 @@ import { errnoName } from "../native/errno.ts";
 import { rangeError, typeError } from "../errors.ts";
 import { shmSymbols } from "../native/library.ts";
 import { wake } from "../sync/waiting.ts";
+import { endsLikeIdentity, formatSegmentHandle, parseSegmentHandle } from "./handle.ts";
 
 /** Base class of the shared-memory errors; `code` is the errno name, e.g. "EACCES". */
 export class SharedMemoryError extends Error {
@@ -181,7 +182,7 @@ function parseName(where: string, name: unknown): Parsed {
     if (path === "" || path.includes("\0")) {
       throw rangeError(where, "path", "a non-empty file path without NUL characters", path);
     }
-    if (/\?id=\d+\.\d+$/.test(path)) {
+    if (endsLikeIdentity(path)) {
       throw rangeError(where, "path", 'a path that does not end like a handle\'s identity ("?id=1.2")', path);
     }
     return { kind: "file", name: path };
@@ -202,7 +203,7 @@ function parseName(where: string, name: unknown): Parsed {
   if (bytes > limit) {
     throw rangeError(where, "name", `at most ${limit} bytes on ${backend().os} (this one has ${bytes})`, name);
   }
-  if (/\?id=\d+\.\d+$/.test(bare)) {
+  if (endsLikeIdentity(bare)) {
     throw rangeError(where, "name", 'a name that does not end like a handle\'s identity ("?id=1.2")', name);
   }
   return { kind: "shm", name: `/${bare}` };
@@ -471,9 +472,9 @@ export class SharedMemory implements Disposable {
   static fromHandle(handle: string): SharedMemory {
     const where = "SharedMemory.fromHandle";
     if (typeof handle !== "string") throw typeError(where, "handle", 'a string like "sa1:shm:/name"', handle);
-    const m = /^sa1:(shm|file):(.+?)(?:\?id=(\d+\.\d+))?$/s.exec(handle);
-    if (!m) throw rangeError(where, "handle", 'a string like "sa1:shm:/name" or "sa1:file:/path"', handle);
-    return SharedMemory.cached(m[1] === "file" ? { path: m[2] } : m[2], m[3]?.replace(".", ":"));
+    const h = parseSegmentHandle(handle);
+    if (!h) throw rangeError(where, "handle", 'a string like "sa1:shm:/name" or "sa1:file:/path"', handle);
+    return SharedMemory.cached(h.kind === "file" ? { path: h.name } : h.name, h.identity);
   }
 
   /**
@@ -506,8 +507,7 @@ export class SharedMemory implements Disposable {
    * `fromHandle` refuse a segment of the same name created after this one.
    */
   handle(): string {
-    const id = this.#identity === "" ? "" : `?id=${this.#identity.replace(":", ".")}`;
-    return `sa1:${this.kind}:${this.name}${id}`;
+    return formatSegmentHandle(this.kind, this.name, this.#identity);
   }
 
   /** Whether `close()` was called. */

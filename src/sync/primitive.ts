@@ -17,7 +17,13 @@ import { openGroup, typeSymbols } from "../native/library.ts";
 import { closedPrototype, membersOf } from "../memory/closed.ts";
 import { onSegmentClose, SharedMemory, SharedMemoryClosedError } from "../memory/shared_memory.ts";
 import { ROBUST_SYMBOLS } from "../native/abi.ts";
-import type { AtomicDescriptor } from "../atomics/types.ts";
+import {
+  acceptsType,
+  type AtomicDescriptor,
+  descriptorOf,
+  handleOf,
+  openDescriptorOrHandle,
+} from "../memory/descriptor.ts";
 import { waitSymbols, wake } from "./waiting.ts";
 
 /** The u32 word operations the primitives use, bound once. */
@@ -358,23 +364,13 @@ export abstract class Primitive {
 
   /** A structured-clonable descriptor, to send this primitive to a Worker. */
   descriptor(): AtomicDescriptor {
-    const m = this.memory;
-    const type = (this.constructor as unknown as { type: string }).type;
-    return m instanceof SharedMemory
-      ? { kind: "shared-atomic", type, segment: m.handle(), byteOffset: this.byteOffset }
-      : { kind: "shared-atomic", type, buffer: m, byteOffset: this.byteOffset };
+    return descriptorOf((this.constructor as unknown as { type: string }).type, this.memory, this.byteOffset);
   }
 
   /** A short string naming this primitive for another process: "sa1:mutex@0:shm:/name". */
   handle(): string {
-    const m = this.memory;
-    const name = (this.constructor as unknown as { name: string }).name;
-    if (!(m instanceof SharedMemory)) {
-      throw new TypeError(
-        `${name}.handle: a ${name} in a SharedArrayBuffer has no handle for other processes; put it in a SharedMemory`,
-      );
-    }
-    return `sa1:${(this.constructor as unknown as { type: string }).type}@${this.byteOffset}:${m.handle().slice(4)}`;
+    const { name, type } = this.constructor as unknown as { name: string; type: string };
+    return handleOf(`${name}.handle`, type, this.memory, this.byteOffset, `a ${name}`, "");
   }
 }
 
@@ -399,20 +395,8 @@ export function slotsOption(where: string, param: string, v: unknown, max: numbe
 
 /** Parses a descriptor or handle for `kind`; returns the memory and offset. */
 export function locate(kind: Kind, where: string, d: unknown): [unknown, number] {
-  if (typeof d === "string") {
-    const m = /^sa1:([a-z0-9]+)@(\d+):((?:shm|file):.+)$/s.exec(d);
-    if (!m) throw rangeError(where, "handle", `a string like "sa1:${kind.type}@0:shm:/name"`, d);
-    if (m[1] !== kind.type) throw typeError(where, "handle", `a handle of a ${kind.name} (this is ${m[1]})`, d);
-    return [SharedMemory.fromHandle(`sa1:${m[3]}`), Number(m[2])];
-  }
-  const desc = d as AtomicDescriptor;
-  if (desc === null || typeof desc !== "object" || desc.kind !== "shared-atomic") {
-    throw typeError(where, "descriptor", "an object made by .descriptor()", d);
-  }
-  if (desc.type !== kind.type) {
-    throw typeError(where, "descriptor", `a descriptor of a ${kind.name} (this is ${desc.type})`, desc.type);
-  }
-  return [typeof desc.segment === "string" ? SharedMemory.fromHandle(desc.segment) : desc.buffer, desc.byteOffset];
+  const r = openDescriptorOrHandle(where, d, acceptsType(kind.type, `a ${kind.name}`));
+  return [r.memory, r.byteOffset as number];
 }
 
 /**

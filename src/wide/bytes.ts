@@ -21,19 +21,8 @@ import {
   type StoreOrder,
 } from "../atomics/order.ts";
 import { checkOpen, type SharedMemory } from "../memory/shared_memory.ts";
-import { registerClass } from "../memory/descriptor.ts";
-import {
-  describeAt,
-  fromDescriptorOf,
-  fromHandleOf,
-  handleAt,
-  place,
-  requireLockFree,
-  S8,
-  scratch,
-  type WideDescriptor,
-  wideSymbols,
-} from "./native.ts";
+import { descriptorOf, handleOf, openDescriptor, openHandle, registerClass } from "../memory/descriptor.ts";
+import { place, requireLockFree, S8, scratch, type WideDescriptor, wideSymbols } from "./native.ts";
 import { BYTE_WIDTHS, type ByteWidth, type WideTypeName } from "./table.ts";
 
 /**
@@ -191,7 +180,12 @@ function badBytes(v: unknown, w: number, where: string, param: string): Error {
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
 
-const isBytesType = (t: unknown): boolean => typeof t === "string" && /^bytes(1|2|4|8|16)$/.test(t);
+/** The types of AtomicBytes descriptors and handles. */
+const accepted = {
+  type: (t: unknown): boolean => typeof t === "string" && /^bytes(1|2|4|8|16)$/.test(t),
+  wanted: 'type "bytes1" … "bytes16"',
+  example: "bytes8",
+};
 
 /**
  * A fixed-width byte string of 1, 2, 4, 8 or 16 bytes, atomically: its value
@@ -287,7 +281,7 @@ export class AtomicBytes {
    * ```
    */
   static from(descriptor: WideDescriptor): AtomicBytes {
-    const r = fromDescriptorOf("AtomicBytes.from", descriptor, isBytesType, 'type "bytes1" … "bytes16"');
+    const r = openDescriptor("AtomicBytes.from", descriptor, accepted);
     return new AtomicBytes(r.memory as AtomicMemory, r.byteOffset as number, Number(r.type.slice(5)) as ByteWidth);
   }
 
@@ -306,7 +300,7 @@ export class AtomicBytes {
    * ```
    */
   static fromHandle(handle: string): AtomicBytes {
-    const r = fromHandleOf("AtomicBytes.fromHandle", handle, isBytesType, 'type "bytes1" … "bytes16"', "bytes8");
+    const r = openHandle("AtomicBytes.fromHandle", handle, accepted);
     return new AtomicBytes(r.memory, r.byteOffset, Number(r.type.slice(5)) as ByteWidth);
   }
 
@@ -501,12 +495,12 @@ export class AtomicBytes {
 
   /** The descriptor to send this atomic to a Worker. */
   descriptor(): WideDescriptor {
-    return describeAt(this.type, this.memory, this.byteOffset);
+    return descriptorOf(this.type, this.memory, this.byteOffset);
   }
 
   /** A string naming this atomic for another process, e.g. `"sa1:bytes8@0:shm:/name"` (only in a `SharedMemory`). */
   handle(): string {
-    return handleAt("AtomicBytes.handle", this.type, this.memory, this.byteOffset);
+    return handleOf("AtomicBytes.handle", this.type, this.memory, this.byteOffset);
   }
 
   /** `AtomicBytes(ca fe)`: the value in hex. */

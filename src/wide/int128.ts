@@ -12,7 +12,14 @@ import type { NativeFn, Pointer } from "../native/backend.ts";
 import { closedPrototype } from "../memory/closed.ts";
 import { type Brand, brand } from "../atomics/atomic.ts";
 import { rangeError, typeError } from "../errors.ts";
-import { registerClass } from "../memory/descriptor.ts";
+import {
+  acceptsType,
+  descriptorOf,
+  handleOf,
+  openDescriptor,
+  openHandle,
+  registerClass,
+} from "../memory/descriptor.ts";
 import type { AtomicMemory } from "../memory/region.ts";
 import {
   LOAD_ORDERS,
@@ -24,18 +31,7 @@ import {
   type StoreOrder,
 } from "../atomics/order.ts";
 import { checkOpen, type SharedMemory } from "../memory/shared_memory.ts";
-import {
-  codec128,
-  describeAt,
-  fromDescriptorOf,
-  fromHandleOf,
-  handleAt,
-  place,
-  requireLockFree,
-  scratch,
-  type WideDescriptor,
-  wideSymbols,
-} from "./native.ts";
+import { codec128, place, requireLockFree, scratch, type WideDescriptor, wideSymbols } from "./native.ts";
 
 /**
  * A 128-bit atomic integer: every operation of the 64-bit ones, on bigints
@@ -263,6 +259,7 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
   const fail = (v: unknown, where: string, param: string): Error =>
     typeof v !== "bigint" ? typeError(where, param, `a bigint: ${allowed}`, v) : rangeError(where, param, allowed, v);
   let bound = false;
+  const accepted = acceptsType(type);
 
   let is: (o: unknown) => boolean = () => false;
 
@@ -299,21 +296,21 @@ function defineInt128(type: "i128" | "u128", name: string): unknown {
     }
 
     static from(d: WideDescriptor): Int128 {
-      const r = fromDescriptorOf(`${name}.from`, d, (t) => t === type, `type "${type}"`);
+      const r = openDescriptor(`${name}.from`, d, accepted);
       return new Int128(r.memory, r.byteOffset);
     }
 
     static fromHandle(handle: string): Int128 {
-      const r = fromHandleOf(`${name}.fromHandle`, handle, (t) => t === type, `type "${type}"`, type);
+      const r = openHandle(`${name}.fromHandle`, handle, accepted);
       return new Int128(r.memory, r.byteOffset);
     }
 
     descriptor(): WideDescriptor {
-      return describeAt(type, this.memory, this.byteOffset);
+      return descriptorOf(type, this.memory, this.byteOffset);
     }
 
     handle(): string {
-      return handleAt(`${name}.handle`, type, this.memory, this.byteOffset);
+      return handleOf(`${name}.handle`, type, this.memory, this.byteOffset);
     }
 
     toString(): string {

@@ -1,16 +1,17 @@
 /**
  * What the wide atomics share: the native exports (opened per type, on first
  * construction), the per-thread scratch memory values cross the FFI through,
- * and the plumbing of descriptors, handles and closed segments.
+ * and checked places for values.
  *
  * @module
  */
 
 import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
-import { argumentError, describe, rangeError, typeError } from "../errors.ts";
+import { argumentError } from "../errors.ts";
 import { region } from "../memory/region.ts";
 import { openGroup } from "../native/library.ts";
-import { SharedMemory } from "../memory/shared_memory.ts";
+import type { SharedMemory } from "../memory/shared_memory.ts";
+import type { AtomicDescriptor } from "../memory/descriptor.ts";
 import { WIDE_EXTRA_SYMBOLS, wideExportTable, type WideNativeType, type WideTypeName } from "./table.ts";
 
 /**
@@ -59,17 +60,9 @@ export class AtomicUnavailableError extends Error {
  * AtomicString.from(d).load(); // "ready"
  * ```
  */
-export interface WideDescriptor {
-  /** Always "shared-atomic". */
-  readonly kind: "shared-atomic";
+export interface WideDescriptor extends AtomicDescriptor {
   /** The value type, e.g. "u128", "bytes8", "str16". */
   readonly type: WideTypeName;
-  /** The memory the value lives in, when it is a SharedArrayBuffer. */
-  readonly buffer?: SharedArrayBuffer;
-  /** The segment's handle (see `SharedMemory.handle()`), when it lives in a SharedMemory. */
-  readonly segment?: string;
-  /** The value's byte offset within `buffer` or the segment. */
-  readonly byteOffset: number;
 }
 
 // ---- native exports ------------------------------------------------------------
@@ -251,7 +244,7 @@ export function codec128(): Codec128 {
   return backend().runtime === "bun" ? dataView : typedArrays;
 }
 
-// ---- places, descriptors, handles, closed segments -------------------------------
+// ---- places ---------------------------------------------------------------------
 
 /** A validated place for a wide value. */
 export interface Place {
@@ -270,75 +263,4 @@ export function place(where: string, memory: unknown, byteOffset: unknown, size:
     throw argumentError(where, "memory", e);
   }
   return { memory: r.owner, byteOffset: r.byteOffset, ptr: r.pointer, track: r.track };
-}
-
-/** A descriptor of a wide atomic. */
-export function describeAt(
-  type: WideTypeName,
-  memory: SharedArrayBuffer | SharedMemory,
-  byteOffset: number,
-): WideDescriptor {
-  return memory instanceof SharedMemory
-    ? { kind: "shared-atomic", type, segment: memory.handle(), byteOffset }
-    : { kind: "shared-atomic", type, buffer: memory, byteOffset };
-}
-
-/**
- * Checks a descriptor's kind and type (`accept`); returns its memory and the
- * type. Reads each field once; a field whose getter throws (a Proxy, a
- * revoked Proxy) is reported naming `where` and "descriptor".
- */
-export function fromDescriptorOf(
-  where: string,
-  d: unknown,
-  accept: (type: unknown) => boolean,
-  wanted: string,
-): { memory: unknown; byteOffset: unknown; type: WideTypeName } {
-  if (d === null || typeof d !== "object") throw typeError(where, "descriptor", "an object made by .descriptor()", d);
-  let kind, type, segment, buffer, byteOffset;
-  try {
-    ({ kind, type, segment, buffer, byteOffset } = d as WideDescriptor);
-  } catch (e) {
-    throw argumentError(where, "descriptor", e);
-  }
-  if (kind !== "shared-atomic") throw typeError(where, "descriptor", "an object made by .descriptor()", d);
-  if (!accept(type)) {
-    const is = typeof type === "string" ? type : describe(type);
-    throw typeError(where, "descriptor", `a descriptor of ${wanted} (this is ${is})`, type);
-  }
-  const memory = typeof segment === "string" ? SharedMemory.fromHandle(segment) : buffer;
-  return { memory, byteOffset, type: type as WideTypeName };
-}
-
-const HANDLE = /^sa1:([a-z0-9]+)@(\d+):((?:shm|file):.+)$/s;
-
-/** Parses a handle, checks its type (`accept`), opens (or reuses) its segment. */
-export function fromHandleOf(
-  where: string,
-  handle: unknown,
-  accept: (type: string) => boolean,
-  wanted: string,
-  example: string,
-): { memory: SharedMemory; byteOffset: number; type: WideTypeName } {
-  if (typeof handle !== "string") throw typeError(where, "handle", "a string made by .handle()", handle);
-  const m = HANDLE.exec(handle);
-  if (!m) throw rangeError(where, "handle", `a string like "sa1:${example}@0:shm:/name"`, handle);
-  if (!accept(m[1])) throw typeError(where, "handle", `a handle of ${wanted} (this is ${m[1]})`, handle);
-  return { memory: SharedMemory.fromHandle(`sa1:${m[3]}`), byteOffset: Number(m[2]), type: m[1] as WideTypeName };
-}
-
-/** The handle of a wide atomic: only for one in a SharedMemory. */
-export function handleAt(
-  where: string,
-  type: WideTypeName,
-  memory: SharedArrayBuffer | SharedMemory,
-  byteOffset: number,
-): string {
-  if (!(memory instanceof SharedMemory)) {
-    throw new TypeError(
-      `${where}: an atomic in a SharedArrayBuffer has no handle for other processes; ` +
-        "put it in a SharedMemory (use descriptor() for Workers)",
-    );
-  }
-  return `sa1:${type}@${byteOffset}:${memory.handle().slice(4)}`;
 }

@@ -19,19 +19,9 @@ import type { AtomicMemory } from "../memory/region.ts";
 import type { LoadOrder, MemoryOrder, StoreOrder } from "../atomics/order.ts";
 import { RMW_ORDERS, STORE_ORDERS } from "../atomics/order.ts";
 import { checkOpen, type SharedMemory } from "../memory/shared_memory.ts";
-import { registerClass } from "../memory/descriptor.ts";
+import { descriptorOf, handleOf, openDescriptor, openHandle, registerClass } from "../memory/descriptor.ts";
 import { AtomicBytes, checkOrder, checkWidth, type Engine, engine } from "./bytes.ts";
-import {
-  describeAt,
-  fromDescriptorOf,
-  fromHandleOf,
-  handleAt,
-  place,
-  requireLockFree,
-  S32,
-  S8,
-  type WideDescriptor,
-} from "./native.ts";
+import { place, requireLockFree, S32, S8, type WideDescriptor } from "./native.ts";
 import { BYTE_WIDTHS, type ByteWidth, type WideTypeName } from "./table.ts";
 
 const encoder = new TextEncoder();
@@ -178,7 +168,12 @@ const METHODS: readonly string[] = [
   "toString",
 ];
 
-const isStrType = (t: unknown): boolean => typeof t === "string" && /^str(1|2|4|8|16)$/.test(t);
+/** The types of AtomicString descriptors and handles. */
+const accepted = {
+  type: (t: unknown): boolean => typeof t === "string" && /^str(1|2|4|8|16)$/.test(t),
+  wanted: 'type "str1" … "str16"',
+  example: "str8",
+};
 
 /**
  * Short UTF-8 text, atomically: up to `width` bytes (1, 2, 4, 8 or 16) of
@@ -274,7 +269,7 @@ export class AtomicString {
    * ```
    */
   static from(descriptor: WideDescriptor): AtomicString {
-    const r = fromDescriptorOf("AtomicString.from", descriptor, isStrType, 'type "str1" … "str16"');
+    const r = openDescriptor("AtomicString.from", descriptor, accepted);
     return new AtomicString(r.memory as AtomicMemory, r.byteOffset as number, Number(r.type.slice(3)) as ByteWidth);
   }
 
@@ -293,7 +288,7 @@ export class AtomicString {
    * ```
    */
   static fromHandle(handle: string): AtomicString {
-    const r = fromHandleOf("AtomicString.fromHandle", handle, isStrType, 'type "str1" … "str16"', "str8");
+    const r = openHandle("AtomicString.fromHandle", handle, accepted);
     return new AtomicString(r.memory, r.byteOffset, Number(r.type.slice(3)) as ByteWidth);
   }
 
@@ -389,12 +384,12 @@ export class AtomicString {
 
   /** The descriptor to send this atomic to a Worker. */
   descriptor(): WideDescriptor {
-    return describeAt(this.type, this.memory, this.byteOffset);
+    return descriptorOf(this.type, this.memory, this.byteOffset);
   }
 
   /** A string naming this atomic for another process, e.g. `"sa1:str16@0:shm:/name"` (only in a `SharedMemory`). */
   handle(): string {
-    return handleAt("AtomicString.handle", this.type, this.memory, this.byteOffset);
+    return handleOf("AtomicString.handle", this.type, this.memory, this.byteOffset);
   }
 
   /** `AtomicString("text")`. */
