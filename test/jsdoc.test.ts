@@ -20,8 +20,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { type Block, checked, runs, where } from "./docs/blocks.ts";
-import { allJsdocBlocks, jsdocMarkProblems, rewritePackageImports } from "./docs/jsdoc.ts";
-import { expectComments } from "./docs/results.ts";
+import { allExamplesWithoutBlock, allJsdocBlocks, jsdocMarkProblems, rewritePackageImports } from "./docs/jsdoc.ts";
+import { commentValue, expectComments } from "./docs/results.ts";
 import { checkCommand, exec, failure, mapLines, type Result, writeBlock } from "./docs/run.ts";
 
 const isBun = "Bun" in globalThis;
@@ -49,7 +49,28 @@ const checkable = (code: string, entry: string): string => rewritePackageImports
 
 test("every JSDoc code block of mod.ts, bun.ts and src/ says how CI treats it", () => {
   assert.ok(blocks.length > 0, "no JSDoc code blocks found");
-  assert.deepEqual(jsdocMarkProblems(blocks), []);
+  assert.deepEqual([...jsdocMarkProblems(blocks), ...allExamplesWithoutBlock(repo)], []);
+});
+
+test("a comment that starts with a value is checked, prose is not", () => {
+  const values: [string, string | undefined][] = [
+    [" -128: wraps", "-128"],
+    [" 12, now 100", "12"],
+    [" 0x00ff", "0x00ff"],
+    [" 9223372036854775707n", "9223372036854775707n"],
+    [' "running" (6 bytes of UTF-8)', '"running"'],
+    [" Uint8Array [1, 2, 3, 4]", "new Uint8Array([1, 2, 3, 4])"],
+    [" NaN: it matched, 1 is stored", "NaN"],
+    [" Infinity; now the NaN the hardware made", "Infinity"],
+    [" 16 zero bytes", undefined],
+    [" 2^127-1, now -1n", undefined],
+    [' e.g. ".../libshared_atomic.so"', undefined],
+    [' "sa1:str8@0:shm:/s-…?id=…"', undefined],
+  ];
+  for (const [comment, value] of values) assert.equal(commentValue(comment), value, comment);
+  const { code, count } = expectComments('const h = a.handle(); // "x"\nif (x) f(); // 1\n', "f.ts", 9);
+  assert.equal(count, 1);
+  assert.match(code, /^const h = a\.handle\(\); __expect\(h, "x", "f\.ts:10"\); \/\/ "x"\nif \(x\) f\(\); \/\/ 1\n/);
 });
 
 // The children run WIDTH at a time, ahead of the tests that wait for them:

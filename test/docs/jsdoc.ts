@@ -86,6 +86,26 @@ export function jsdocMarkProblems(blocks: readonly Block[]): string[] {
   return problems;
 }
 
+/** Each `@example` of `text` (the contents of `file`) that no ```ts block follows before the next tag or the comment's end. */
+export function examplesWithoutBlock(file: string, text: string): string[] {
+  const lines = text.split("\n");
+  const problems: string[] = [];
+  lines.forEach((line, i) => {
+    if (!/^\s*\*\s*@example\b/.test(line)) return;
+    for (let j = i + 1; j < lines.length && !lines[j].includes("*/"); j++) {
+      if (/^\s*\*\s*`{3,}ts\b/.test(lines[j])) return;
+      if (/^\s*\*\s*@\w/.test(lines[j])) break;
+    }
+    problems.push(`${file}:${i + 1}: @example without a \`\`\`ts block`);
+  });
+  return problems;
+}
+
+/** The `@example`s under `repo` without a ```ts block (see examplesWithoutBlock). */
+export function allExamplesWithoutBlock(repo: string): string[] {
+  return sourceFiles(repo).flatMap((f) => examplesWithoutBlock(f, readFileSync(join(repo, f), "utf8")));
+}
+
 /** Reads and parses every source file under `repo`. */
 export function allJsdocBlocks(repo: string): Block[] {
   return sourceFiles(repo).flatMap((f) => parseJsdocBlocks(f, readFileSync(join(repo, f), "utf8")));
