@@ -9,6 +9,7 @@ pub fn build(b: *std.Build) void {
 
     const options = b.addOptions();
     options.addOption([:0]const u8, "version", zon.version);
+    options.addOption(bool, "exports", true);
 
     const mod = libraryModule(b, options, target, optimize, null);
     const lib = b.addLibrary(.{ .linkage = .dynamic, .name = "shared_atomic", .root_module = mod });
@@ -18,6 +19,30 @@ pub fn build(b: *std.Build) void {
     const run_tests = b.addRunArtifact(tests);
     run_tests.has_side_effects = true; // always run (and report counts), never "cached"
     b.step("test", "Run the Zig unit tests").dependOn(&run_tests.step);
+
+    // `zig build gen`: the C header and the TypeScript ABI module, written
+    // from the library's own tables (zig/gen.zig); `-Dcheck`: only fail if
+    // either file is stale (CI).
+    const gen_step = b.step("gen", "Write zig/shared_atomic.h and src/native/abi_generated.ts from the Zig tables (-Dcheck: fail if stale)");
+    const check = b.option(bool, "check", "zig build gen: fail if a generated file is stale, write nothing") orelse false;
+    const gen_options = b.addOptions();
+    gen_options.addOption([:0]const u8, "version", zon.version);
+    gen_options.addOption(bool, "exports", false); // the lists only: no function is compiled
+    const gen_mod = b.createModule(.{ .root_source_file = b.path("zig/gen.zig"), .target = b.graph.host, .optimize = .Debug });
+    gen_mod.addImport("shared_atomic", libraryModule(b, gen_options, b.graph.host, .Debug, null));
+    const gen = b.addRunArtifact(b.addExecutable(.{ .name = "gen", .root_module = gen_mod }));
+    const generated = [_][]const u8{ "zig/shared_atomic.h", "src/native/abi_generated.ts" };
+    if (check) {
+        gen.addArg("check");
+        for (generated) |f| gen.addFileArg(b.path(f));
+        gen.has_side_effects = true;
+        gen_step.dependOn(&gen.step);
+    } else {
+        gen.addArg("write");
+        const update = b.addUpdateSourceFiles();
+        for (generated) |f| update.addCopyFileToSource(gen.addOutputFileArg(std.fs.path.basename(f)), f);
+        gen_step.dependOn(&update.step);
+    }
 
     // `zig build dist`: the release library of every platform in
     // npm/platforms.json, stripped, ReleaseFast unless -Doptimize says

@@ -1,8 +1,10 @@
 //! Generates the C ABI from the table: for every type × operation
 //! `sa_<type>_<op>` (seq_cst) and `sa_<type>_<op>_explicit` (a trailing C11
 //! `memory_order` code), plus `_f64` number-path variants for 64-bit integers.
+//! `groups` is the list; `root.zig` exports it.
 
 const std = @import("std");
+const abi = @import("abi.zig");
 const table = @import("table.zig");
 const ops = @import("ops.zig");
 const AtomicOrder = std.builtin.AtomicOrder;
@@ -49,6 +51,13 @@ pub fn Fns(comptime T: type, comptime op: table.Op, comptime V: type) type {
         fn casWeak(p: *S, e: *V, d: V, comptime o: AtomicOrder) bool {
             return O.casWeak(p, e, d, o);
         }
+
+        /// The parameters' names, for the header.
+        pub const params: []const []const u8 = switch (op.shape) {
+            .load => &.{"p"},
+            .store, .rmw => &.{ "p", "v" },
+            .cmpxchg, .cas, .cas_weak => &.{ "p", "expected", "desired" },
+        };
 
         pub const seq_cst = switch (op.shape) {
             .load => struct {
@@ -118,39 +127,33 @@ pub fn Fns(comptime T: type, comptime op: table.Op, comptime V: type) type {
     };
 }
 
-/// Every exported name, in table order.
-pub const names: []const []const u8 = blk: {
-    @setEvalBranchQuota(100_000);
-    var list: []const []const u8 = &.{};
-    for (table.types) |t| for (table.ops) |op| {
-        if (!table.supports(op, t.kind)) continue;
+/// The table's exports, one group per type, in table order: for each
+/// operation `sa_<type>_<op>` and `_explicit`, then for a 64-bit integer
+/// (but for the weak compare-exchange) `_f64` and `_f64_explicit`.
+pub const groups: []const abi.Group = abi.walk(table.types, table.ops, struct {
+    pub fn supports(comptime t: table.Type, comptime op: table.Op) bool {
+        return table.supports(op, t.kind);
+    }
+
+    pub fn exports(comptime t: table.Type, comptime op: table.Op) []const abi.Export {
         const base = "sa_" ++ t.name ++ "_" ++ op.name;
-        list = list ++ .{ base, base ++ "_explicit" };
-        if (t.number_path and op.shape != .cas_weak) list = list ++ .{ base ++ "_f64", base ++ "_f64_explicit" };
-    };
-    break :blk list;
-};
+        const list = abi.ordered(base, Fns(t.T, op, t.T));
+        if (!t.number_path or op.shape == .cas_weak) return &list;
+        return &(list ++ abi.ordered(base ++ "_f64", Fns(t.T, op, f64)));
+    }
+
+    pub fn group(comptime t: table.Type, comptime list: []const abi.Export) abi.Group {
+        const c = t.c_name orelse abi.cName(t.T, &.{});
+        const number_path = " The _f64 variants take and return the value as a double (JavaScript's number " ++
+            "path): doubles convert saturating, NaN to 0; results beyond 2^53 round.";
+        const doc = t.name ++ ": " ++ c ++ ", " ++ t.kind.doc() ++ "." ++ (if (t.number_path) number_path else "");
+        // the memory holds a `T` as C sees it (a bool in a byte)
+        return abi.group(t.name, doc, .{ .c_names = &.{.{ .T = ops.Ops(t.T).S, .name = c }} }, list);
+    }
+});
+
+/// Every exported name, in table order.
+pub const names: []const []const u8 = abi.names(groups);
 
 /// `sa_manifest()`: every `sa_*` atomic export, comma separated.
-pub const manifest: [:0]const u8 = blk: {
-    @setEvalBranchQuota(100_000);
-    var s: []const u8 = "";
-    for (names, 0..) |n, i| s = s ++ (if (i == 0) "" else ",") ++ n;
-    break :blk s ++ "";
-};
-
-comptime {
-    @setEvalBranchQuota(100_000);
-    for (table.types) |t| for (table.ops) |op| {
-        if (!table.supports(op, t.kind)) continue;
-        const base = "sa_" ++ t.name ++ "_" ++ op.name;
-        const F = Fns(t.T, op, t.T);
-        @export(&F.seq_cst, .{ .name = base });
-        @export(&F.explicit, .{ .name = base ++ "_explicit" });
-        if (t.number_path and op.shape != .cas_weak) {
-            const N = Fns(t.T, op, f64);
-            @export(&N.seq_cst, .{ .name = base ++ "_f64" });
-            @export(&N.explicit, .{ .name = base ++ "_f64_explicit" });
-        }
-    };
-}
+pub const manifest: [:0]const u8 = abi.manifest(groups);

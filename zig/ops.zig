@@ -8,41 +8,49 @@ const std = @import("std");
 const table = @import("table.zig");
 const AtomicOrder = std.builtin.AtomicOrder;
 
-/// C11 `memory_order` codes, as passed to the `_explicit` exports.
-pub const order_codes = struct {
-    pub const relaxed = 0;
-    pub const consume = 1;
-    pub const acquire = 2;
-    pub const release = 3;
-    pub const acq_rel = 4;
-    pub const seq_cst = 5;
+/// C11 `memory_order` codes, as passed to the `_explicit` exports (the
+/// values of `memory_order_*` in <stdatomic.h> and of `__ATOMIC_*`).
+/// `zig build gen` writes them into the header (`SA_MEMORY_ORDER_*`) and the
+/// TypeScript module (`MEMORY_ORDER`).
+pub const MemoryOrder = enum(c_int) {
+    relaxed = 0,
+    consume = 1,
+    acquire = 2,
+    release = 3,
+    acq_rel = 4,
+    seq_cst = 5,
+
+    /// The order a code names; null outside 0...5.
+    pub fn of(comptime code: c_int) ?MemoryOrder {
+        return std.enums.fromInt(MemoryOrder, code);
+    }
 };
 
 /// The order a code means for a read-modify-write. Codes outside 0...5 and
 /// orders an operation does not allow fall back to seq_cst (never weaker).
 pub fn rmwOrder(comptime code: c_int) AtomicOrder {
-    return switch (code) {
-        0 => .monotonic,
-        1, 2 => .acquire,
-        3 => .release,
-        4 => .acq_rel,
-        else => .seq_cst,
+    return switch (MemoryOrder.of(code) orelse .seq_cst) {
+        .relaxed => .monotonic,
+        .consume, .acquire => .acquire,
+        .release => .release,
+        .acq_rel => .acq_rel,
+        .seq_cst => .seq_cst,
     };
 }
 
 pub fn loadOrder(comptime code: c_int) AtomicOrder {
-    return switch (code) {
-        0 => .monotonic,
-        1, 2 => .acquire,
-        else => .seq_cst,
+    return switch (MemoryOrder.of(code) orelse .seq_cst) {
+        .relaxed => .monotonic,
+        .consume, .acquire => .acquire,
+        .release, .acq_rel, .seq_cst => .seq_cst,
     };
 }
 
 pub fn storeOrder(comptime code: c_int) AtomicOrder {
-    return switch (code) {
-        0 => .monotonic,
-        3 => .release,
-        else => .seq_cst,
+    return switch (MemoryOrder.of(code) orelse .seq_cst) {
+        .relaxed => .monotonic,
+        .release => .release,
+        .consume, .acquire, .acq_rel, .seq_cst => .seq_cst,
     };
 }
 
@@ -57,7 +65,7 @@ pub inline fn withOrder(
     args: anytype,
 ) @typeInfo(@TypeOf(f)).@"fn".return_type.? {
     return switch (code) {
-        inline 0...5 => |c| @call(.auto, f, args ++ .{comptime map(c)}),
+        inline @backingInt(MemoryOrder.relaxed)...@backingInt(MemoryOrder.seq_cst) => |c| @call(.auto, f, args ++ .{comptime map(c)}),
         else => @call(.auto, f, args ++ .{AtomicOrder.seq_cst}),
     };
 }

@@ -39,6 +39,7 @@
 
 const std = @import("std");
 const builtin = @import("builtin");
+const abi = @import("abi.zig");
 const linux = std.os.linux;
 const wait = @import("wait.zig");
 
@@ -246,9 +247,6 @@ fn ownerGone(v: u32) bool {
     return wait.threadAlive(@intCast(pid)) == 0;
 }
 
-/// 1 if the owner a robust word names is known to be gone: only where there
-/// is no robust list (there, by `kill(pid, 0)`); with one, always 0 (the
-/// kernel marks dead owners itself).
 pub fn robustGone(v: u32) callconv(.c) c_int {
     return @intFromBool(ownerGone(v));
 }
@@ -304,47 +302,28 @@ inline fn robustCasIn(t: *Thread, word: *u32, expected: u32, desired: u32) c_int
     return @intFromBool(ok);
 }
 
-/// Compare-and-set of a robust word by the calling thread, keeping its
-/// robust list in step: when the caller becomes the owner (the owner bits
-/// of `desired`, not of `expected`, are its id) the word is linked into its
-/// list and its id recorded at word + 4; when it stops being the owner the
-/// word is unlinked first. Returns 1 if it stored, 0 if the word did not
-/// hold `expected`, -1 if the caller gives up a word that is not in its list
-/// (it does not own it; nothing changed). `word` is 8-aligned and owns the
-/// 40 bytes from it (layout: zig/robust.zig).
 pub fn robustCas(word: *u32, expected: u32, desired: u32) callconv(.c) c_int {
     return robustCasIn(thread(), word, expected, desired);
 }
 
-/// The calling thread's robust-list state, for `sa_robust_cas_at`: a pointer
-/// that is valid in this thread only, for as long as it runs.
 pub fn robustContext() callconv(.c) *anyopaque {
     return thread();
 }
 
-/// `sa_robust_cas` with the calling thread's `sa_robust_context()` passed in
-/// (saves a thread-local lookup per call: the uncontended lock's path).
 pub fn robustCasAt(context: *anyopaque, word: *u32, expected: u32, desired: u32) callconv(.c) c_int {
     return robustCasIn(@ptrCast(@alignCast(context)), word, expected, desired);
 }
 
-/// The uncontended lock: `sa_robust_cas_at(context, word, 0, tid)` with the
-/// caller's own id (from its context): 1 taken, 0 not free, as there.
 pub fn robustLockAt(context: *anyopaque, word: *u32) callconv(.c) c_int {
     const t: *Thread = @ptrCast(@alignCast(context));
     return robustCasIn(t, word, 0, t.tid);
 }
 
-/// The uncontended unlock: `sa_robust_cas_at(context, word, tid, 0)`.
 pub fn robustUnlockAt(context: *anyopaque, word: *u32) callconv(.c) c_int {
     const t: *Thread = @ptrCast(@alignCast(context));
     return robustCasIn(t, word, t.tid, 0);
 }
 
-/// Sets up the calling thread's robust list (once per thread) and returns its
-/// futex_offset (-32 with glibc, -28 with musl); 0 where there is no robust
-/// list (macOS: dead owners are then found by `kill(id, 0)`); a positive
-/// errno if the kernel refused the list.
 pub fn robustInit() callconv(.c) c_int {
     const t = thread();
     if (t.err != 0) return t.err;
@@ -352,7 +331,6 @@ pub fn robustInit() callconv(.c) c_int {
     return @intCast(h.futex_offset);
 }
 
-/// The calling thread's id as robust words hold it.
 pub fn robustTid() callconv(.c) c_int {
     return @intCast(thread().tid);
 }
@@ -363,8 +341,6 @@ fn ownedIn(t: *Thread, word: *u32) bool {
     return find(h, entryOf(h, word)) != null;
 }
 
-/// 1 if the calling thread owns `word` (its id is in it and the word is in
-/// its robust list: not a thread of another PID namespace with the same id).
 pub fn robustOwned(word: *u32) callconv(.c) c_int {
     return @intFromBool(ownedIn(thread(), word));
 }
@@ -395,10 +371,6 @@ fn abandonIn(t: *Thread, word: *u32) bool {
     return true;
 }
 
-/// Gives up a word the calling thread owns exactly as if it had died: it is
-/// unlinked, becomes `(word & WAITERS) | OWNER_DIED`, and one waiter is woken.
-/// For memory about to go away (SharedMemory.close). Returns 1, or 0 if the
-/// caller does not own it.
 pub fn robustAbandon(word: *u32) callconv(.c) c_int {
     return @intFromBool(abandonIn(thread(), word));
 }
@@ -407,9 +379,6 @@ fn wordAt(first: *u32, stride: u32, i: u32) *u32 {
     return @ptrFromInt(@intFromPtr(first) + @as(usize, stride) * i);
 }
 
-/// Takes the first free robust word of `count` words `stride` bytes apart,
-/// trying index `start` first; returns its index, plus 0x10000 if its last
-/// owner had died holding it, or -1 if none is free.
 pub fn robustClaim(first: *u32, count: u32, stride: u32, start: u32) callconv(.c) c_int {
     const t = thread();
     var i: u32 = 0;
@@ -424,8 +393,6 @@ pub fn robustClaim(first: *u32, count: u32, stride: u32, start: u32) callconv(.c
     return -1;
 }
 
-/// The index of the first of `count` words `stride` bytes apart, from index
-/// `from` on, that a live thread owns; -1 if none.
 pub fn robustBusy(first: *u32, count: u32, stride: u32, from: u32) callconv(.c) c_int {
     var j = from;
     while (j < count) : (j += 1) {
@@ -594,14 +561,6 @@ fn semOf(sem: *u32) ?Sem {
     return s;
 }
 
-/// Takes `n` permits of the Semaphore at `sem` for the calling thread,
-/// recording them in its holder slot (claimed if it has none), after
-/// returning the permits of holders that died when there are too few (or
-/// when their slot is in the way). On success out[0] is the number of dead
-/// holders' permits returned since the last success reported them (each is
-/// reported once) and out[1] the last such holder's id. Returns the slot
-/// index, -2 (too few permits; out[2] = permits available), -3 (every
-/// holder slot has a live holder) or -5 (not a Semaphore's words).
 pub fn semAcquire(sem: *u32, n: u32, out: [*]u32) callconv(.c) c_int {
     const s = semOf(sem) orelse return SEM_CORRUPT;
     s.lock();
@@ -636,10 +595,6 @@ pub fn semAcquire(sem: *u32, n: u32, out: [*]u32) callconv(.c) c_int {
     return @intCast(k);
 }
 
-/// Returns `n` permits: first those the calling thread holds, then permits
-/// nobody holds yet (a Semaphore created with fewer than `max`). Wakes the
-/// waiters. Returns 1, -4 (more than max; out[2] = the most it could return;
-/// nothing changed) or -5 (not a Semaphore's words).
 pub fn semRelease(sem: *u32, n: u32, out: [*]u32) callconv(.c) c_int {
     const s = semOf(sem) orelse return SEM_CORRUPT;
     s.lock();
@@ -671,32 +626,83 @@ pub fn semRelease(sem: *u32, n: u32, out: [*]u32) callconv(.c) c_int {
     return 1;
 }
 
-/// Permits the calling thread holds in the Semaphore at `sem`.
 pub fn semHeld(sem: *u32) callconv(.c) c_int {
     const s = semOf(sem) orelse return SEM_CORRUPT;
     const k = s.mine() orelse return 0;
     return @intCast(s.get(Sem.countIndex(k)));
 }
 
-comptime {
-    if (is_linux or is_darwin) {
-        @export(&robustInit, .{ .name = "sa_robust_init" });
-        @export(&robustTid, .{ .name = "sa_robust_tid" });
-        @export(&robustCas, .{ .name = "sa_robust_cas" });
-        @export(&robustContext, .{ .name = "sa_robust_context" });
-        @export(&robustCasAt, .{ .name = "sa_robust_cas_at" });
-        @export(&robustLockAt, .{ .name = "sa_robust_lock_at" });
-        @export(&robustUnlockAt, .{ .name = "sa_robust_unlock_at" });
-        @export(&robustOwned, .{ .name = "sa_robust_owned" });
-        @export(&robustGone, .{ .name = "sa_robust_gone" });
-        @export(&robustAbandon, .{ .name = "sa_robust_abandon" });
-        @export(&robustClaim, .{ .name = "sa_robust_claim" });
-        @export(&robustBusy, .{ .name = "sa_robust_busy" });
-        @export(&semAcquire, .{ .name = "sa_sem_acquire" });
-        @export(&semRelease, .{ .name = "sa_sem_release" });
-        @export(&semHeld, .{ .name = "sa_sem_held" });
-    }
-}
+/// The C functions, in the header's order.
+pub const c_exports = abi.group("robust", "robust.zig: Robust lock words: 32-bit words that hold their owner's thread id and that the kernel itself marks when the owner dies, through the robust-futex list that glibc's robust mutexes use.", .{ .platform = .linux_macos }, &.{
+    abi.func("sa_robust_init", robustInit, &.{},
+        \\Sets up the calling thread's robust list (once per thread) and returns its futex_offset (-32 with
+        \\glibc, -28 with musl); 0 where there is no robust list (macOS: dead owners are then found by
+        \\`kill(id, 0)`); a positive errno if the kernel refused the list.
+    ),
+    abi.func("sa_robust_tid", robustTid, &.{},
+        \\The calling thread's id as robust words hold it.
+    ),
+    abi.func("sa_robust_cas", robustCas, &.{ "word", "expected", "desired" },
+        \\Compare-and-set of a robust word by the calling thread, keeping its robust list in step: when the
+        \\caller becomes the owner (the owner bits of `desired`, not of `expected`, are its id) the word is
+        \\linked into its list and its id recorded at word + 4; when it stops being the owner the word is
+        \\unlinked first. Returns 1 if it stored, 0 if the word did not hold `expected`, -1 if the caller
+        \\gives up a word that is not in its list (it does not own it; nothing changed). `word` is 8-aligned
+        \\and owns the 40 bytes from it (layout: zig/robust.zig).
+    ),
+    abi.func("sa_robust_context", robustContext, &.{},
+        \\The calling thread's robust-list state, for `sa_robust_cas_at`: a pointer that is valid in this
+        \\thread only, for as long as it runs.
+    ),
+    abi.func("sa_robust_cas_at", robustCasAt, &.{ "context", "word", "expected", "desired" },
+        \\`sa_robust_cas` with the calling thread's `sa_robust_context()` passed in (saves a thread-local
+        \\lookup per call: the uncontended lock's path).
+    ),
+    abi.func("sa_robust_lock_at", robustLockAt, &.{ "context", "word" },
+        \\The uncontended lock: `sa_robust_cas_at(context, word, 0, tid)` with the caller's own id (from its
+        \\context): 1 taken, 0 not free, as there.
+    ),
+    abi.func("sa_robust_unlock_at", robustUnlockAt, &.{ "context", "word" },
+        \\The uncontended unlock: `sa_robust_cas_at(context, word, tid, 0)`.
+    ),
+    abi.func("sa_robust_owned", robustOwned, &.{"word"},
+        \\1 if the calling thread owns `word` (its id is in it and the word is in its robust list: not a
+        \\thread of another PID namespace with the same id).
+    ),
+    abi.func("sa_robust_gone", robustGone, &.{"v"},
+        \\1 if the owner a robust word names is known to be gone: only where there is no robust list (there,
+        \\by `kill(pid, 0)`); with one, always 0 (the kernel marks dead owners itself).
+    ),
+    abi.func("sa_robust_abandon", robustAbandon, &.{"word"},
+        \\Gives up a word the calling thread owns exactly as if it had died: it is unlinked, becomes `(word &
+        \\WAITERS) | OWNER_DIED`, and one waiter is woken. For memory about to go away (SharedMemory.close).
+        \\Returns 1, or 0 if the caller does not own it.
+    ),
+    abi.func("sa_robust_claim", robustClaim, &.{ "first", "count", "stride", "start" },
+        \\Takes the first free robust word of `count` words `stride` bytes apart, trying index `start` first;
+        \\returns its index, plus 0x10000 if its last owner had died holding it, or -1 if none is free.
+    ),
+    abi.func("sa_robust_busy", robustBusy, &.{ "first", "count", "stride", "from" },
+        \\The index of the first of `count` words `stride` bytes apart, from index `from` on, that a live
+        \\thread owns; -1 if none.
+    ),
+    abi.func("sa_sem_acquire", semAcquire, &.{ "sem", "n", "out" },
+        \\Takes `n` permits of the Semaphore at `sem` for the calling thread, recording them in its holder
+        \\slot (claimed if it has none), after returning the permits of holders that died when there are too
+        \\few (or when their slot is in the way). On success out[0] is the number of dead holders' permits
+        \\returned since the last success reported them (each is reported once) and out[1] the last such
+        \\holder's id. Returns the slot index, -2 (too few permits; out[2] = permits available), -3 (every
+        \\holder slot has a live holder) or -5 (not a Semaphore's words).
+    ),
+    abi.func("sa_sem_release", semRelease, &.{ "sem", "n", "out" },
+        \\Returns `n` permits: first those the calling thread holds, then permits nobody holds yet (a
+        \\Semaphore created with fewer than `max`). Wakes the waiters. Returns 1, -4 (more than max; out[2] =
+        \\the most it could return; nothing changed) or -5 (not a Semaphore's words).
+    ),
+    abi.func("sa_sem_held", semHeld, &.{"sem"},
+        \\Permits the calling thread holds in the Semaphore at `sem`.
+    ),
+});
 
 // ---- tests ----------------------------------------------------------------------
 

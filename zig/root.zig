@@ -1,7 +1,13 @@
 //! libshared_atomic: lock-free atomic operations with a C ABI, for Bun and
 //! Deno through their FFIs, and for C, Python (ctypes) or anything else.
+//!
+//! Every export is an entry of one of the lists below (`abi.Export`); this
+//! file exports them all, and `zig build gen` writes the C header and the
+//! TypeScript ABI module from the same lists.
 
 const std = @import("std");
+/// The C ABI as data: exports, groups, the table walk, C and FFI types.
+pub const abi = @import("abi.zig");
 pub const table = @import("table.zig");
 pub const ops = @import("ops.zig");
 pub const exports = @import("exports.zig");
@@ -17,31 +23,44 @@ pub const wait = @import("wait.zig");
 pub const robust = @import("robust.zig");
 const options = @import("options");
 
-/// Comma-separated names of every `sa_*` atomic export.
-fn manifest() callconv(.c) [*:0]const u8 {
+/// The library's version (build.zig.zon).
+pub const version: [:0]const u8 = options.version;
+
+fn manifestC() callconv(.c) [*:0]const u8 {
     return exports.manifest.ptr;
 }
 
-/// The library's version, e.g. "0.1.0"; the TypeScript side checks it.
-fn version() callconv(.c) [*:0]const u8 {
-    return options.version;
+fn versionC() callconv(.c) [*:0]const u8 {
+    return version;
 }
 
+/// The hand-written C functions, one group per file, in the header's order.
+pub const functions = [_]abi.Group{
+    abi.group("library", "root.zig: libshared_atomic: lock-free atomic operations with a C ABI, for Bun and " ++
+        "Deno through their FFIs, and for C, Python (ctypes) or anything else.", .{}, &.{
+        abi.func("sa_manifest", manifestC, &.{}, "Comma-separated names of every `sa_*` atomic export."),
+        abi.func("sa_version", versionC, &.{}, "The library's version, e.g. \"0.1.0\"; the TypeScript side checks it."),
+    }),
+    robust.c_exports,
+    shm.c_exports,
+    wait.c_exports,
+    wide.c_exports,
+};
+
+/// Every export: the hand-written functions, then the tables.
+pub const all: []const abi.Group = &functions ++ exports.groups ++ wide.groups ++ seed.groups;
+
 comptime {
-    @export(&manifest, .{ .name = "sa_manifest" });
-    @export(&version, .{ .name = "sa_version" });
-    _ = exports;
-    _ = seed;
-    _ = shm;
-    _ = wide;
-    _ = wait;
-    _ = robust;
+    // `zig build gen` reads the lists without compiling the functions
+    if (options.exports) abi.exportAll(all);
 }
 
 test {
     _ = @import("tests.zig");
+    _ = abi;
     _ = shm;
     _ = wide;
     _ = wait;
     _ = robust;
+    _ = seed;
 }

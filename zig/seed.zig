@@ -24,6 +24,7 @@
 
 const std = @import("std");
 const builtin = @import("builtin");
+const abi = @import("abi.zig");
 const ops = @import("ops.zig");
 const table = @import("table.zig");
 
@@ -61,7 +62,12 @@ pub const Type = struct {
     /// The name prefix: `<name>_<op>`.
     name: []const u8,
     T: type,
+    /// Its C type, as the seed's header spells it.
+    c_name: []const u8,
     groups: []const Group,
+    /// What the header says of it, after its C type (default: nothing).
+    note: []const u8 = "",
+    needs: ?abi.Capability = null,
 
     pub fn has(comptime t: Type, comptime g: Group) bool {
         for (t.groups) |x| if (x == g) return true;
@@ -71,27 +77,42 @@ pub const Type = struct {
 
 const integer = &[_]Group{ .store, .basic, .arith, .bits };
 
+/// A lock-free store of a `long double`: what `longdouble_store` needs.
+pub const lock_free_long_double: abi.Capability = .{
+    .name = "lock_free_long_double",
+    .doc = "only where it can be stored lock-free: x86_64 with cmpxchg16b (the default build; 80-bit x87 in " ++
+        "16 bytes), aarch64, and where long double is a double. A library built for x86_64 without cx16 " ++
+        "leaves it out rather than take a lock.",
+    .met = longdouble_lock_free,
+};
+
+const arm_linux = "signed on x86_64, Apple and Windows; unsigned on Arm and most other Linux targets";
+const lp64 = "64-bit on Linux and macOS, 32-bit on Windows";
+
 pub const types = [_]Type{
-    .{ .name = "bool", .T = bool, .groups = &.{ .store, .basic } },
-    .{ .name = "byte", .T = c_char, .groups = integer },
-    .{ .name = "ubyte", .T = u8, .groups = integer },
-    .{ .name = "short", .T = c_short, .groups = integer },
-    .{ .name = "ushort", .T = c_ushort, .groups = integer },
-    .{ .name = "int", .T = c_int, .groups = integer },
-    .{ .name = "uint", .T = c_uint, .groups = integer },
-    .{ .name = "long", .T = c_long, .groups = integer },
-    .{ .name = "ulong", .T = c_ulong, .groups = integer },
-    .{ .name = "longlong", .T = c_longlong, .groups = integer },
-    .{ .name = "ulonglong", .T = c_ulonglong, .groups = integer },
-    .{ .name = "size_t", .T = usize, .groups = integer },
-    .{ .name = "ssize_t", .T = isize, .groups = integer },
-    .{ .name = "wchar", .T = c_wchar, .groups = &.{ .store, .basic, .arith } },
-    .{ .name = "float", .T = f32, .groups = &.{.store} },
-    .{ .name = "double", .T = f64, .groups = &.{.store} },
-} ++ (if (longdouble_lock_free)
-    [_]Type{.{ .name = "longdouble", .T = c_longdouble, .groups = &.{.store} }}
-else
-    [_]Type{});
+    .{ .name = "bool", .T = bool, .c_name = "bool", .groups = &.{ .store, .basic }, .note = " (_Bool): one byte; returned booleans are byte != 0" },
+    .{ .name = "byte", .T = c_char, .c_name = "char", .groups = integer, .note = ": " ++ arm_linux },
+    .{ .name = "ubyte", .T = u8, .c_name = "unsigned char", .groups = integer },
+    .{ .name = "short", .T = c_short, .c_name = "short", .groups = integer },
+    .{ .name = "ushort", .T = c_ushort, .c_name = "unsigned short", .groups = integer },
+    .{ .name = "int", .T = c_int, .c_name = "int", .groups = integer },
+    .{ .name = "uint", .T = c_uint, .c_name = "unsigned int", .groups = integer },
+    .{ .name = "long", .T = c_long, .c_name = "long", .groups = integer, .note = ": " ++ lp64 },
+    .{ .name = "ulong", .T = c_ulong, .c_name = "unsigned long", .groups = integer, .note = ": " ++ lp64 },
+    .{ .name = "longlong", .T = c_longlong, .c_name = "long long", .groups = integer },
+    .{ .name = "ulonglong", .T = c_ulonglong, .c_name = "unsigned long long", .groups = integer },
+    .{ .name = "size_t", .T = usize, .c_name = "size_t", .groups = integer },
+    .{ .name = "ssize_t", .T = isize, .c_name = "ssize_t", .groups = integer },
+    .{ .name = "wchar", .T = c_wchar, .c_name = "wchar_t", .groups = &.{ .store, .basic, .arith }, .note = ": 32-bit, signed except on Arm Linux (unsigned); 16-bit unsigned on Windows" },
+    .{ .name = "float", .T = f32, .c_name = "float", .groups = &.{.store} },
+    .{ .name = "double", .T = f64, .c_name = "double", .groups = &.{.store} },
+    .{ .name = "longdouble", .T = c_longdouble, .c_name = "long double", .groups = &.{.store}, .note = ": store only", .needs = lock_free_long_double },
+};
+
+/// Whether this build exports type `t`'s functions.
+pub fn available(comptime t: Type) bool {
+    return if (t.needs) |n| n.met else true;
+}
 
 /// The shape of an operation's C signature (`T` is the C type).
 pub const Shape = enum {
@@ -140,6 +161,15 @@ pub fn Fn(comptime T: type, comptime op: Op) type {
     const S = if (T == bool) u8 else T;
     const W = @Int(.unsigned, 8 * @sizeOf(S));
     return struct {
+        /// The parameters' names, for the header.
+        pub const params: []const []const u8 = switch (op.shape) {
+            .load => &.{"v"},
+            .store => &.{ "v", "n" },
+            .shift => &.{ "v", "n", "r" },
+            .cas => &.{ "v", "e", "n" },
+            .rmw => if (op.rmw == .xchg) &.{ "v", "n" } else &.{ "v", "i" },
+        };
+
         pub const f = switch (op.shape) {
             .load => struct {
                 fn f(v: *const S) callconv(.c) T {
@@ -183,22 +213,26 @@ pub fn Fn(comptime T: type, comptime op: Op) type {
     };
 }
 
-/// Every exported name, in table order.
-pub const names: []const []const u8 = blk: {
-    @setEvalBranchQuota(100_000);
-    var list: []const []const u8 = &.{};
-    for (types) |t| for (op_list) |op| {
-        if (t.has(op.group)) list = list ++ .{t.name ++ "_" ++ op.name};
-    };
-    break :blk list;
-};
+/// The seed's exports, one group per type, in table order.
+pub const groups: []const abi.Group = abi.walk(types, op_list, struct {
+    pub fn supports(comptime t: Type, comptime op: Op) bool {
+        return t.has(op.group);
+    }
 
-comptime {
-    @setEvalBranchQuota(100_000);
-    for (types) |t| for (op_list) |op| {
-        if (t.has(op.group)) @export(&Fn(t.T, op).f, .{ .name = t.name ++ "_" ++ op.name });
-    };
-}
+    pub fn exports(comptime t: Type, comptime op: Op) []const abi.Export {
+        const F = Fn(t.T, op);
+        return &.{abi.func(t.name ++ "_" ++ op.name, F.f, F.params, "")};
+    }
+
+    pub fn group(comptime t: Type, comptime list: []const abi.Export) abi.Group {
+        const S = if (t.T == bool) u8 else t.T; // what sits in memory
+        const doc = t.name ++ "_*: " ++ t.c_name ++ t.note ++ ".";
+        return abi.group(t.name, doc, .{ .needs = t.needs, .c_names = &.{.{ .T = S, .name = t.c_name }} }, list);
+    }
+});
+
+/// Every exported name, in table order.
+pub const names: []const []const u8 = abi.names(groups);
 
 // ---------------------------------------------------------------- tests
 
@@ -286,7 +320,7 @@ fn checkOp(comptime T: type, comptime op: Op, comptime name: []const u8) !void {
 test "every seed export at the edges of its type, through its exported symbol" {
     @setEvalBranchQuota(100_000);
     inline for (types) |t| inline for (op_list) |op| {
-        if (comptime t.has(op.group)) try checkOp(t.T, op, t.name ++ "_" ++ op.name);
+        if (comptime available(t) and t.has(op.group)) try checkOp(t.T, op, t.name ++ "_" ++ op.name);
     };
 }
 

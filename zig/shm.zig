@@ -6,6 +6,7 @@
 
 const std = @import("std");
 const builtin = @import("builtin");
+const abi = @import("abi.zig");
 
 const c = struct {
     extern "c" fn shm_open(name: [*:0]const u8, oflag: c_int, mode: c_uint) c_int;
@@ -41,11 +42,6 @@ fn flags(comptime create: bool, comptime file: bool) c_int {
     return @bitCast(@as(u32, @bitCast(o)));
 }
 
-/// Opens (or with `create`, exclusively creates, mode 0600) the segment
-/// `name` (`file` = 0: a POSIX shm name like "/x"; 1: a file path, relative
-/// to the cwd unless absolute, refused with -ELOOP if any component is a
-/// symbolic link and with -EINVAL if any component is ".."). Returns the fd,
-/// or -errno.
 fn openFd(name: [*:0]const u8, create: c_int, file: c_int) callconv(.c) c_int {
     const fd = switch ((@as(u2, @intFromBool(create != 0)) << 1) | @intFromBool(file != 0)) {
         0 => c.shm_open(name, flags(false, false), 0),
@@ -143,7 +139,6 @@ fn walkOpen(s: []const u8, oflag: c_int, mode: c_uint) c_int {
     }
 }
 
-/// The size of what `fd` refers to, in bytes, or -errno.
 fn fdSize(fd: c_int) callconv(.c) f64 {
     if (is_darwin) { // a macOS POSIX shm descriptor cannot lseek (ESPIPE)
         var st: Stat = undefined;
@@ -155,7 +150,6 @@ fn fdSize(fd: c_int) callconv(.c) f64 {
     return @floatFromInt(end);
 }
 
-/// Sets the size of `fd`'s object to `len` bytes; 0 or -errno.
 fn fdTruncate(fd: c_int, len: f64) callconv(.c) c_int {
     if (!(len >= 0 and len <= 9007199254740991)) return -@as(c_int, @backingInt(std.c.E.INVAL));
     return if (c.ftruncate(fd, @intFromFloat(len)) == 0) 0 else -errno();
@@ -226,12 +220,6 @@ fn linuxFstat(fd: c_int, st: *Stat) c_int {
     return 0;
 }
 
-/// Whether a segment's descriptor is safe to map: 0 if it is a regular file
-/// (what shm objects are on Linux; on macOS a POSIX shm object reports no
-/// file type at all, which counts as one) owned by the effective user with
-/// no group or other permission bits; else, first match wins, 3 = not a
-/// regular file, 1 = owned by another user, 2 = group or other may access
-/// it; -errno if fstat fails.
 fn fdCheck(fd: c_int) callconv(.c) c_int {
     var st: Stat = undefined;
     const r = fileStat(fd, &st);
@@ -243,12 +231,6 @@ fn fdCheck(fd: c_int) callconv(.c) c_int {
     return 0;
 }
 
-/// Reserves the backing store of bytes [0, len) of `fd`, so that a segment
-/// its filesystem cannot hold fails here (-ENOSPC, -EFBIG, ...) instead of
-/// with SIGBUS on first touch. Linux: fallocate(2) mode 0, which allocates
-/// (on tmpfs: commits the memory of) every page now and grows the size to
-/// `len` if it was smaller; -EOPNOTSUPP where the filesystem cannot. macOS:
-/// returns 0 and reserves nothing (no fallocate for shm objects). 0 or -errno.
 fn fdReserve(fd: c_int, len: f64) callconv(.c) c_int {
     if (!(len >= 0 and len <= 9007199254740991)) return neg(.INVAL);
     if (builtin.os.tag != .linux or len == 0) return 0;
@@ -262,10 +244,6 @@ fn fdReserve(fd: c_int, len: f64) callconv(.c) c_int {
     }
 }
 
-/// Writes what identifies the object behind `fd` (st_dev, then st_ino, each
-/// a little-endian u64: 16 bytes) at `out`. Returns 0; 1 if the system gives
-/// none (macOS POSIX shm objects report st_dev = st_ino = 0, written as
-/// such, so a re-created segment cannot be told apart there); or -errno.
 fn fdIdentity(fd: c_int, out: ?[*]u8) callconv(.c) c_int {
     const o = out orelse return neg(.INVAL);
     var st: Stat = undefined;
@@ -278,8 +256,6 @@ fn fdIdentity(fd: c_int, out: ?[*]u8) callconv(.c) c_int {
 
 threadlocal var map_error: c_int = 0;
 
-/// Maps `len` bytes of `fd` shared, read-write; null on failure (then
-/// `sa_shm_map_error()` is the errno).
 fn fdMap(fd: c_int, len: f64) callconv(.c) ?*anyopaque {
     if (!(len > 0 and len <= 9007199254740991)) {
         map_error = @backingInt(std.c.E.INVAL);
@@ -302,14 +278,6 @@ fn unmap(p: ?*anyopaque, len: f64) callconv(.c) c_int {
     return if (c.munmap(addr, @intFromFloat(len)) == 0) 0 else -errno();
 }
 
-/// Retires the mapping [base, base + len) of a closed segment: one
-/// `mmap(MAP_FIXED)` replaces it in place with private, anonymous,
-/// zero-filled pages, so a stale pointer another thread still holds reads
-/// and writes memory that belongs to nobody, never the segment nor whatever
-/// a later `mmap` puts there. The range is never unmapped in between
-/// (MAP_FIXED replaces atomically), and MAP_NORESERVE charges no swap until a
-/// page is written. The address range stays taken until `sa_shm_unmap`,
-/// which is safe only once no stale pointer can remain. 0 or -errno.
 fn retire(base: ?*anyopaque, len: f64) callconv(.c) c_int {
     const addr = base orelse return -@as(c_int, @backingInt(std.c.E.INVAL));
     if (!(len > 0 and len <= 9007199254740991)) return -@as(c_int, @backingInt(std.c.E.INVAL));
@@ -323,28 +291,61 @@ fn closeFd(fd: c_int) callconv(.c) c_int {
     return if (c.close(fd) == 0) 0 else -errno();
 }
 
-/// Removes the name (`file` = 1: the path); 0 or -errno.
 fn remove(name: [*:0]const u8, file: c_int) callconv(.c) c_int {
     const rc = if (file != 0) c.unlink(name) else c.shm_unlink(name);
     return if (rc == 0) 0 else -errno();
 }
 
-comptime {
-    if (builtin.os.tag != .windows) {
-        @export(&openFd, .{ .name = "sa_shm_open_fd" });
-        @export(&fdSize, .{ .name = "sa_shm_fd_size" });
-        @export(&fdTruncate, .{ .name = "sa_shm_fd_truncate" });
-        @export(&fdMap, .{ .name = "sa_shm_map" });
-        @export(&mapError, .{ .name = "sa_shm_map_error" });
-        @export(&unmap, .{ .name = "sa_shm_unmap" });
-        @export(&fdCheck, .{ .name = "sa_shm_fd_check" });
-        @export(&fdReserve, .{ .name = "sa_shm_fd_reserve" });
-        @export(&fdIdentity, .{ .name = "sa_shm_fd_identity" });
-        @export(&retire, .{ .name = "sa_shm_retire" });
-        @export(&closeFd, .{ .name = "sa_shm_close_fd" });
-        @export(&remove, .{ .name = "sa_shm_remove" });
-    }
-}
+/// The C functions, in the header's order.
+pub const c_exports = abi.group("shm", "shm.zig: Named shared memory for other processes: POSIX shm_open segments and files on a path, mapped MAP_SHARED.", .{ .platform = .posix }, &.{
+    abi.func("sa_shm_open_fd", openFd, &.{ "name", "create", "file" },
+        \\Opens (or with `create`, exclusively creates, mode 0600) the segment `name` (`file` = 0: a POSIX shm
+        \\name like "/x"; 1: a file path, relative to the cwd unless absolute, refused with -ELOOP if any
+        \\component is a symbolic link and with -EINVAL if any component is ".."). Returns the fd, or -errno.
+    ),
+    abi.func("sa_shm_fd_size", fdSize, &.{"fd"},
+        \\The size of what `fd` refers to, in bytes, or -errno.
+    ),
+    abi.func("sa_shm_fd_truncate", fdTruncate, &.{ "fd", "len" },
+        \\Sets the size of `fd`'s object to `len` bytes; 0 or -errno.
+    ),
+    abi.func("sa_shm_map", fdMap, &.{ "fd", "len" },
+        \\Maps `len` bytes of `fd` shared, read-write; null on failure (then `sa_shm_map_error()` is the
+        \\errno).
+    ),
+    abi.func("sa_shm_map_error", mapError, &.{}, "The errno of the calling thread's last failed `sa_shm_map`."),
+    abi.func("sa_shm_unmap", unmap, &.{ "p", "len" }, "Unmaps `len` bytes at `p`; 0 or -errno."),
+    abi.func("sa_shm_fd_check", fdCheck, &.{"fd"},
+        \\Whether a segment's descriptor is safe to map: 0 if it is a regular file (what shm objects are on
+        \\Linux; on macOS a POSIX shm object reports no file type at all, which counts as one) owned by the
+        \\effective user with no group or other permission bits; else, first match wins, 3 = not a regular
+        \\file, 1 = owned by another user, 2 = group or other may access it; -errno if fstat fails.
+    ),
+    abi.func("sa_shm_fd_reserve", fdReserve, &.{ "fd", "len" },
+        \\Reserves the backing store of bytes [0, len) of `fd`, so that a segment its filesystem cannot hold
+        \\fails here (-ENOSPC, -EFBIG, ...) instead of with SIGBUS on first touch. Linux: fallocate(2) mode 0,
+        \\which allocates (on tmpfs: commits the memory of) every page now and grows the size to `len` if it
+        \\was smaller; -EOPNOTSUPP where the filesystem cannot. macOS: returns 0 and reserves nothing (no
+        \\fallocate for shm objects). 0 or -errno.
+    ),
+    abi.func("sa_shm_fd_identity", fdIdentity, &.{ "fd", "out" },
+        \\Writes what identifies the object behind `fd` (st_dev, then st_ino, each a little-endian u64: 16
+        \\bytes) at `out`. Returns 0; 1 if the system gives none (macOS POSIX shm objects report st_dev =
+        \\st_ino = 0, written as such, so a re-created segment cannot be told apart there); or -errno.
+    ),
+    abi.func("sa_shm_retire", retire, &.{ "base", "len" },
+        \\Retires the mapping [base, base + len) of a closed segment: one `mmap(MAP_FIXED)` replaces it in
+        \\place with private, anonymous, zero-filled pages, so a stale pointer another thread still holds
+        \\reads and writes memory that belongs to nobody, never the segment nor whatever a later `mmap` puts
+        \\there. The range is never unmapped in between (MAP_FIXED replaces atomically), and MAP_NORESERVE
+        \\charges no swap until a page is written. The address range stays taken until `sa_shm_unmap`, which
+        \\is safe only once no stale pointer can remain. 0 or -errno.
+    ),
+    abi.func("sa_shm_close_fd", closeFd, &.{"fd"}, "Closes `fd`; 0 or -errno."),
+    abi.func("sa_shm_remove", remove, &.{ "name", "file" },
+        \\Removes the name (`file` = 1: the path); 0 or -errno.
+    ),
+});
 
 test "create, size, map, share, unmap, remove" {
     const name = "/sa-zig-unit-test";

@@ -1,9 +1,22 @@
 //! The one table: which value types the library has, and which operations
 //! each kind of type supports. `exports.zig` walks the product of the two at
-//! comptime; `src/table.ts` mirrors it for the TypeScript side, and
-//! `test/symbols.test.ts` checks the two against `sa_manifest()`.
+//! comptime (`abi.walk`); `zig build gen` writes it, and every export's
+//! signature, into `src/native/abi_generated.ts` for the TypeScript side.
 
-pub const Kind = enum { int, float, bool };
+pub const Kind = enum {
+    int,
+    float,
+    bool,
+
+    /// What the header says of a type of this kind.
+    pub fn doc(k: Kind) []const u8 {
+        return switch (k) {
+            .int => "wrapping arithmetic",
+            .float => "add/sub/max/min by a compare-exchange loop; max/min ignore a NaN operand, -0 < +0; compares are bitwise",
+            .bool => "one byte holding 0 or 1",
+        };
+    }
+};
 
 pub const Type = struct {
     /// Name used in export symbols: `sa_<name>_<op>`.
@@ -13,6 +26,8 @@ pub const Type = struct {
     /// 64-bit integers also get `_f64` variants that take and return a
     /// double, so JavaScript can stay on the FFI's fast number path.
     number_path: bool = false,
+    /// Its C type, where that is not the one `abi.cName` gives.
+    c_name: ?[]const u8 = null,
 };
 
 pub const types = [_]Type{
@@ -24,8 +39,8 @@ pub const types = [_]Type{
     .{ .name = "u32", .T = u32, .kind = .int },
     .{ .name = "i64", .T = i64, .kind = .int, .number_path = true },
     .{ .name = "u64", .T = u64, .kind = .int, .number_path = true },
-    .{ .name = "isize", .T = isize, .kind = .int },
-    .{ .name = "usize", .T = usize, .kind = .int },
+    .{ .name = "isize", .T = isize, .kind = .int, .c_name = "intptr_t" },
+    .{ .name = "usize", .T = usize, .kind = .int, .c_name = "uintptr_t" },
     .{ .name = "f32", .T = f32, .kind = .float },
     .{ .name = "f64", .T = f64, .kind = .float },
     .{ .name = "bool", .T = bool, .kind = .bool },
@@ -50,14 +65,21 @@ pub const Shape = enum {
 /// Read-modify-write arithmetic, as the builtin's operation.
 pub const Rmw = enum { xchg, add, sub, @"and", @"or", xor, nand, max, min };
 
-pub const Op = struct {
-    name: []const u8,
-    shape: Shape,
-    rmw: Rmw = .xchg,
-    /// For rmw: return the new value instead of the old one.
-    new: bool = false,
-    kinds: []const Kind,
-};
+/// An operation of a table whose types have kinds `K` and whose signatures
+/// have shapes `S` (this one, and `wide.zig`'s).
+pub fn OpOf(comptime K: type, comptime S: type) type {
+    return struct {
+        name: []const u8,
+        shape: S,
+        rmw: Rmw = .xchg,
+        /// For rmw: return the new value instead of the old one.
+        new: bool = false,
+        /// The kinds of type it applies to.
+        kinds: []const K,
+    };
+}
+
+pub const Op = OpOf(Kind, Shape);
 
 const all = &[_]Kind{ .int, .float, .bool };
 const arith = &[_]Kind{ .int, .float };
@@ -70,19 +92,23 @@ pub const ops = [_]Op{
     .{ .name = "compare_exchange", .shape = .cmpxchg, .kinds = all },
     .{ .name = "compare_and_set", .shape = .cas, .kinds = all },
     .{ .name = "compare_exchange_weak", .shape = .cas_weak, .kinds = all },
-} ++ rmwPair("add", .add, arith) ++ rmwPair("sub", .sub, arith) ++
-    rmwPair("and", .@"and", bits) ++ rmwPair("or", .@"or", bits) ++
-    rmwPair("xor", .xor, bits) ++ rmwPair("nand", .nand, bits) ++
-    rmwPair("max", .max, arith) ++ rmwPair("min", .min, arith);
+} ++ rmwPair(Op, "add", .add, arith) ++ rmwPair(Op, "sub", .sub, arith) ++
+    rmwPair(Op, "and", .@"and", bits) ++ rmwPair(Op, "or", .@"or", bits) ++
+    rmwPair(Op, "xor", .xor, bits) ++ rmwPair(Op, "nand", .nand, bits) ++
+    rmwPair(Op, "max", .max, arith) ++ rmwPair(Op, "min", .min, arith);
 
-fn rmwPair(comptime name: []const u8, comptime r: Rmw, comptime kinds: []const Kind) [2]Op {
+/// `fetch_<name>` (returns the old value) and `<name>_fetch` (the new one),
+/// for any table's `Op` (an `OpOf`).
+pub fn rmwPair(comptime O: type, comptime name: []const u8, comptime r: Rmw, comptime kinds: anytype) [2]O {
     return .{
         .{ .name = "fetch_" ++ name, .shape = .rmw, .rmw = r, .kinds = kinds },
         .{ .name = name ++ "_fetch", .shape = .rmw, .rmw = r, .new = true, .kinds = kinds },
     };
 }
 
-pub fn supports(comptime op: Op, comptime kind: Kind) bool {
+/// Whether operation `op` applies to a type of kind `kind` (`op.kinds`), in
+/// any table.
+pub fn supports(comptime op: anytype, comptime kind: anytype) bool {
     for (op.kinds) |k| if (k == kind) return true;
     return false;
 }

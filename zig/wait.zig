@@ -9,14 +9,23 @@
 
 const std = @import("std");
 const builtin = @import("builtin");
+const abi = @import("abi.zig");
 const linux = std.os.linux;
 const is_linux = builtin.os.tag == .linux;
 const is_darwin = builtin.os.tag.isDarwin();
 
-/// Results of a wait, as the JavaScript side names them.
-pub const ok = 0;
-pub const not_equal = 1;
-pub const timed_out = 2;
+/// What `sa_wait32` returns. `zig build gen` writes them into the header
+/// (`SA_WAIT_*`) and the TypeScript module (`WAIT_RESULTS`, `_` as `-`).
+pub const Result = enum(c_int) {
+    /// Woken (or spuriously, as with any futex).
+    ok = 0,
+    /// The value differed at the start.
+    not_equal = 1,
+    timed_out = 2,
+};
+pub const ok = @backingInt(Result.ok);
+pub const not_equal = @backingInt(Result.not_equal);
+pub const timed_out = @backingInt(Result.timed_out);
 
 const darwin = struct {
     const UL_COMPARE_AND_WAIT_SHARED: u32 = 3;
@@ -67,12 +76,6 @@ fn waitOnce(addr: *const u32, expected: u32, ms: f64) c_int {
 /// the kernel's integer timeouts can overflow.
 const max_slice_ms: f64 = 86_400_000;
 
-/// Waits while `*addr == expected`, up to `timeout_ms` (negative, NaN or
-/// infinite: forever): ok (woken; may be spurious, as with any futex),
-/// not_equal (the value differed at the start) or timed_out. The value is
-/// checked first, also with a zero timeout. Any finite timeout means at
-/// least that long: a huge one (up to the largest double) waits in slices
-/// of a day until its deadline, never returning early.
 pub fn wait32(addr: *const u32, expected: u32, timeout_ms: f64) callconv(.c) c_int {
     const forever = !(timeout_ms >= 0) or timeout_ms == std.math.inf(f64);
     const deadline = if (forever) std.math.inf(f64) else nowMs() + timeout_ms;
@@ -91,8 +94,6 @@ pub fn wait32(addr: *const u32, expected: u32, timeout_ms: f64) callconv(.c) c_i
     }
 }
 
-/// Wakes up to `count` waiters on `addr` (count <= 0: all); returns how many
-/// were woken (Linux; on macOS 1 if any, since __ulock_wake does not count).
 pub fn wake32(addr: *const u32, count: c_int) callconv(.c) c_int {
     if (is_linux) {
         const n: u32 = if (count <= 0) std.math.maxInt(i32) else @intCast(count);
@@ -107,13 +108,10 @@ pub fn wake32(addr: *const u32, count: c_int) callconv(.c) c_int {
     } else @compileError("waking is not supported on this OS");
 }
 
-/// The calling thread's id: unique across the system while it lives (Linux
-/// tid); the process id elsewhere.
 pub fn threadId() callconv(.c) c_int {
     return if (is_linux) linux.gettid() else getpid();
 }
 
-/// Whether thread (or process) `id` is alive: 1 yes, 0 no.
 pub fn threadAlive(id: c_int) callconv(.c) c_int {
     if (id <= 0) return 0;
     if (kill(id, 0) == 0) return 1;
@@ -125,14 +123,27 @@ fn sleepMs(ms: f64) void {
     _ = usleep(@intFromFloat(@max(0, @min(ms * 1000, 4e9))));
 }
 
-comptime {
-    if (is_linux or is_darwin) {
-        @export(&wait32, .{ .name = "sa_wait32" });
-        @export(&wake32, .{ .name = "sa_wake32" });
-        @export(&threadId, .{ .name = "sa_thread_id" });
-        @export(&threadAlive, .{ .name = "sa_thread_alive" });
-    }
-}
+/// The C functions (Linux and macOS).
+pub const c_exports = abi.group("wait", "wait.zig: Waiting on a 32-bit word across threads AND processes: the " ++
+    "process-shared futex on Linux (no FUTEX_PRIVATE_FLAG), __ulock_wait/__ulock_wake with the shared " ++
+    "operation on macOS.", .{ .platform = .linux_macos }, &.{
+    abi.func("sa_wait32", wait32, &.{ "addr", "expected", "timeout_ms" },
+        \\Waits while *addr == expected, up to timeout_ms (negative, NaN or infinite: forever): SA_WAIT_OK
+        \\(woken; may be spurious, as with any futex), SA_WAIT_NOT_EQUAL (the value differed at the start) or
+        \\SA_WAIT_TIMED_OUT. The value is checked first, also with a zero timeout. Any finite timeout means at
+        \\least that long: a huge one (up to the largest double) waits in slices of a day until its deadline,
+        \\never returning early.
+    ),
+    abi.func("sa_wake32", wake32, &.{ "addr", "count" },
+        \\Wakes up to count waiters on addr (count <= 0: all); returns how many were woken (Linux; on macOS 1
+        \\if any, since __ulock_wake does not count).
+    ),
+    abi.func("sa_thread_id", threadId, &.{},
+        \\The calling thread's id: unique across the system while it lives (Linux tid); the process id
+        \\elsewhere.
+    ),
+    abi.func("sa_thread_alive", threadAlive, &.{"id"}, "Whether thread (or process) id is alive: 1 yes, 0 no."),
+});
 
 test "wait returns not-equal, times out, and is woken across threads" {
     var word: u32 = 5;

@@ -25,6 +25,7 @@
 
 const std = @import("std");
 const builtin = @import("builtin");
+const abi = @import("abi.zig");
 const table = @import("table.zig");
 const ops = @import("ops.zig");
 const AtomicOrder = std.builtin.AtomicOrder;
@@ -71,39 +72,37 @@ pub fn available(comptime t: Type) bool {
     return @bitSizeOf(t.T) <= 64 or lock_free;
 }
 
-pub const Shape = enum { load, store, rmw, cmpxchg, cmpxchg_weak };
-
-pub const Op = struct {
-    name: []const u8,
-    shape: Shape,
-    rmw: table.Rmw = .xchg,
-    /// For rmw: write the new value to `*io` instead of the old one.
-    new: bool = false,
-    /// Integers only (add, sub, max, min).
-    int_only: bool = false,
+/// The shape of a wide operation's C signature (`T` is the value's integer).
+pub const Shape = enum {
+    /// `void f(T *p, T *out)`
+    load,
+    /// `void f(T *p, const T *value)`
+    store,
+    /// `void f(T *p, T *io)`: operand in, old (or new) value out
+    rmw,
+    /// `bool f(T *p, T *expected, const T *desired)`: C11 strong compare-exchange
+    cmpxchg,
+    /// the same, weak (may fail spuriously)
+    cmpxchg_weak,
 };
 
+/// A wide operation; `new`: write the new value to `*io`, not the old one.
+pub const Op = table.OpOf(Kind, Shape);
+
+const all = &[_]Kind{ .int, .bytes };
+/// Integers only (add, sub, max, min).
+const ints = &[_]Kind{.int};
+
 pub const wide_ops = [_]Op{
-    .{ .name = "load", .shape = .load },
-    .{ .name = "store", .shape = .store },
-    .{ .name = "exchange", .shape = .rmw, .rmw = .xchg },
-    .{ .name = "compare_exchange", .shape = .cmpxchg },
-    .{ .name = "compare_exchange_weak", .shape = .cmpxchg_weak },
-} ++ pair("add", .add, true) ++ pair("sub", .sub, true) ++
-    pair("and", .@"and", false) ++ pair("or", .@"or", false) ++
-    pair("xor", .xor, false) ++ pair("nand", .nand, false) ++
-    pair("max", .max, true) ++ pair("min", .min, true);
-
-fn pair(comptime name: []const u8, comptime r: table.Rmw, comptime int_only: bool) [2]Op {
-    return .{
-        .{ .name = "fetch_" ++ name, .shape = .rmw, .rmw = r, .int_only = int_only },
-        .{ .name = name ++ "_fetch", .shape = .rmw, .rmw = r, .new = true, .int_only = int_only },
-    };
-}
-
-pub fn supports(comptime op: Op, comptime kind: Kind) bool {
-    return !op.int_only or kind == .int;
-}
+    .{ .name = "load", .shape = .load, .kinds = all },
+    .{ .name = "store", .shape = .store, .kinds = all },
+    .{ .name = "exchange", .shape = .rmw, .rmw = .xchg, .kinds = all },
+    .{ .name = "compare_exchange", .shape = .cmpxchg, .kinds = all },
+    .{ .name = "compare_exchange_weak", .shape = .cmpxchg_weak, .kinds = all },
+} ++ table.rmwPair(Op, "add", .add, ints) ++ table.rmwPair(Op, "sub", .sub, ints) ++
+    table.rmwPair(Op, "and", .@"and", all) ++ table.rmwPair(Op, "or", .@"or", all) ++
+    table.rmwPair(Op, "xor", .xor, all) ++ table.rmwPair(Op, "nand", .nand, all) ++
+    table.rmwPair(Op, "max", .max, ints) ++ table.rmwPair(Op, "min", .min, ints);
 
 /// Atomic operations on a `T` of 8 to 128 bits. Up to 64 bits they are the
 /// table's own (`ops.Ops`: one instruction each); at 128 bits every one is a
@@ -188,6 +187,14 @@ pub fn Fns(comptime t: Type, comptime op: Op) type {
             return true;
         }
 
+        /// The parameters' names, for the header.
+        pub const params: []const []const u8 = switch (op.shape) {
+            .load => &.{ "p", "out" },
+            .store => &.{ "p", "value" },
+            .rmw => &.{ "p", "io" },
+            .cmpxchg, .cmpxchg_weak => &.{ "p", "expected", "desired" },
+        };
+
         pub const seq_cst = switch (op.shape) {
             .load => struct {
                 fn f(p: *T, out: V) callconv(.c) void {
@@ -236,54 +243,56 @@ pub fn Fns(comptime t: Type, comptime op: Op) type {
     };
 }
 
-/// Every wide export of this build, in table order (types, then operations,
-/// each followed by its `_explicit` form).
-pub const names: []const []const u8 = blk: {
-    @setEvalBranchQuota(100_000);
-    var list: []const []const u8 = &.{};
-    for (types) |t| {
-        if (!available(t)) continue;
-        for (wide_ops) |op| {
-            if (!supports(op, t.kind)) continue;
-            const base = "sa_" ++ t.name ++ "_" ++ op.name;
-            list = list ++ .{ base, base ++ "_explicit" };
-        }
-    }
-    break :blk list;
+/// A lock-free 16-byte compare-exchange: what the 16-byte exports need.
+pub const lock_free_16: abi.Capability = .{
+    .name = "lock_free_16",
+    .doc = "only where a 16-byte compare-exchange is lock-free: sa_wide_lock_free() says whether this build has them.",
+    .met = lock_free,
 };
 
+/// The wide exports, one group per type, in table order (types, then
+/// operations, each followed by its `_explicit` form); the 16-byte ones need
+/// `lock_free_16`.
+pub const groups: []const abi.Group = abi.walk(types, wide_ops, struct {
+    pub fn supports(comptime t: Type, comptime op: Op) bool {
+        return table.supports(op, t.kind);
+    }
+
+    pub fn exports(comptime t: Type, comptime op: Op) []const abi.Export {
+        return &abi.ordered("sa_" ++ t.name ++ "_" ++ op.name, Fns(t, op));
+    }
+
+    pub fn group(comptime t: Type, comptime list: []const abi.Export) abi.Group {
+        const n = std.fmt.comptimePrint("{d}", .{@sizeOf(t.T)});
+        const c = if (t.kind == .int) abi.cName(t.T, &.{}) else "uint8_t";
+        const doc = switch (t.kind) {
+            .int => t.name ++ ": " ++ c ++ ", wrapping arithmetic, by pointer.",
+            .bytes => t.name ++ ": " ++ n ++ " bytes in memory order (p aligned to " ++ n ++ "); bitwise operations only.",
+        };
+        const needs: ?abi.Capability = if (@bitSizeOf(t.T) > 64) lock_free_16 else null;
+        return abi.group(t.name, doc, .{ .needs = needs, .c_names = &.{.{ .T = t.T, .name = c }} }, list);
+    }
+});
+
+/// Every wide export of this build, in table order.
+pub const names: []const []const u8 = abi.names(groups);
+
 /// `sa_wide_manifest()`: the wide exports, comma separated.
-pub const manifest: [:0]const u8 = blk: {
-    @setEvalBranchQuota(100_000);
-    var s: []const u8 = "";
-    for (names, 0..) |n, i| s = s ++ (if (i == 0) "" else ",") ++ n;
-    break :blk s ++ "";
-};
+pub const manifest: [:0]const u8 = abi.manifest(groups);
 
 fn manifestC() callconv(.c) [*:0]const u8 {
     return manifest.ptr;
 }
 
-/// 1 if the 16-byte exports exist (lock-free), 0 if this build has none.
 fn lockFreeC() callconv(.c) c_int {
     return @intFromBool(lock_free);
 }
 
-comptime {
-    @setEvalBranchQuota(100_000);
-    @export(&manifestC, .{ .name = "sa_wide_manifest" });
-    @export(&lockFreeC, .{ .name = "sa_wide_lock_free" });
-    for (types) |t| {
-        if (!available(t)) continue;
-        for (wide_ops) |op| {
-            if (!supports(op, t.kind)) continue;
-            const base = "sa_" ++ t.name ++ "_" ++ op.name;
-            const F = Fns(t, op);
-            @export(&F.seq_cst, .{ .name = base });
-            @export(&F.explicit, .{ .name = base ++ "_explicit" });
-        }
-    }
-}
+/// The hand-written wide functions.
+pub const c_exports = abi.group("wide", "wide.zig: Wide values, lock-free: 128-bit integers (i128, u128) and fixed-width byte strings (bytes1, bytes2, bytes4, bytes8, bytes16).", .{}, &.{
+    abi.func("sa_wide_manifest", manifestC, &.{}, "The wide exports of this build, comma separated."),
+    abi.func("sa_wide_lock_free", lockFreeC, &.{}, "1 if the 16-byte exports exist (lock-free), 0 if this build has none."),
+});
 
 // ---- tests -------------------------------------------------------------------
 
@@ -353,7 +362,7 @@ fn checkOp(comptime t: Type, comptime op: Op) !void {
 test "every wide export at the edges of its type, seq_cst and every order code" {
     inline for (types) |t| {
         if (comptime available(t)) inline for (wide_ops) |op| {
-            if (comptime supports(op, t.kind)) try checkOp(t, op);
+            if (comptime table.supports(op, t.kind)) try checkOp(t, op);
         };
     }
 }
