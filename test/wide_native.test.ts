@@ -66,7 +66,8 @@ test("where 16-byte atomics are not lock-free (x86-64 without cmpxchg16b), the c
   mkdirSync(dir, { recursive: true });
   {
     const stub = join(dir, "stub.zig");
-    const text = `comptime { _ = @import("wide"); }
+    const text = `const wide = @import("wide");
+comptime { wide.abi.exportAll(wide.groups ++ .{wide.c_exports}); }
 export fn sa_version() [*:0]const u8 { return "${api.VERSION}"; }
 export fn sa_manifest() [*:0]const u8 { return ""; }
 `;

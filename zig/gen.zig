@@ -292,7 +292,7 @@ fn union_(w: *Writer, doc: []const u8, name: []const u8, items: []const []const 
     }
 }
 
-/// The names of enum `E`'s fields (`_` as `-` when `dash`).
+/// The names of enum `E`'s fields.
 fn fieldNames(comptime E: type) []const []const u8 {
     return @typeInfo(E).@"enum".field_names;
 }
@@ -349,10 +349,6 @@ fn typeNames(comptime types: anytype) []const []const u8 {
     return &l;
 }
 
-fn opNames(comptime ops: anytype) []const []const u8 {
-    return typeNames(ops);
-}
-
 fn kindNames(comptime kinds: anytype) []const []const u8 {
     var list: [kinds.len][]const u8 = undefined;
     for (kinds, 0..) |k, i| list[i] = @tagName(k);
@@ -396,6 +392,14 @@ fn tableOps(w: *Writer, name: []const u8, type_name: []const u8, comptime ops: a
 
 fn module(w: *Writer) !void {
     try w.writeAll(ts_prelude);
+    try moduleBasics(w);
+    try moduleTable(w);
+    try moduleWide(w);
+    try moduleFunctions(w);
+}
+
+/// FFI types, signatures, the version, the memory orders, the wait results.
+fn moduleBasics(w: *Writer) !void {
     try union_(w, "A C type as the FFI layers see it.", "FfiType", &ffi_types);
     try w.writeAll(
         \\
@@ -432,7 +436,9 @@ fn module(w: *Writer) !void {
     try w.writeAll("\n/** What `sa_wait32` returns, by code (zig/wait.zig). */\nexport const WAIT_RESULTS: readonly WaitResultName[] = [");
     try quoted(w, results, ", ");
     try w.writeAll("];\n");
+}
 
+fn moduleTable(w: *Writer) !void {
     try w.writeAll("\n// ---- the types × operations table (zig/table.zig)\n");
     try union_(w, "The kind of a value type: which operations it has.", "Kind", fieldNames(lib.table.Kind));
     try union_(w, "Names of the value types, as they appear in export symbols.", "TypeName", comptime typeNames(lib.table.types));
@@ -471,7 +477,9 @@ fn module(w: *Writer) !void {
         "export const TABLE_EXPORTS: Readonly<Record<string, CSignature>> = {\n");
     try signatures(w, table_blocks);
     try w.writeAll("};\n");
+}
 
+fn moduleWide(w: *Writer) !void {
     try w.writeAll("\n// ---- the wide values' table (zig/wide.zig)\n");
     try union_(w, "The kind of a wide value type: integers, or byte strings (bitwise operations only).", "WideKind", fieldNames(lib.wide.Kind));
     try union_(w, "Names of the wide value types, as they appear in export symbols.", "WideNativeType", comptime typeNames(lib.wide.types));
@@ -512,7 +520,9 @@ fn module(w: *Writer) !void {
         "export const WIDE_EXPORTS: Readonly<Record<string, CSignature>> = {\n");
     try signatures(w, wide_blocks);
     try w.writeAll("};\n");
+}
 
+fn moduleFunctions(w: *Writer) !void {
     try w.writeAll("\n// ---- the hand-written functions (the c_exports of zig/*.zig)\n");
     try union_(w, "Where a function exists: everywhere, on POSIX systems (not Windows), on Linux and macOS.", "Platform", fieldNames(abi.Platform));
     try union_(w, "The groups of hand-written functions (one per Zig file).", "FunctionGroup", comptime blk: {

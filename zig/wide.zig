@@ -25,7 +25,8 @@
 
 const std = @import("std");
 const builtin = @import("builtin");
-const abi = @import("abi.zig");
+/// The ABI helpers (a build of this file alone exports through them: test/wide_native.test.ts).
+pub const abi = @import("abi.zig");
 const table = @import("table.zig");
 const ops = @import("ops.zig");
 const AtomicOrder = std.builtin.AtomicOrder;
