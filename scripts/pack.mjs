@@ -29,8 +29,9 @@ export function version() {
     "package.json": pkg,
     "deno.json": readJson(join(root, "deno.json")).version,
     "build.zig.zon": readFileSync(join(root, "build.zig.zon"), "utf8").match(/\.version\s*=\s*"([^"]+)"/)?.[1],
-    "src/native/version.ts": readFileSync(join(root, "src", "native", "version.ts"), "utf8").match(
-      /VERSION\s*=\s*"([^"]+)"/,
+    // written from build.zig.zon by `zig build gen`
+    "src/native/abi_generated.ts": readFileSync(join(root, "src", "native", "abi_generated.ts"), "utf8").match(
+      /VERSION: string = "([^"]+)"/,
     )?.[1],
   };
   const bad = Object.entries(seen).filter(([, v]) => v !== pkg);

@@ -1,10 +1,12 @@
 // Sets the one version everywhere it is recorded: package.json, deno.json,
-// build.zig.zon (the native library's sa_version()), src/native/version.ts (what the
-// TypeScript side expects), and empties src/native/checksums.ts (checksums belong to
-// one release; scripts/release.mjs writes the new ones). The platform packages
-// take theirs from package.json when scripts/pack.mjs makes them.
+// build.zig.zon (the native library's sa_version()) and, by `zig build gen`,
+// src/native/abi_generated.ts (what the TypeScript side expects), and empties
+// src/native/checksums.ts (checksums belong to one release; scripts/release.mjs
+// writes the new ones). The platform packages take theirs from package.json
+// when scripts/pack.mjs makes them.
 //
 //   node scripts/version.mjs 0.2.0
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root, version } from "./pack.mjs";
@@ -26,7 +28,9 @@ const edit = (file, re, to, note = `${current} -> ${next}`) => {
 edit("package.json", /("version":\s*)"[^"]+"/, `$1"${next}"`);
 edit("deno.json", /("version":\s*)"[^"]+"/, `$1"${next}"`);
 edit("build.zig.zon", /(\.version\s*=\s*)"[^"]+"/, `$1"${next}"`);
-edit("src/native/version.ts", /(VERSION\s*=\s*)"[^"]+"/, `$1"${next}"`);
+const { zig } = await import("./setup.mjs");
+execFileSync(zig, ["build", "gen"], { cwd: root, stdio: ["ignore", process.stderr, process.stderr] });
+console.log(`src/native/abi_generated.ts: ${current} -> ${next} (zig build gen)`);
 edit(
   "src/native/checksums.ts",
   /(CHECKSUMS_VERSION: string = )"[^"]*"/,

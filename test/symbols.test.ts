@@ -49,7 +49,7 @@ test("the library's defined dynamic symbols are the table's plus the seed ABI, a
   assert.deepEqual(ours.sort(), expected.sort(), "sa_* exports = the atomic table + extras + shared memory");
 });
 
-test("versions agree: package.json, deno.json, build.zig.zon, src/native/version.ts and the library", () => {
+test("versions agree: package.json, deno.json, build.zig.zon, the generated ABI module and the library", () => {
   const root = new URL("../", import.meta.url);
   const read = (f: string) => readFileSync(new URL(f, root), "utf8");
   const pkg = JSON.parse(read("package.json")).version;

@@ -5,6 +5,7 @@
  */
 
 import { rangeError, typeError } from "../errors.ts";
+import { MEMORY_ORDER } from "../native/abi.ts";
 
 /**
  * A memory order for an atomic operation. `"seq_cst"` is the default
@@ -26,7 +27,10 @@ export type LoadOrder = "relaxed" | "acquire" | "seq_cst";
 /** Orders a store allows. */
 export type StoreOrder = "relaxed" | "release" | "seq_cst";
 
-const CODES: Record<string, number> = { relaxed: 0, acquire: 2, release: 3, acq_rel: 4, seq_cst: 5 };
+/** The C11 code of each order the API has (the library's, less `consume`: JavaScript has no dependency ordering). */
+const CODES: Record<string, number> = Object.fromEntries(
+  Object.entries(MEMORY_ORDER).filter(([name]) => name !== "consume"),
+);
 
 /** The orders each shape allows. */
 export const LOAD_ORDERS: readonly string[] = ["relaxed", "acquire", "seq_cst"];

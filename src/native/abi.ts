@@ -20,7 +20,8 @@ import {
   type TypeName,
 } from "./abi_generated.ts";
 
-export type { FfiType, Kind, Shape, TypeName } from "./abi_generated.ts";
+export type { FfiType, Kind, MemoryOrderName, Shape, TypeName, WaitResultName } from "./abi_generated.ts";
+export { MEMORY_ORDER, VERSION, WAIT_RESULTS } from "./abi_generated.ts";
 
 /** One value type of the table. */
 export interface TypeInfo {

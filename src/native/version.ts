@@ -1,9 +1,9 @@
 /**
- * The package version; `test/version.test.ts` checks it equals package.json,
- * deno.json and build.zig.zon, and the native library's `sa_version()`.
+ * The package version: `build.zig.zon`'s, which `zig build gen` writes into
+ * `abi_generated.ts`; `test/symbols.test.ts` checks it equals package.json's
+ * and deno.json's, and the native library's `sa_version()`.
  *
  * @module
  */
 
-/** This package's version; the native library must report the same. */
-export const VERSION = "0.1.0";
+export { VERSION } from "./abi_generated.ts";

@@ -10,6 +10,7 @@
 
 import "../../bun.ts";
 import { waitSymbols } from "./waiting.ts";
+import { WAIT_RESULTS } from "../native/abi.ts";
 
 /** One wait request from `waiting.ts`. */
 export interface WaitRequest {
@@ -25,7 +26,10 @@ export interface WaitRequest {
 }
 
 const SLICE_MS = 20;
-const OK = 0, NOT_EQUAL = 1, TIMED_OUT = 2, CANCELLED = 3, YIELDED = 4;
+const OK = WAIT_RESULTS.indexOf("ok"), NOT_EQUAL = WAIT_RESULTS.indexOf("not-equal");
+const TIMED_OUT = WAIT_RESULTS.indexOf("timed-out");
+// this Worker's own results, after the library's
+const CANCELLED = 3, YIELDED = 4;
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 

@@ -10,7 +10,7 @@
 import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
 import { rangeError, typeError } from "../errors.ts";
 import { openGroup, typeSymbols } from "../native/library.ts";
-import { WAIT_NONBLOCKING, WAIT_SYMBOLS } from "../native/abi.ts";
+import { WAIT_NONBLOCKING, WAIT_RESULTS, WAIT_SYMBOLS } from "../native/abi.ts";
 import { isSharedMemory, SEGMENT_WAIT, type SharedMemory, SharedMemoryClosedError } from "../memory/shared_memory.ts";
 
 /**
@@ -26,7 +26,8 @@ import { isSharedMemory, SEGMENT_WAIT, type SharedMemory, SharedMemoryClosedErro
  */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
 
-const RESULTS: readonly WaitResult[] = ["ok", "not-equal", "timed-out"];
+/** The result of each code `sa_wait32` returns. */
+const RESULTS: readonly WaitResult[] = WAIT_RESULTS;
 
 /** The wait exports. */
 export function waitSymbols(): Record<string, NativeFn> {
@@ -241,7 +242,7 @@ async function waitSlices(
     if (left <= 0) return "timed-out";
     const r: number = await Promise.race([nb(ptr, expected >>> 0, Math.min(left, SLICE_MS)), aborted]);
     // a value that changed since the call means we were (about to be) woken
-    if (r === 0 || r === 1 || seg?.closed) return "ok";
+    if (RESULTS[r] !== "timed-out" || seg?.closed) return "ok";
   }
 }
 
