@@ -303,7 +303,7 @@ if (!isBun) {
     cpSync(join(repo, "src"), join(dir, "src"), { recursive: true });
     const sum = await sha256(new Uint8Array(readFileSync(LIB)));
     writeFileSync(
-      join(dir, "src", "checksums.ts"),
+      join(dir, "src", "native", "checksums.ts"),
       `export const CHECKSUMS_VERSION: string = "${VERSION}";\n` +
         `export const CHECKSUMS: Readonly<Record<string, string>> = { "${KEY}": "${sum}" };\n`,
     );
@@ -313,7 +313,7 @@ if (!isBun) {
 try {
   const a = AtomicU64.create(1n);
   a.fetchAdd(1n);
-  const worker = new Worker(new URL("./workers/worker.ts", import.meta.url).href, { type: "module" });
+  const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
   const lib = await new Promise((resolve) => (worker.onmessage = (e) => resolve(e.data)));
   worker.terminate();
   console.log(\`ok \${a.load()} \${libraryPath()} \${lib}\`);

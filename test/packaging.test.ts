@@ -247,7 +247,7 @@ import process from "node:process";
 console.log(\`version \${VERSION}\`);
 console.log(\`library \${libraryPath()}\`);
 const counter = AtomicU64.create(0n);
-const worker = new Worker(new URL("./workers/worker.ts", import.meta.url).href, { type: "module" });
+const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
 const reply = new Promise<string>((resolve, reject) => {
   worker.onmessage = (e) => resolve(e.data);
   worker.onerror = (e) => reject(new Error(String(e.message)));
@@ -261,7 +261,7 @@ const name = \`/sa-pack-\${process.pid}\`;
 const seg = SharedMemory.create(name, 64);
 try {
   const total = new AtomicU64(seg, 8);
-  const child = new URL("./children/child.ts", import.meta.url).pathname;
+  const child = new URL("./child.ts", import.meta.url).pathname;
   const out = execFileSync(process.execPath, [...${
       JSON.stringify(childArgs)
     }, child, total.handle()], { encoding: "utf8" });

@@ -2,7 +2,6 @@
 // exact results, and torn reads never seen.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type process from "node:process";
 import { api } from "./helpers/api.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { run as runCommand, self } from "./helpers/spawn.ts";

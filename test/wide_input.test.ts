@@ -2,7 +2,6 @@
 // closed segments.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type process from "node:process";
 import { api } from "./helpers/api.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { bytes, type ErrorClass, filled, throwsLike, U128_MAX, untouched } from "./helpers/wide.ts";

@@ -2,7 +2,6 @@
 // AtomicString at their edges against a BigInt/byte model, every order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type process from "node:process";
 import { api } from "./helpers/api.ts";
 import {
   bytes,
