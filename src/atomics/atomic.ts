@@ -1,61 +1,20 @@
 /**
  * Builds an atomic class for one value type from the table: every method is
- * a closure over its native function, so a call is one checked FFI call on a
- * pointer computed at construction.
+ * compiled around its native function (see `method.ts`), so a call is one
+ * checked FFI call on a pointer computed at construction.
  *
  * @module
  */
 
-import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
-import { argumentError, describe, typeError } from "../errors.ts";
-import { region } from "../memory/region.ts";
+import { backend, type NativeFn } from "../native/backend.ts";
+import { typeError } from "../errors.ts";
 import { typeSymbols } from "../native/library.ts";
-import { closedPrototype } from "../memory/closed.ts";
 import { SharedMemory } from "../memory/shared_memory.ts";
-import { LOAD_ORDERS, orderCode, RMW_ORDERS, STORE_ORDERS } from "./order.ts";
+import { orderCode, RMW_ORDERS } from "./order.ts";
 import { OPS, type Shape, type TypeInfo } from "../native/abi.ts";
-import {
-  acceptsType,
-  type AtomicDescriptor,
-  descriptorOf,
-  handleOf,
-  openDescriptor,
-  openHandle,
-} from "../memory/descriptor.ts";
+import { type Brand, compileMethod, type Method, orderedCall, ordersOf, valueParams } from "./method.ts";
+import { defineValueClass } from "./value_class.ts";
 import { numberCheck, type ValueCheck, valueCheck } from "./values.ts";
-
-/** What every generated instance holds. */
-interface Instance {
-  readonly memory: SharedArrayBuffer | SharedMemory;
-  readonly byteOffset: number;
-  readonly ptr: Pointer;
-}
-
-type Method = (this: Instance, ...args: unknown[]) => unknown;
-
-const ORDERS: Record<Shape, readonly string[]> = {
-  load: LOAD_ORDERS,
-  store: STORE_ORDERS,
-  rmw: RMW_ORDERS,
-  cmpxchg: RMW_ORDERS,
-  cas: RMW_ORDERS,
-  cas_weak: RMW_ORDERS,
-};
-
-/** Whether a value is an instance of one class, and the error when it is not. */
-export interface Brand {
-  readonly is: (o: unknown) => boolean;
-  readonly notThis: (o: unknown, where: string) => TypeError;
-}
-
-/** The Brand of a class named `name` whose instances `is` recognises. */
-export function brand(name: string, is: (o: unknown) => boolean): Brand {
-  return {
-    is,
-    notThis: (o, where) =>
-      new TypeError(`${where}: this must be an ${name} (call the method on one); got ${describe(o)}`),
-  };
-}
 
 const brands = new Map<unknown, Brand>();
 
@@ -72,20 +31,18 @@ export function brandOf(cls: unknown): Brand {
  * FFI refuses -0 for its integer types).
  */
 interface Path {
-  readonly f: NativeFn;
-  readonly fx: NativeFn;
+  readonly native: NativeFn;
+  readonly explicit: NativeFn;
   readonly check: ValueCheck;
   readonly plusZero?: boolean;
 }
 
 /**
- * Compiles one method. Each (type, operation) gets its own function body
- * (named after its export), with its value check inlined: a body shared by
- * every type would see many native functions at one call site, which Bun's
- * JIT stops optimising (measured 11.8 → 3.4 ns for i32 fetchAdd). With two
- * paths (64-bit: bigint, then number), the first argument's type picks one.
+ * Compiles one method (see `compileMethod`), with its value check inlined.
+ * With two paths (64-bit: bigint, then number), the first argument's type
+ * picks one; `builtin`, the seq_cst call on the built-in path.
  */
-function compile(
+function compileOp(
   symbol: string,
   shape: Shape,
   where: string,
@@ -93,48 +50,25 @@ function compile(
   paths: readonly Path[],
   builtin?: string,
 ): Method {
-  const args = shape === "load" ? [] : shape === "store" || shape === "rmw" ? ["v"] : ["e", "d"];
-  const names = args.length === 1 ? ["value"] : ["expected", "desired"];
-  const body = (i: number) => {
-    const checks = args.map((a, j) =>
-      `if (!(${paths[i].check.expr.replace(/\bv\b/g, a)})) throw fail${i}(${a}, where, "${names[j]}");` +
-      (paths[i].plusZero ? ` ${a} += 0;` : "")
+  const { params, names } = valueParams(shape);
+  const values: Record<string, unknown> = { allowed: ordersOf(shape) };
+  const body = (p: Path, i: number) => {
+    Object.assign(values, { [`fail${i}`]: p.check.fail, [`native${i}`]: p.native, [`explicit${i}`]: p.explicit });
+    const checks = params.map((a, j) =>
+      `if (!(${p.check.expr.replace(/\bv\b/g, a)})) throw fail${i}(${a}, where, "${names[j]}");` +
+      (p.plusZero ? ` ${a} += 0;` : "")
     );
-    const call = (fn: string, extra: string) => `${fn}${i}(this.ptr${args.map((a) => `, ${a}`).join("")}${extra})`;
+    const args = ["this.ptr", ...params];
     const seqCst = builtin === undefined
-      ? call("f", "")
-      : `(this.ta !== null ? ${builtin.replace(/\b(ta|ix)\b/g, "this.$1")} : ${call("f", "")})`;
+      ? undefined
+      : `(this.ta !== null ? ${builtin.replace(/\b(ta|ix)\b/g, "this.$1")} : native${i}(${args.join(", ")}))`;
     return `${checks.join("\n")}
-      return order === undefined ? ${seqCst} : ${call("fx", ", code(order, allowed, where)")};`;
+      return ${orderedCall(`native${i}`, `explicit${i}`, args, seqCst)};`;
   };
-  const src = paths.length === 1 ? body(0) : `if (typeof ${args[0]} === "bigint") {\n${body(0)}\n}\n${body(1)}`;
-  const params = [
-    "is",
-    "notThis",
-    "code",
-    "allowed",
-    "where",
-    ...paths.flatMap((_, i) => [`f${i}`, `fx${i}`, `fail${i}`]),
-  ];
-  // the brand check comes first: a method called on anything but an instance
-  // of its own class (another class's atomic, a plain object with a `ptr`)
-  // must never reach native code with a pointer it did not make
-  const make = new Function(
-    ...params,
-    `"use strict";
-    return function ${symbol}(${[...args, "order"].join(", ")}) {
-      if (!is(this)) throw notThis(this, where);
-      ${src}
-    };`,
-  );
-  return make(
-    brand.is,
-    brand.notThis,
-    orderCode,
-    ORDERS[shape],
-    where,
-    ...paths.flatMap((p) => [p.f, p.fx, p.check.fail]),
-  );
+  const source = paths.length === 1
+    ? body(paths[0], 0)
+    : `if (typeof ${params[0]} === "bigint") {\n${body(paths[0], 0)}\n}\n${body(paths[1], 1)}`;
+  return compileMethod({ name: symbol, params: [...params, "order"], body: source, values, where, brand });
 }
 
 /** Two's-complement wrap of a JS number to each small integer type. */
@@ -225,132 +159,71 @@ function update(name: string, c: ValueCheck, stored: (v: unknown) => unknown, b:
   };
 }
 
+/** The value checks of a type. */
+interface Checks {
+  readonly check: ValueCheck;
+  readonly numCheck: ValueCheck;
+}
+
+/** Opens the exports of `t` and compiles the methods of its class onto `proto`. */
+function bindMethods(t: TypeInfo, name: string, proto: Record<string, Method>, b: Brand, c: Checks): void {
+  const syms = typeSymbols(t.name);
+  const runtime = backend().runtime;
+  const builtin = runtime === "bun" && t.name in VIEWS;
+  // Deno's FFI throws "Invalid FFI i32 type" for -0; Bun's takes it as 0
+  const plusZero = runtime === "deno" && t.name in VIEWS;
+  for (const op of OPS) {
+    if (!op.method || !op.kinds.includes(t.kind)) continue;
+    const base = `sa_${t.name}_${op.name}`;
+    const where = `${name}.${op.method}`;
+    const big: Path = { native: syms[base], explicit: syms[`${base}_explicit`], check: c.check, plusZero };
+    if (!t.numberPath) {
+      const fast = builtin ? builtinExpr(t.name, op.name) : undefined;
+      proto[op.method] = compileOp(base, op.shape, where, b, [big], fast);
+      continue;
+    }
+    const num: Path = { native: syms[`${base}_f64`], explicit: syms[`${base}_f64_explicit`], check: c.numCheck };
+    if (op.shape === "load") {
+      proto.load = compileOp(base, "load", where, b, [big]);
+      proto.loadNumber = compileOp(`${base}_f64`, "load", `${name}.loadNumber`, b, [num]);
+    } else {
+      proto[op.method] = compileOp(base, op.shape, where, b, [big, num]);
+    }
+  }
+  proto.update = update(name, c.check, STORED[t.name] ?? same, b);
+}
+
+/** The methods besides the table's operations (some added by `wait.ts`), for the closed-segment prototype. */
+const DERIVED = ["loadNumber", "update", "descriptor", "handle", "toString", "wait", "waitAsync", "notify"];
+
 /** The class for value type `t`, named `name` (e.g. "AtomicI32"). */
 export function defineAtomic(t: TypeInfo, name: string): unknown {
-  let check: ValueCheck;
-  let numCheck: ValueCheck;
-  let bound = false;
-
+  let checks: Checks | undefined;
+  const checksOf = (): Checks => checks ??= { check: valueCheck(t, backend().runtime), numCheck: numberCheck(t) };
   // Bun: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr)
-  let builtin = false;
-
-  let is: (o: unknown) => boolean = () => false;
-  const accepted = acceptsType(t.name);
-
-  class Atomic implements Instance {
-    readonly memory: SharedArrayBuffer | SharedMemory;
-    readonly byteOffset: number;
-    // non-writable (defined in the constructor): a method never uses a pointer it did not make
-    declare readonly ptr: Pointer;
-    /** @internal The built-in path's view (Bun, small integers, SharedArrayBuffer), else null. */
-    declare readonly ta: ArrayBufferView | null;
-    /** @internal The value's index in `ta`. */
-    declare readonly ix: number;
-    /** The brand: only instances made by this constructor have it. */
-    #atomic = true;
-    static readonly BYTES: number = t.bytes;
-    static readonly type: string = t.name;
-
-    static {
-      is = (o) => typeof o === "object" && o !== null && #atomic in o;
-    }
-
-    constructor(memory: unknown, byteOffset?: unknown) {
-      const where = `new ${name}`;
-      let r;
-      try {
-        r = region(where, memory, byteOffset, t.bytes, t.bytes);
-      } catch (e) {
-        throw argumentError(where, "memory", e);
-      }
-      if (!bound) bind();
-      this.memory = r.owner;
-      this.byteOffset = r.byteOffset;
-      // a view of this value's own bytes: one over the whole buffer would
-      // throw for a buffer whose length is not a multiple of the width
-      const ta = builtin && !(r.owner instanceof SharedMemory)
-        ? new VIEWS[t.name](r.owner as SharedArrayBuffer, r.byteOffset, 1)
-        : null;
-      Object.defineProperties(this, {
-        ptr: { value: r.pointer, enumerable: true },
-        ta: { value: ta, enumerable: true },
-        ix: { value: 0, enumerable: true },
-      });
-      r.track?.(this, closed);
-    }
-
-    static create(initial?: unknown): Atomic {
-      const a = new Atomic(new SharedArrayBuffer(t.bytes));
-      if (initial !== undefined) {
-        // checked here, so the error names create and initial (not store and value)
-        const c = t.numberPath && typeof initial !== "bigint" ? numCheck : check;
-        if (!c.ok(initial)) throw c.fail(initial, `${name}.create`, "initial");
-        (a as unknown as { store(v: unknown): void }).store(initial);
-      }
-      return a;
-    }
-
-    static from(d: AtomicDescriptor): Atomic {
-      const r = openDescriptor(`${name}.from`, d, accepted);
-      return new Atomic(r.memory, r.byteOffset);
-    }
-
-    static fromHandle(handle: string): Atomic {
-      const r = openHandle(`${name}.fromHandle`, handle, accepted);
-      return new Atomic(r.memory, r.byteOffset);
-    }
-
-    descriptor(): AtomicDescriptor {
-      return descriptorOf(t.name, this.memory, this.byteOffset);
-    }
-
-    handle(): string {
-      return handleOf(`${name}.handle`, t.name, this.memory, this.byteOffset);
-    }
-
-    toString(): string {
-      return `${name}(${String((this as unknown as { load(): unknown }).load())})`;
-    }
-  }
-  Object.defineProperty(Atomic, "name", { value: name });
-
-  // What an atomic in a closed SharedMemory turns into: every method throws.
-  const extra = ["loadNumber", "update", "descriptor", "handle", "toString", "wait", "waitAsync", "notify"];
-  const closed = closedPrototype(Atomic.prototype, name, [...OPS.map((op) => op.method).filter(Boolean), ...extra]);
-
-  // The native functions are opened on first construction, not at import.
-  const b = brand(name, is); // set by the static block above
-  brands.set(Atomic, b);
-
-  function bind(): void {
-    const syms = typeSymbols(t.name);
-    check = valueCheck(t, backend().runtime);
-    numCheck = numberCheck(t);
-    builtin = backend().runtime === "bun" && t.name in VIEWS;
-    // Deno's FFI throws "Invalid FFI i32 type" for -0; Bun's takes it as 0
-    const plusZero = backend().runtime === "deno" && t.name in VIEWS;
-    const proto = Atomic.prototype as unknown as Record<string, Method>;
-    for (const op of OPS) {
-      if (!op.method || !op.kinds.includes(t.kind)) continue;
-      const base = `sa_${t.name}_${op.name}`;
-      const where = `${name}.${op.method}`;
-      const big: Path = { f: syms[base], fx: syms[`${base}_explicit`], check, plusZero };
-      if (!t.numberPath) {
-        const fast = builtin ? builtinExpr(t.name, op.name) : undefined;
-        proto[op.method] = compile(base, op.shape, where, b, [big], fast);
-        continue;
-      }
-      const num: Path = { f: syms[`${base}_f64`], fx: syms[`${base}_f64_explicit`], check: numCheck };
-      if (op.shape === "load") {
-        proto.load = compile(base, "load", where, b, [big]);
-        proto.loadNumber = compile(`${base}_f64`, "load", `${name}.loadNumber`, b, [num]);
-      } else {
-        proto[op.method] = compile(base, op.shape, where, b, [big, num]);
-      }
-    }
-    proto.update = update(name, check, STORED[t.name] ?? same, b);
-    bound = true;
-  }
-
-  return Atomic;
+  const builtin = (): boolean => backend().runtime === "bun" && t.name in VIEWS;
+  const { cls, brand } = defineValueClass({
+    name,
+    type: t.name,
+    bytes: t.bytes,
+    bind: (proto, b) => bindMethods(t, name, proto, b, checksOf()),
+    // a view of this value's own bytes for the built-in: one over the whole
+    // buffer would throw for a buffer whose length is not a multiple of the width
+    properties: (r) => ({
+      ta: {
+        value: builtin() && !(r.owner instanceof SharedMemory)
+          ? new VIEWS[t.name](r.owner as SharedArrayBuffer, r.byteOffset, 1)
+          : null,
+        enumerable: true,
+      },
+      ix: { value: 0, enumerable: true },
+    }),
+    checkInitial: (initial, where) => {
+      const c = t.numberPath && typeof initial !== "bigint" ? checksOf().numCheck : checksOf().check;
+      if (!c.ok(initial)) throw c.fail(initial, where, "initial");
+    },
+    methods: [...OPS.map((op) => op.method).filter(Boolean), ...DERIVED],
+  });
+  brands.set(cls, brand);
+  return cls;
 }

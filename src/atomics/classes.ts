@@ -8,14 +8,12 @@ import { defineAtomic } from "./atomic.ts";
 import { argumentError } from "../errors.ts";
 import { addWaiting, type AtomicWaitable } from "./wait.ts";
 import type { AtomicBytes, AtomicI128, AtomicString, AtomicU128, WideDescriptor } from "../wide/index.ts";
-import { type AtomicDescriptor, rebuild, rebuildHandle, registerClass } from "../memory/descriptor.ts";
+import { type AtomicDescriptor, rebuild, rebuildHandle } from "../memory/descriptor.ts";
 import { type TypeName, TYPES } from "../native/abi.ts";
 import type { AtomicBoolean, AtomicClass, AtomicFloat, AtomicInteger, AtomicInteger64 } from "./types.ts";
 
 function make<A, V>(type: TypeName, name: string): AtomicClass<A, V> {
-  const cls = defineAtomic(TYPES.find((t) => t.name === type)!, name) as AtomicClass<A, V>;
-  registerClass(type, cls as unknown as Parameters<typeof registerClass>[1]);
-  return cls;
+  return defineAtomic(TYPES.find((t) => t.name === type)!, name) as AtomicClass<A, V>;
 }
 
 /**

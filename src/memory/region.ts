@@ -6,7 +6,7 @@
  */
 
 import { backend, type Pointer } from "../native/backend.ts";
-import { rangeError, typeError } from "../errors.ts";
+import { argumentError, rangeError, typeError } from "../errors.ts";
 import { isSharedMemory, SEGMENT, type SharedMemory } from "./shared_memory.ts";
 
 /**
@@ -142,4 +142,17 @@ export function region(where: string, memory: unknown, byteOffset: unknown, size
   const at = offset(where, byteOffset, length, base, size, align);
   const sab = buffer as SharedArrayBuffer;
   return { owner: sab, byteOffset: at, pointer: backend().pointer(new Uint8Array(sab, at, size)) };
+}
+
+/**
+ * The region of one value of `size` bytes, naturally aligned; what reading
+ * the memory or offset throws (a hostile getter) is reported naming `where`
+ * and "memory".
+ */
+export function valueRegion(where: string, memory: unknown, byteOffset: unknown, size: number): Region {
+  try {
+    return region(where, memory, byteOffset, size, size);
+  } catch (e) {
+    throw argumentError(where, "memory", e);
+  }
 }

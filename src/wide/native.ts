@@ -1,18 +1,23 @@
 /**
  * What the wide atomics share: the native exports (opened per type, on first
  * construction), the per-thread scratch memory values cross the FFI through,
- * and checked places for values.
+ * and which operations are methods.
  *
  * @module
  */
 
 import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
-import { argumentError } from "../errors.ts";
-import { region } from "../memory/region.ts";
 import { openGroup } from "../native/library.ts";
-import type { SharedMemory } from "../memory/shared_memory.ts";
 import type { AtomicDescriptor } from "../memory/descriptor.ts";
-import { WIDE_EXTRA_SYMBOLS, wideExportTable, type WideNativeType, type WideTypeName } from "./table.ts";
+import { methodOf } from "../atomics/method.ts";
+import {
+  WIDE_EXTRA_SYMBOLS,
+  WIDE_OPS,
+  wideExportTable,
+  type WideNativeType,
+  type WideOpInfo,
+  type WideTypeName,
+} from "./table.ts";
 
 /**
  * Thrown when a wide atomic is constructed where the hardware cannot do it
@@ -244,23 +249,18 @@ export function codec128(): Codec128 {
   return backend().runtime === "bun" ? dataView : typedArrays;
 }
 
-// ---- places ---------------------------------------------------------------------
+// ---- methods -------------------------------------------------------------------
 
-/** A validated place for a wide value. */
-export interface Place {
-  readonly memory: SharedArrayBuffer | SharedMemory;
-  readonly byteOffset: number;
-  readonly ptr: Pointer;
-  readonly track?: (target: object, closed: object) => void;
+/** A wide operation that is a method, with the method's name. */
+export interface WideMethod {
+  readonly op: WideOpInfo;
+  /** E.g. `fetchAdd`. */
+  readonly method: string;
 }
 
-/** Checks memory, offset, bounds and natural alignment for a `size`-byte value. */
-export function place(where: string, memory: unknown, byteOffset: unknown, size: number): Place {
-  let r;
-  try {
-    r = region(where, memory, byteOffset, size, size);
-  } catch (e) {
-    throw argumentError(where, "memory", e);
-  }
-  return { memory: r.owner, byteOffset: r.byteOffset, ptr: r.pointer, track: r.track };
+/** The operations of the table that values of `kind` have as methods (not the weak compare-exchange: C only). */
+export function wideMethods(kind: "int" | "bytes"): WideMethod[] {
+  return WIDE_OPS.filter((op) => kind === "int" || !op.intOnly)
+    .map((op) => ({ op, method: methodOf(op.name) }))
+    .filter((m) => m.method !== "");
 }

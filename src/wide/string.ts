@@ -11,17 +11,14 @@
  * @module
  */
 
-import type { Pointer } from "../native/backend.ts";
-import { brand } from "../atomics/atomic.ts";
-import { closedPrototype } from "../memory/closed.ts";
+import { brand } from "../atomics/method.ts";
+import type { AtomicBase } from "../atomics/types.ts";
 import { describe, typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
-import type { LoadOrder, MemoryOrder, StoreOrder } from "../atomics/order.ts";
-import { RMW_ORDERS, STORE_ORDERS } from "../atomics/order.ts";
-import { checkOpen, type SharedMemory } from "../memory/shared_memory.ts";
-import { descriptorOf, handleOf, openDescriptor, openHandle, registerClass } from "../memory/descriptor.ts";
-import { AtomicBytes, checkOrder, checkWidth, type Engine, engine } from "./bytes.ts";
-import { place, requireLockFree, S32, S8, type WideDescriptor } from "./native.ts";
+import { openDescriptor, openHandle } from "../memory/descriptor.ts";
+import { AtomicBytes } from "./bytes.ts";
+import { byteKind, ByteString, createByteString, defineByteString, rebuildByteString } from "./byte_string.ts";
+import { S32, S8, type WideDescriptor } from "./native.ts";
 import { BYTE_WIDTHS, type ByteWidth, type WideTypeName } from "./table.ts";
 
 const encoder = new TextEncoder();
@@ -151,29 +148,10 @@ function decodeSlow(n: number): string {
   return decoder.decode(S8.slice(0, n)); // TextDecoder refuses shared memory: a copy
 }
 
-// Every method checks its `this` first: a TypeError naming the method, not the engine's
+const STRINGS = byteKind<string>("AtomicString", "str", { put: encode, get: decode, wonReturnsExpected: true }, false);
+
+// every method checks its `this` first: a TypeError naming the method
 let is: (o: unknown) => boolean = () => false; // set by the class's static block
-const notThis = (o: unknown, where: string): TypeError => brand("AtomicString", is).notThis(o, where);
-
-const METHODS: readonly string[] = [
-  "load",
-  "store",
-  "exchange",
-  "compareExchange",
-  "compareAndSet",
-  "update",
-  "asBytes",
-  "descriptor",
-  "handle",
-  "toString",
-];
-
-/** The types of AtomicString descriptors and handles. */
-const accepted = {
-  type: (t: unknown): boolean => typeof t === "string" && /^str(1|2|4|8|16)$/.test(t),
-  wanted: 'type "str1" … "str16"',
-  example: "str8",
-};
 
 /**
  * Short UTF-8 text, atomically: up to `width` bytes (1, 2, 4, 8 or 16) of
@@ -197,20 +175,16 @@ const accepted = {
  * state.exchange("naïve"); // "running" (6 bytes of UTF-8)
  * ```
  */
-export class AtomicString {
+export class AtomicString extends ByteString {
   /** The widths an AtomicString can have: 1, 2, 4, 8, 16 (bytes of UTF-8). */
   static readonly WIDTHS: readonly ByteWidth[] = BYTE_WIDTHS;
-  /** The memory the value lives in (kept alive as long as the atomic is). */
-  readonly memory: SharedArrayBuffer | SharedMemory;
-  /** The value's byte offset within `memory` (absolute, even if built from a view); a multiple of `width`. */
-  readonly byteOffset: number;
   /** The width in bytes: the longest UTF-8 encoding it holds. */
-  readonly width: ByteWidth;
-  #ptr: Pointer;
-  #e: Engine;
+  declare readonly width: ByteWidth;
+  /** The brand: only instances made by this constructor have it. */
+  #string = true;
 
   static {
-    is = (o) => typeof o === "object" && o !== null && #ptr in o;
+    is = (o) => typeof o === "object" && o !== null && #string in o;
   }
 
   /**
@@ -228,16 +202,7 @@ export class AtomicString {
    * ```
    */
   constructor(memory: AtomicMemory, byteOffset: number | undefined, width: ByteWidth) {
-    const where = "new AtomicString";
-    const w = checkWidth(where, width);
-    requireLockFree(where, w);
-    const p = place(where, memory, byteOffset, w);
-    this.#e = engine(w);
-    this.memory = p.memory;
-    this.byteOffset = p.byteOffset;
-    this.width = w;
-    this.#ptr = p.ptr;
-    p.track?.(this, closed);
+    super(STRINGS, memory, byteOffset, width);
   }
 
   /**
@@ -251,11 +216,7 @@ export class AtomicString {
    * ```
    */
   static create(width: ByteWidth, initial?: string): AtomicString {
-    const w = checkWidth("AtomicString.create", width);
-    if (initial !== undefined) encode(initial, 0, w, "AtomicString.create", "initial");
-    const a = new AtomicString(new SharedArrayBuffer(w), 0, w);
-    if (initial !== undefined) a.store(initial);
-    return a;
+    return createByteString(AtomicString, STRINGS, width, initial);
   }
 
   /**
@@ -269,8 +230,7 @@ export class AtomicString {
    * ```
    */
   static from(descriptor: WideDescriptor): AtomicString {
-    const r = openDescriptor("AtomicString.from", descriptor, accepted);
-    return new AtomicString(r.memory as AtomicMemory, r.byteOffset as number, Number(r.type.slice(3)) as ByteWidth);
+    return rebuildByteString(AtomicString, STRINGS, openDescriptor("AtomicString.from", descriptor, STRINGS.accepted));
   }
 
   /**
@@ -288,83 +248,12 @@ export class AtomicString {
    * ```
    */
   static fromHandle(handle: string): AtomicString {
-    const r = openHandle("AtomicString.fromHandle", handle, accepted);
-    return new AtomicString(r.memory, r.byteOffset, Number(r.type.slice(3)) as ByteWidth);
+    return rebuildByteString(AtomicString, STRINGS, openHandle("AtomicString.fromHandle", handle, STRINGS.accepted));
   }
 
   /** The type name in descriptors and handles: `"str1"` … `"str16"`. */
   get type(): WideTypeName {
     return `str${this.width}`;
-  }
-
-  /** Reads the value. */
-  load(order?: LoadOrder): string {
-    if (!is(this)) throw notThis(this, "AtomicString.load");
-    this.#e.load(this.#ptr, order, "AtomicString.load");
-    return decode(this.width);
-  }
-
-  /** Writes `value` (at most `width` bytes of UTF-8, no NUL, no lone surrogate). */
-  store(value: string, order?: StoreOrder): void {
-    if (!is(this)) throw notThis(this, "AtomicString.store");
-    const where = "AtomicString.store";
-    checkOrder(order, STORE_ORDERS, where);
-    encode(value, 0, this.width, where, "value");
-    this.#e.store(this.#ptr, order, where);
-  }
-
-  /** Writes `value`, returns the previous value. */
-  exchange(value: string, order?: MemoryOrder): string {
-    if (!is(this)) throw notThis(this, "AtomicString.exchange");
-    const where = "AtomicString.exchange";
-    checkOrder(order, RMW_ORDERS, where);
-    encode(value, 0, this.width, where, "value");
-    this.#e.exchange(this.#ptr, order, where);
-    return decode(this.width);
-  }
-
-  /** Writes `desired` if the value is `expected`; returns the previous value (you won iff it equals `expected`). */
-  compareExchange(expected: string, desired: string, order?: MemoryOrder): string {
-    if (!is(this)) throw notThis(this, "AtomicString.compareExchange");
-    const where = "AtomicString.compareExchange";
-    checkOrder(order, RMW_ORDERS, where);
-    encode(expected, 0, this.width, where, "expected");
-    encode(desired, 16, this.width, where, "desired");
-    return this.#e.cas(this.#ptr, order, where) ? expected : decode(this.width);
-  }
-
-  /** Like `compareExchange`, but returns whether it wrote. */
-  compareAndSet(expected: string, desired: string, order?: MemoryOrder): boolean {
-    if (!is(this)) throw notThis(this, "AtomicString.compareAndSet");
-    const where = "AtomicString.compareAndSet";
-    checkOrder(order, RMW_ORDERS, where);
-    encode(expected, 0, this.width, where, "expected");
-    encode(desired, 16, this.width, where, "desired");
-    return this.#e.cas(this.#ptr, order, where);
-  }
-
-  /**
-   * Replaces the value with `fn(current)` in a compare-exchange loop (`fn`
-   * may run more than once); returns the value written.
-   */
-  update(fn: (current: string) => string, order?: MemoryOrder): string {
-    if (!is(this)) throw notThis(this, "AtomicString.update");
-    const where = "AtomicString.update";
-    if (typeof fn !== "function") throw typeError(where, "fn", "a function (current) => next", fn);
-    checkOrder(order, RMW_ORDERS, where);
-    let cur = this.load();
-    const raw = new Uint8Array(this.width);
-    raw.set(S8.subarray(0, this.width));
-    for (;;) {
-      const next = fn(cur);
-      checkOpen(this.memory, where); // fn may have closed the segment
-      // fn may have used other wide atomics: the scratch is written only now
-      encode(next, 16, this.width, where, "fn's result");
-      S8.set(raw, 0); // compare with the bytes read, not a re-encoding of cur
-      if (this.#e.cas(this.#ptr, order, where)) return next;
-      raw.set(S8.subarray(0, this.width));
-      cur = decode(this.width);
-    }
   }
 
   /**
@@ -378,26 +267,24 @@ export class AtomicString {
    * ```
    */
   asBytes(): AtomicBytes {
-    if (!is(this)) throw notThis(this, "AtomicString.asBytes");
+    if (!is(this)) throw stringBrand.notThis(this, "AtomicString.asBytes");
     return new AtomicBytes(this.memory, this.byteOffset, this.width);
   }
 
-  /** The descriptor to send this atomic to a Worker. */
-  descriptor(): WideDescriptor {
-    return descriptorOf(this.type, this.memory, this.byteOffset);
-  }
-
-  /** A string naming this atomic for another process, e.g. `"sa1:str16@0:shm:/name"` (only in a `SharedMemory`). */
-  handle(): string {
-    return handleOf("AtomicString.handle", this.type, this.memory, this.byteOffset);
-  }
-
   /** `AtomicString("text")`. */
-  toString(): string {
+  override toString(): string {
     return `AtomicString(${JSON.stringify(this.load())})`;
   }
 }
 
-const closed = closedPrototype(AtomicString.prototype, "AtomicString", METHODS);
+/**
+ * The operations of an `AtomicString`, from the wide table: those of every
+ * atomic, on strings of at most `width` bytes of UTF-8.
+ */
+export interface AtomicString extends AtomicBase<string> {
+  /** The descriptor to send this atomic to a Worker. */
+  descriptor(): WideDescriptor;
+}
 
-for (const w of BYTE_WIDTHS) registerClass(`str${w}`, AtomicString as unknown as Parameters<typeof registerClass>[1]);
+const stringBrand = brand("AtomicString", is); // set by the class's static block
+defineByteString(AtomicString, STRINGS, stringBrand);
