@@ -15,10 +15,9 @@
  * @module
  */
 
-import { registerClass } from "../memory/descriptor.ts";
 import { rangeError, typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
-import { closedPrototypeOf, type Kind, locate, Primitive, SLICE_MS } from "./primitive.ts";
+import { definePrimitive, type Kind, Primitive, SLICE_MS } from "./primitive.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
 const KIND: Kind = { name: "Barrier", type: "barrier", bytes: 12, tag: 0x42415231, align: 4 };
@@ -39,13 +38,6 @@ const MAX_PARTIES = 0xffff;
  * ```
  */
 export class Barrier extends Primitive {
-  /** Size in bytes. */
-  static readonly BYTES: number = KIND.bytes;
-  /** Required alignment in bytes. */
-  static readonly ALIGN: number = KIND.align;
-  /** Descriptor and handle type name. */
-  static readonly type: string = KIND.type;
-
   /** A barrier at `byteOffset` in `memory`; fresh memory needs `parties` (1 … 65535). */
   constructor(memory: AtomicMemory, byteOffset = 0, options: { readonly parties?: number } = {}) {
     const where = "new Barrier";
@@ -55,23 +47,12 @@ export class Barrier extends Primitive {
     if (p !== undefined && (!Number.isInteger(p) || p < 1 || p > MAX_PARTIES)) {
       throw rangeError(where, "parties", `an integer in [1, ${MAX_PARTIES}]`, p);
     }
-    super(KIND, closed, memory, byteOffset, { config: [p], fixed: 1 });
+    super(KIND, memory, byteOffset, { config: [p], fixed: 1 });
   }
 
   /** A barrier in its own fresh SharedArrayBuffer. */
   static create(options: { readonly parties: number }): Barrier {
     return new Barrier(new SharedArrayBuffer(KIND.bytes), 0, options);
-  }
-
-  /** Rebuilds a barrier from its descriptor or handle string. */
-  static from(descriptorOrHandle: unknown): Barrier {
-    const [memory, offset] = locate(KIND, "Barrier.from", descriptorOrHandle);
-    return new Barrier(memory as AtomicMemory, offset);
-  }
-
-  /** Same as `from`, for handle strings. */
-  static fromHandle(handle: string): Barrier {
-    return Barrier.from(handle);
   }
 
   /** The number of parties. */
@@ -138,5 +119,4 @@ export class Barrier extends Primitive {
   }
 }
 
-const closed = closedPrototypeOf(Barrier);
-registerClass(KIND.type, Barrier);
+definePrimitive(Barrier, KIND);

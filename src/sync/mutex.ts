@@ -18,21 +18,8 @@
 
 import type { NativeFn, Pointer } from "../native/backend.ts";
 import type { AtomicMemory } from "../memory/region.ts";
-import {
-  closedPrototypeOf,
-  type Kind,
-  lastOwner,
-  locate,
-  ownerDied,
-  pin,
-  Primitive,
-  release,
-  SLICE_MS,
-  takeable,
-  TID,
-  WAITERS,
-} from "./primitive.ts";
-import { registerClass } from "../memory/descriptor.ts";
+import { definePrimitive, type Kind, pin, Primitive, SLICE_MS } from "./primitive.ts";
+import { lastOwner, ownerDied, release, takeable, TID, WAITERS } from "./words.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
 const KIND: Kind = { name: "Mutex", type: "mutex", bytes: 48, tag: 0x4d545832, align: 8 };
@@ -168,12 +155,6 @@ const TIMED_OUT = -1;
  * ```
  */
 export class Mutex extends Primitive {
-  /** Size in bytes. */
-  static readonly BYTES: number = KIND.bytes;
-  /** Required alignment in bytes. */
-  static readonly ALIGN: number = KIND.align;
-  /** Descriptor and handle type name. */
-  static readonly type: string = KIND.type;
   #guard: MutexGuard;
   /** The state word's pointer, this thread's robust context and the uncontended lock and unlock (one call each). */
   #state: Pointer;
@@ -185,7 +166,7 @@ export class Mutex extends Primitive {
 
   /** A mutex at `byteOffset` in `memory` (zeroed, or already a Mutex). */
   constructor(memory: AtomicMemory, byteOffset = 0) {
-    super(KIND, closed, memory, byteOffset, { robust: true });
+    super(KIND, memory, byteOffset, { robust: true });
     this.#guard = new Guard(this);
     this.#state = this.at(STATE);
     this.#ctx = this.robust.context;
@@ -197,17 +178,6 @@ export class Mutex extends Primitive {
   /** A mutex in its own fresh SharedArrayBuffer (for Workers). */
   static create(): Mutex {
     return new Mutex(new SharedArrayBuffer(KIND.bytes));
-  }
-
-  /** Rebuilds a mutex from its descriptor (Workers) or handle string (processes). */
-  static from(descriptorOrHandle: unknown): Mutex {
-    const [memory, offset] = locate(KIND, "Mutex.from", descriptorOrHandle);
-    return new Mutex(memory as AtomicMemory, offset);
-  }
-
-  /** Same as `from`, for handle strings. */
-  static fromHandle(handle: string): Mutex {
-    return Mutex.from(handle);
   }
 
   /** Blocks until the lock is held; returns its guard. */
@@ -331,5 +301,4 @@ export class Mutex extends Primitive {
   }
 }
 
-const closed = closedPrototypeOf(Mutex);
-registerClass(KIND.type, Mutex);
+definePrimitive(Mutex, KIND);

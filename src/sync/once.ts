@@ -13,10 +13,10 @@
  * @module
  */
 
-import { registerClass } from "../memory/descriptor.ts";
 import { typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
-import { closedPrototypeOf, type Kind, locate, pin, Primitive, SLICE_MS, takeable, TID, WAITERS } from "./primitive.ts";
+import { definePrimitive, type Kind, pin, Primitive, SLICE_MS } from "./primitive.ts";
+import { takeable, TID, WAITERS } from "./words.ts";
 import type { Pointer } from "../native/backend.ts";
 import { type Algorithm, checkSignal, left, runAsync, runSync, wake } from "./waiting.ts";
 
@@ -39,34 +39,17 @@ const DONE = 0x3fffffff;
  * ```
  */
 export class Once extends Primitive {
-  /** Size in bytes. */
-  static readonly BYTES: number = KIND.bytes;
-  /** Required alignment in bytes. */
-  static readonly ALIGN: number = KIND.align;
-  /** Descriptor and handle type name. */
-  static readonly type: string = KIND.type;
   #state: Pointer;
 
   /** A once-flag at `byteOffset` in `memory`. */
   constructor(memory: AtomicMemory, byteOffset = 0) {
-    super(KIND, closed, memory, byteOffset, { robust: true });
+    super(KIND, memory, byteOffset, { robust: true });
     this.#state = this.at(STATE);
   }
 
   /** A once-flag in its own fresh SharedArrayBuffer. */
   static create(): Once {
     return new Once(new SharedArrayBuffer(KIND.bytes));
-  }
-
-  /** Rebuilds a once-flag from its descriptor or handle string. */
-  static from(descriptorOrHandle: unknown): Once {
-    const [memory, offset] = locate(KIND, "Once.from", descriptorOrHandle);
-    return new Once(memory as AtomicMemory, offset);
-  }
-
-  /** Same as `from`, for handle strings. */
-  static fromHandle(handle: string): Once {
-    return Once.from(handle);
   }
 
   /** Whether the initialiser has completed. */
@@ -167,5 +150,4 @@ export class Once extends Primitive {
   }
 }
 
-const closed = closedPrototypeOf(Once);
-registerClass(KIND.type, Once);
+definePrimitive(Once, KIND);

@@ -1,161 +1,32 @@
 /**
- * What every synchronisation primitive shares: a block of 32-bit words in a
- * SharedArrayBuffer or SharedMemory, a tag word that says which primitive
- * lives there and holds its configuration, the word operations, robust
- * owner words (which the kernel marks when their owner dies), the set of
- * primitives this thread holds, and descriptors and handles like the
- * atomics'.
+ * What every synchronisation primitive shares: a block of 32-bit words (see
+ * `words.ts`) in a SharedArrayBuffer or SharedMemory, a tag word that says
+ * which primitive lives there and holds its configuration, the set of
+ * primitives this thread holds, and the static side of every primitive
+ * class (`BYTES`, `ALIGN`, `type`, `from`, `fromHandle`), its descriptors and
+ * handles like the atomics', and its closed-segment prototype.
  *
  * @module
  */
 
-import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
-import { errnoName } from "../native/errno.ts";
+import { backend, type Pointer } from "../native/backend.ts";
 import { rangeError, typeError } from "../errors.ts";
-import { region } from "../memory/region.ts";
-import { openGroup, typeSymbols } from "../native/library.ts";
+import { type AtomicMemory, region } from "../memory/region.ts";
 import { closedPrototype, membersOf } from "../memory/closed.ts";
 import { onSegmentClose, SharedMemory, SharedMemoryClosedError } from "../memory/shared_memory.ts";
-import { ROBUST_SYMBOLS } from "../native/abi.ts";
 import {
   acceptsType,
   type AtomicDescriptor,
   descriptorOf,
   handleOf,
   openDescriptorOrHandle,
+  type Rebuilder,
+  registerClass,
 } from "../memory/descriptor.ts";
-import { waitSymbols, wake } from "./waiting.ts";
+import { type Robust, robustOps, wordOps, type Words } from "./words.ts";
 
-/** The u32 word operations the primitives use, bound once. */
-export interface Words {
-  load: NativeFn;
-  store: NativeFn;
-  cas: NativeFn;
-  exchange: NativeFn;
-  fetchAdd: NativeFn;
-  fetchSub: NativeFn;
-}
-
-let words: Words | undefined;
-
-/** The u32 exports (and, first, the wait exports' version check). */
-export function wordOps(): Words {
-  if (words !== undefined) return words;
-  waitSymbols();
-  const s = typeSymbols("u32");
-  return (words = {
-    load: s.sa_u32_load,
-    store: s.sa_u32_store,
-    cas: s.sa_u32_compare_and_set,
-    exchange: s.sa_u32_exchange,
-    fetchAdd: s.sa_u32_fetch_add,
-    fetchSub: s.sa_u32_fetch_sub,
-  });
-}
-
-/** A robust word's bits (the kernel's): waiters, owner died, owner's thread id. */
-export const WAITERS = 0x80000000;
-export const OWNER_DIED = 0x40000000;
-export const TID = 0x3fffffff;
-/** Bytes a robust word owns: the word, its last owner, 12 spare bytes, the list links. */
-export const ROBUST_BYTES = 40;
 /** How long a wait sleeps before it looks again (a waiter woken and then killed wakes nobody). */
 export const SLICE_MS = 200;
-
-/** The robust-word exports and this thread's id, bound once per thread. */
-export interface Robust {
-  /** Compare-and-set that links/unlinks the word in this thread's robust list: 1 stored, 0 differed, -1 not ours. */
-  cas: NativeFn;
-  /** The same with this thread's context passed first (`casAt(context, ptr, expected, desired)`): the hot path. */
-  casAt: NativeFn;
-  /** This thread's robust-list context, for `casAt` (valid in this thread only). */
-  readonly context: Pointer;
-  /** `lockAt(context, ptr)`: casAt(context, ptr, 0, tid), the uncontended lock. */
-  lockAt: NativeFn;
-  /** `unlockAt(context, ptr)`: casAt(context, ptr, tid, 0), the uncontended unlock. */
-  unlockAt: NativeFn;
-  /** 1 if this thread owns the word (its id is in it and it is in this thread's list). */
-  owned: NativeFn;
-  /** Without a robust list: 1 if the owner a word names is gone (its process). */
-  gone: NativeFn;
-  /** Gives up an owned word as if this thread had died. */
-  abandon: NativeFn;
-  /** Claims the first free word of a row; index (+ 0x10000 if its owner had died), or -1. */
-  claim: NativeFn;
-  /** Index of the first word of a row a live thread owns, or -1. */
-  busy: NativeFn;
-  semAcquire: NativeFn;
-  semRelease: NativeFn;
-  semHeld: NativeFn;
-  /** This thread's id, as robust words hold it. */
-  readonly tid: number;
-  /** No robust list here (macOS): a dead owner is found with `kill(id, 0)`. */
-  readonly fallback: boolean;
-}
-
-let robust: Robust | undefined;
-
-/**
- * The robust-word exports, after setting up this thread's robust futex list
- * and checking its futex_offset fits the layout (throws, naming `where`,
- * before any memory is written).
- */
-export function robustOps(where: string): Robust {
-  if (robust !== undefined) return robust;
-  wordOps();
-  const s = openGroup("robust", ROBUST_SYMBOLS);
-  const offset: number = s.sa_robust_init();
-  if (offset > 0) {
-    throw new Error(
-      `${where}: the kernel refused this thread's robust futex list (set_robust_list: ${
-        errnoName(offset, backend().os)
-      }); the locks need it to notice a holder that dies`,
-    );
-  }
-  if (offset !== 0 && (offset < -32 || offset > -28)) {
-    throw new Error(
-      `${where}: this thread's robust futex list has futex_offset ${offset}; a lock's words hold the list links ` +
-        "for futex_offset -32 (glibc) to -28 (musl) only",
-    );
-  }
-  return (robust = {
-    cas: s.sa_robust_cas,
-    casAt: s.sa_robust_cas_at,
-    lockAt: s.sa_robust_lock_at,
-    unlockAt: s.sa_robust_unlock_at,
-    context: s.sa_robust_context(),
-    owned: s.sa_robust_owned,
-    gone: s.sa_robust_gone,
-    abandon: s.sa_robust_abandon,
-    claim: s.sa_robust_claim,
-    busy: s.sa_robust_busy,
-    semAcquire: s.sa_sem_acquire,
-    semRelease: s.sa_sem_release,
-    semHeld: s.sa_sem_held,
-    tid: s.sa_robust_tid(),
-    fallback: offset === 0,
-  });
-}
-
-/** Without a robust list: whether `v`'s owner is gone (its process: `kill(pid, 0)`). */
-function ownerGone(r: Robust, v: number): boolean {
-  return r.fallback && (v & TID) !== 0 && r.gone(v >>> 0) === 1;
-}
-
-/** Whether a robust word is free to take: no live owner. */
-export function takeable(r: Robust, v: number): boolean {
-  return (v & TID) === 0 || ownerGone(r, v);
-}
-
-/** Whether a robust word's last owner died holding it. */
-export function ownerDied(r: Robust, v: number): boolean {
-  return ((v & TID) === 0 && (v & OWNER_DIED) !== 0) || ownerGone(r, v);
-}
-
-/** The id of a robust word's owner: the one in it, or (after a death, which clears it) the one recorded after it. */
-export function lastOwner(load: NativeFn, recordPtr: Pointer, v: number): number {
-  return (v & TID) !== 0 ? v & TID : load(recordPtr);
-}
 
 /** The static description of one primitive kind. */
 export interface Kind {
@@ -240,6 +111,16 @@ onSegmentClose((seg) => {
  * ```
  */
 export abstract class Primitive {
+  /** Size in bytes (with the default configuration: see `RwLock.bytes` and `Semaphore.bytes`). */
+  declare static readonly BYTES: number;
+  /** Required alignment in bytes. */
+  declare static readonly ALIGN: number;
+  /** Descriptor and handle type name, e.g. "mutex". */
+  declare static readonly type: string;
+  /** Rebuilds one from its descriptor (Workers) or handle string (processes). */
+  declare static from: <P extends Primitive>(this: PrimitiveClass<P>, descriptorOrHandle: unknown) => P;
+  /** Same as `from`, for handle strings. */
+  declare static fromHandle: <P extends Primitive>(this: PrimitiveClass<P>, handle: string) => P;
   /** The memory the primitive lives in (kept alive as long as it is). */
   readonly memory: SharedArrayBuffer | SharedMemory;
   /** Its byte offset within `memory`. */
@@ -263,7 +144,7 @@ export abstract class Primitive {
    * configuration after the tag, else checks the first `fixed` words match
    * (an undefined entry adopts what is stored).
    */
-  protected constructor(kind: Kind, closed: object, memory: unknown, byteOffset: unknown, layout: Layout = {}) {
+  protected constructor(kind: Kind, memory: unknown, byteOffset: unknown, layout: Layout = {}) {
     const where = `new ${kind.name}`;
     const head = region(where, memory, byteOffset, kind.bytes, kind.align);
     this.ops = wordOps();
@@ -278,7 +159,7 @@ export abstract class Primitive {
     );
     const config = this.#settle(kind, where, memory, byteOffset, layout);
     this.config = config;
-    head.track?.(this, closed);
+    head.track?.(this, closedOf.get(kind)!);
   }
 
   /** @internal The pointer `offset` bytes into the primitive. */
@@ -374,36 +255,53 @@ export abstract class Primitive {
   }
 }
 
-/**
- * Gives up robust word `ptr`, which this thread owns (`v`: its value now),
- * waking `count` waiters if any wait: 1 done, 0 it changed (retry), -1 not
- * this thread's.
- */
-export function release(r: Robust, ptr: Pointer, v: number, count = 1): number {
-  const res = r.cas(ptr, v, 0);
-  if (res === 1 && v & WAITERS) wake(ptr, count);
-  return res;
-}
+/** How many slots (an RwLock's readers, a Semaphore's holders: 40 bytes each) by default, and at most. */
+export const DEFAULT_SLOTS = 16;
+export const MAX_SLOTS = 1024;
 
-/** Checks a number of slots (readers, holders) option. */
-export function slotsOption(where: string, param: string, v: unknown, max: number): number | undefined {
+/** Checks a number of slots (readers, holders) option: an integer in [1, MAX_SLOTS], or undefined. */
+export function slotsOption(where: string, param: string, v: unknown, max: number = MAX_SLOTS): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "number") throw typeError(where, param, `an integer in [1, ${max}]`, v);
   if (!Number.isInteger(v) || v < 1 || v > max) throw rangeError(where, param, `an integer in [1, ${max}]`, v);
   return v;
 }
 
-/** Parses a descriptor or handle for `kind`; returns the memory and offset. */
-export function locate(kind: Kind, where: string, d: unknown): [unknown, number] {
-  const r = openDescriptorOrHandle(where, d, acceptsType(kind.type, `a ${kind.name}`));
-  return [r.memory, r.byteOffset as number];
-}
+/** A primitive class whose constructor takes memory and offset (and options, optional). */
+type PrimitiveClass<P> = new (memory: AtomicMemory, byteOffset?: number) => P;
+
+const closedOf = new Map<Kind, object>();
+
+/** What an instance of a closed segment keeps: the internal members (the others throw). */
+const INTERNAL = new Set(["holding", "abandon", "at", "live", "memoryOpen"]);
 
 /**
- * The prototype an instance gets when its SharedMemory closes: every method
- * and getter of the class (and its bases) throws.
+ * Completes the class of a primitive kind: its static `BYTES` (default: the
+ * kind's), `ALIGN`, `type`, `from` and `fromHandle`; the prototype its
+ * instances get when their SharedMemory closes (every method and getter of
+ * the class and its bases throws); and the rebuilding of its descriptors
+ * and handles by type.
  */
-export function closedPrototypeOf(cls: { prototype: object; name: string }): object {
-  const internal = new Set(["holding", "abandon", "at", "live", "memoryOpen"]);
-  return closedPrototype(cls.prototype, cls.name, membersOf(cls).filter((m) => !internal.has(m)), "it");
+export function definePrimitive(
+  cls: PrimitiveClass<Primitive> & { prototype: object; name: string },
+  kind: Kind,
+  bytes: number = kind.bytes,
+): void {
+  const accepted = acceptsType(kind.type, `a ${kind.name}`);
+  const field = (value: unknown) => ({ value, writable: true, enumerable: true, configurable: true });
+  const method = (value: unknown) => ({ value, writable: true, configurable: true });
+  Object.defineProperties(cls, {
+    BYTES: field(bytes),
+    ALIGN: field(kind.align),
+    type: field(kind.type),
+    from: method(function from(descriptorOrHandle: unknown): Primitive {
+      const r = openDescriptorOrHandle(`${kind.name}.from`, descriptorOrHandle, accepted);
+      return new cls(r.memory as AtomicMemory, r.byteOffset as number);
+    }),
+    fromHandle: method(function fromHandle(handle: string): Primitive {
+      return (cls as unknown as Rebuilder).from(handle as never) as Primitive;
+    }),
+  });
+  closedOf.set(kind, closedPrototype(cls.prototype, cls.name, membersOf(cls).filter((m) => !INTERNAL.has(m)), "it"));
+  registerClass(kind.type, cls as unknown as Rebuilder);
 }

@@ -25,26 +25,11 @@
  */
 
 import type { Pointer } from "../native/backend.ts";
-import { registerClass } from "../memory/descriptor.ts";
 import { typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
 import { LockNotHeldError } from "./mutex.ts";
-import {
-  closedPrototypeOf,
-  type Kind,
-  lastOwner,
-  locate,
-  ownerDied,
-  pin,
-  Primitive,
-  release,
-  ROBUST_BYTES,
-  SLICE_MS,
-  slotsOption,
-  takeable,
-  TID,
-  WAITERS,
-} from "./primitive.ts";
+import { DEFAULT_SLOTS, definePrimitive, type Kind, pin, Primitive, SLICE_MS, slotsOption } from "./primitive.ts";
+import { lastOwner, ownerDied, release, ROBUST_BYTES, takeable, TID, WAITERS } from "./words.ts";
 import {
   type Algorithm,
   checkSignal,
@@ -61,8 +46,6 @@ const KIND: Kind = { name: "RwLock", type: "rwlock", bytes: 8, tag: 0x52574c32, 
 const WRITER = 8;
 const WRITING = 16;
 const SLOT0 = 48;
-const DEFAULT_READERS = 16;
-const MAX_READERS = 1024;
 
 /** Options of a new RwLock. */
 export interface RwLockOptions {
@@ -144,7 +127,7 @@ const TIMED_OUT = -1;
 function readersOption(options: unknown): number | undefined {
   const where = "new RwLock";
   if (options === null || typeof options !== "object") throw typeError(where, "options", "{ readers? }", options);
-  return slotsOption(where, "readers", (options as RwLockOptions).readers, MAX_READERS);
+  return slotsOption(where, "readers", (options as RwLockOptions).readers);
 }
 
 /**
@@ -166,12 +149,6 @@ function readersOption(options: unknown): number | undefined {
  * ```
  */
 export class RwLock extends Primitive {
-  /** Size in bytes with the default 16 reader slots (see `RwLock.bytes`). */
-  static readonly BYTES: number = SLOT0 + ROBUST_BYTES * DEFAULT_READERS;
-  /** Required alignment in bytes. */
-  static readonly ALIGN: number = KIND.align;
-  /** Descriptor and handle type name. */
-  static readonly type: string = KIND.type;
   #reader: RwLockGuard;
   #writer: RwLockGuard;
   #writerWord: Pointer;
@@ -188,10 +165,10 @@ export class RwLock extends Primitive {
    */
   constructor(memory: AtomicMemory, byteOffset = 0, options: RwLockOptions = {}) {
     const readers = readersOption(options);
-    super(KIND, closed, memory, byteOffset, {
+    super(KIND, memory, byteOffset, {
       robust: true,
       config: [readers],
-      defaults: [DEFAULT_READERS],
+      defaults: [DEFAULT_SLOTS],
       fixed: 1,
       size: ([n]) => RwLock.bytes({ readers: n }),
     });
@@ -213,23 +190,12 @@ export class RwLock extends Primitive {
    * ```
    */
   static bytes(options: RwLockOptions = {}): number {
-    return SLOT0 + ROBUST_BYTES * (readersOption(options) ?? DEFAULT_READERS);
+    return SLOT0 + ROBUST_BYTES * (readersOption(options) ?? DEFAULT_SLOTS);
   }
 
   /** A lock in its own fresh SharedArrayBuffer. */
   static create(options: RwLockOptions = {}): RwLock {
     return new RwLock(new SharedArrayBuffer(RwLock.bytes(options)), 0, options);
-  }
-
-  /** Rebuilds a lock from its descriptor or handle string. */
-  static from(descriptorOrHandle: unknown): RwLock {
-    const [memory, offset] = locate(KIND, "RwLock.from", descriptorOrHandle);
-    return new RwLock(memory as AtomicMemory, offset);
-  }
-
-  /** Same as `from`, for handle strings. */
-  static fromHandle(handle: string): RwLock {
-    return RwLock.from(handle);
   }
 
   /** How many threads can hold the read lock at once. */
@@ -504,5 +470,4 @@ export class RwLock extends Primitive {
   }
 }
 
-const closed = closedPrototypeOf(RwLock);
-registerClass(KIND.type, RwLock);
+definePrimitive(RwLock, KIND, SLOT0 + ROBUST_BYTES * DEFAULT_SLOTS);

@@ -20,19 +20,10 @@
  */
 
 import type { Pointer } from "../native/backend.ts";
-import { registerClass } from "../memory/descriptor.ts";
 import { rangeError, typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
-import {
-  closedPrototypeOf,
-  type Kind,
-  locate,
-  pin,
-  Primitive,
-  ROBUST_BYTES,
-  SLICE_MS,
-  slotsOption,
-} from "./primitive.ts";
+import { DEFAULT_SLOTS, definePrimitive, type Kind, pin, Primitive, SLICE_MS, slotsOption } from "./primitive.ts";
+import { ROBUST_BYTES } from "./words.ts";
 import { backend } from "../native/backend.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync } from "./waiting.ts";
 
@@ -40,8 +31,6 @@ const KIND: Kind = { name: "Semaphore", type: "semaphore", bytes: 80, tag: 0x534
 const MAX = 0x7fffffff;
 const AVAILABLE = 12;
 const SLOT0 = 80;
-const DEFAULT_HOLDERS = 16;
-const MAX_HOLDERS = 1024;
 // results of sa_sem_acquire / sa_sem_release besides a slot index (zig/robust.zig)
 const NOT_ENOUGH = -2;
 const NO_SLOT = -3;
@@ -118,7 +107,7 @@ function options(where: string, o: unknown): { max?: number; initial?: number; h
   const opt = o as SemaphoreOptions;
   const max = opt.max === undefined ? undefined : count(where, "max", opt.max, 1, MAX);
   const initial = opt.initial === undefined ? max : count(where, "initial", opt.initial, 0, max ?? MAX);
-  const holders = slotsOption(where, "holders", opt.holders, MAX_HOLDERS);
+  const holders = slotsOption(where, "holders", opt.holders);
   return { max, initial, holders };
 }
 
@@ -158,12 +147,6 @@ interface Died {
  * ```
  */
 export class Semaphore extends Primitive {
-  /** Size in bytes with 16 holder slots, the most any default needs (see `Semaphore.bytes`). */
-  static readonly BYTES: number = SLOT0 + ROBUST_BYTES * DEFAULT_HOLDERS;
-  /** Required alignment in bytes. */
-  static readonly ALIGN: number = KIND.align;
-  /** Descriptor and handle type name. */
-  static readonly type: string = KIND.type;
   #base: Pointer;
   #available: Pointer;
 
@@ -173,10 +156,10 @@ export class Semaphore extends Primitive {
    */
   constructor(memory: AtomicMemory, byteOffset = 0, options_: SemaphoreOptions = {}) {
     const { max, initial, holders } = options("new Semaphore", options_);
-    super(KIND, closed, memory, byteOffset, {
+    super(KIND, memory, byteOffset, {
       robust: true,
       config: [max, holders],
-      defaults: [undefined, Math.min(max ?? DEFAULT_HOLDERS, DEFAULT_HOLDERS)],
+      defaults: [undefined, Math.min(max ?? DEFAULT_SLOTS, DEFAULT_SLOTS)],
       fixed: 2,
       size: ([, n]) => SLOT0 + ROBUST_BYTES * n,
       fresh: () => [[AVAILABLE, initial!]],
@@ -196,23 +179,12 @@ export class Semaphore extends Primitive {
    */
   static bytes(options_: SemaphoreOptions): number {
     const { max, holders } = options("Semaphore.bytes", options_);
-    return SLOT0 + ROBUST_BYTES * (holders ?? Math.min(max ?? DEFAULT_HOLDERS, DEFAULT_HOLDERS));
+    return SLOT0 + ROBUST_BYTES * (holders ?? Math.min(max ?? DEFAULT_SLOTS, DEFAULT_SLOTS));
   }
 
   /** A semaphore in its own fresh SharedArrayBuffer. */
   static create(options_: SemaphoreOptions): Semaphore {
     return new Semaphore(new SharedArrayBuffer(Semaphore.bytes(options_)), 0, options_);
-  }
-
-  /** Rebuilds a semaphore from its descriptor or handle string. */
-  static from(descriptorOrHandle: unknown): Semaphore {
-    const [memory, offset] = locate(KIND, "Semaphore.from", descriptorOrHandle);
-    return new Semaphore(memory as AtomicMemory, offset);
-  }
-
-  /** Same as `from`, for handle strings. */
-  static fromHandle(handle: string): Semaphore {
-    return Semaphore.from(handle);
   }
 
   /** The maximum number of permits. */
@@ -325,5 +297,4 @@ export class Semaphore extends Primitive {
   }
 }
 
-const closed = closedPrototypeOf(Semaphore);
-registerClass(KIND.type, Semaphore);
+definePrimitive(Semaphore, KIND, SLOT0 + ROBUST_BYTES * DEFAULT_SLOTS);

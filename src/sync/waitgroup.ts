@@ -12,10 +12,9 @@
  * @module
  */
 
-import { registerClass } from "../memory/descriptor.ts";
 import { rangeError, typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
-import { closedPrototypeOf, type Kind, locate, Primitive, SLICE_MS } from "./primitive.ts";
+import { definePrimitive, type Kind, Primitive, SLICE_MS } from "./primitive.ts";
 import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
 
 const KIND: Kind = { name: "WaitGroup", type: "waitgroup", bytes: 8, tag: 0x57474731, align: 4 };
@@ -36,32 +35,14 @@ const LIMIT = 0x7fffffff;
  * ```
  */
 export class WaitGroup extends Primitive {
-  /** Size in bytes. */
-  static readonly BYTES: number = KIND.bytes;
-  /** Required alignment in bytes. */
-  static readonly ALIGN: number = KIND.align;
-  /** Descriptor and handle type name. */
-  static readonly type: string = KIND.type;
-
   /** A wait group at `byteOffset` in `memory`. */
   constructor(memory: AtomicMemory, byteOffset = 0) {
-    super(KIND, closed, memory, byteOffset);
+    super(KIND, memory, byteOffset);
   }
 
   /** A wait group in its own fresh SharedArrayBuffer. */
   static create(): WaitGroup {
     return new WaitGroup(new SharedArrayBuffer(KIND.bytes));
-  }
-
-  /** Rebuilds a wait group from its descriptor or handle string. */
-  static from(descriptorOrHandle: unknown): WaitGroup {
-    const [memory, offset] = locate(KIND, "WaitGroup.from", descriptorOrHandle);
-    return new WaitGroup(memory as AtomicMemory, offset);
-  }
-
-  /** Same as `from`, for handle strings. */
-  static fromHandle(handle: string): WaitGroup {
-    return WaitGroup.from(handle);
   }
 
   /** The count now (a snapshot). */
@@ -130,5 +111,4 @@ export class WaitGroup extends Primitive {
   }
 }
 
-const closed = closedPrototypeOf(WaitGroup);
-registerClass(KIND.type, WaitGroup);
+definePrimitive(WaitGroup, KIND);
