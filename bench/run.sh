@@ -6,7 +6,7 @@
 #   bench/locks.bench.ts      uncontended Mutex vs an Atomics mutex and C; wake-up latency
 #
 # Usage: bash bench/run.sh
-# Environment: BENCHES (default "atomics processes locks"), BENCH_ROUNDS
+# Environment: BENCHES (default "atomics processes locks wide"), BENCH_ROUNDS
 # (every bench), BENCH_N (atomics), BENCH_ADD_N,
 # BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks)
 # are passed through; BENCH_REBUILD=1 runs scripts/setup.mjs first even when
@@ -34,7 +34,7 @@ cp "$LIB" "$work/"
 export SHARED_ATOMIC_LIB="$work/$(basename "$LIB")"
 
 # BENCHES: which bench/<name>.bench.ts to run, in order (e.g. add "wide").
-BENCHES=${BENCHES:-atomics processes locks}
+BENCHES=${BENCHES:-atomics processes locks wide}
 runs=""
 # run_part <runtime> <bench> <command...>: its markdown into $work/<runtime>-<bench>.md,
 # and a line for the table of runs (seconds taken, load average before).
