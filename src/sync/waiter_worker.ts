@@ -9,7 +9,7 @@
  */
 
 import "../../bun.ts";
-import { waitSymbols } from "./waiting.ts";
+import { WAITER_CANCELLED as CANCELLED, WAITER_YIELDED as YIELDED, waitSymbols } from "./waiting.ts";
 import { WAIT_RESULTS } from "../native/abi.ts";
 
 /** One wait request from `waiting.ts`. */
@@ -29,7 +29,6 @@ const SLICE_MS = 20;
 const OK = WAIT_RESULTS.indexOf("ok"), NOT_EQUAL = WAIT_RESULTS.indexOf("not-equal");
 const TIMED_OUT = WAIT_RESULTS.indexOf("timed-out");
 // this Worker's own results, after the library's
-const CANCELLED = 3, YIELDED = 4;
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 

@@ -107,7 +107,8 @@ function onAbort(signal: AbortSignal | undefined): { promise: Promise<never>; of
 // goes to the back of the queue. Lock algorithms lose nothing (they re-check the word, and a changed word
 // returns at once); a bare notify() that does not change the value can be missed while a wait is queued.
 const MAX_WAITERS = 16;
-const YIELDED = 4;
+/** The waiter Worker's results beyond the wait results (0…2): it gave up (cancelled), or gave its turn back. */
+export const WAITER_CANCELLED = WAIT_RESULTS.length, WAITER_YIELDED = WAIT_RESULTS.length + 1;
 interface WaitJob {
   readonly ptr: Pointer;
   readonly expected: number;
@@ -133,7 +134,7 @@ function spawnWaiter(): Waiter {
   worker.onmessage = (e: MessageEvent<{ result: number }>) => {
     const job = waiter.job!;
     waiter.job = undefined;
-    if (e.data.result === YIELDED) {
+    if (e.data.result === WAITER_YIELDED) {
       job.first = false;
       queue.push(job);
     } else job.resolve(e.data.result);
