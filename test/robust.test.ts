@@ -521,7 +521,10 @@ test("bad input is refused before anything is written, the tag included", () => 
   }
   // a different configuration of an existing one is refused, and changes nothing
   const rw = RwLock.create({ readers: 2 });
-  assert.throws(() => new RwLock(rw.memory as SharedArrayBuffer, 0, { readers: 3 }), /already has \(2/);
+  assert.throws(
+    () => new RwLock(rw.memory as SharedArrayBuffer, 0, { readers: 3 }),
+    /options\.readers must be what this RwLock already has, 2/,
+  );
   assert.equal(new RwLock(rw.memory as SharedArrayBuffer, 0).readerSlots, 2, "adopted");
   assert.equal(RwLock.bytes({ readers: 2 }), 128);
   assert.equal(Semaphore.bytes({ max: 2 }), 160);

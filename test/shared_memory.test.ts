@@ -137,7 +137,13 @@ test("bad sizes, and opening larger than the segment", () => {
   throwsLike(() => SharedMemory.create(name, 2 ** 50), RangeError, "can back");
   assert.equal(existsSync(`/dev/shm${name}`), false, "a failed create leaves nothing behind");
   const seg = SharedMemory.create(name, 64);
-  throwsLike(() => SharedMemory.create(name, 64), SharedMemoryExistsError, "SharedMemory.create", "already exists");
+  throwsLike(
+    () => SharedMemory.create(name, 64),
+    SharedMemoryExistsError,
+    "SharedMemory.create",
+    "already exists",
+    `remove it first: SharedMemory.unlink(${JSON.stringify(name)}) or rm /dev/shm${name}`,
+  );
   throwsLike(() => SharedMemory.open(name, 65), RangeError, "SharedMemory.open", "at most the segment's size, 64");
   throwsLike(() => SharedMemory.open(name, 0), RangeError, "byteLength");
   seg.close();

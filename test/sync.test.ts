@@ -255,7 +255,10 @@ test("Semaphore: counts, timeouts, never above max", async () => {
   // adopting an existing semaphore
   const again = new Semaphore(s.memory as SharedArrayBuffer, 0);
   assert.equal(again.max, 5);
-  assert.throws(() => new Semaphore(s.memory as SharedArrayBuffer, 0, { max: 4 }), /already has \(5/);
+  assert.throws(
+    () => new Semaphore(s.memory as SharedArrayBuffer, 0, { max: 4 }),
+    /options\.max must be what this Semaphore already has, 5 \(or left out/,
+  );
 });
 
 test("Barrier with 4 parties over 1,000 generations across 4 Workers", async () => {
@@ -395,7 +398,10 @@ test("bad input: offsets, alignment, sizes, counts, timeouts, kinds", async () =
   // memory holding another primitive is refused
   const sab2 = new SharedArrayBuffer(Mutex.BYTES);
   new Mutex(sab2, 0);
-  assert.throws(() => new WaitGroup(sab2, 0), /new WaitGroup: memory must be free \(zeroed\) memory or a WaitGroup/);
+  assert.throws(
+    () => new WaitGroup(sab2, 0),
+    /new WaitGroup: memory must be free \(zeroed\) memory or a WaitGroup; this memory holds a Mutex$/,
+  );
   // async bad input rejects, not throws
   await Promise.all([
     assert.rejects(AtomicI32.create().waitAsync(0, NaN), RangeError),

@@ -220,7 +220,16 @@ function cString(s: string): Pointer {
 function osError(where: string, what: string, p: Parsed, rc: number): SharedMemoryError {
   const code = errnoName(-rc, backend().os);
   const label = p.kind === "file" ? `file ${JSON.stringify(p.name)}` : `segment ${JSON.stringify(p.name)}`;
-  if (code === "EEXIST") return new SharedMemoryExistsError(`${where}: ${label} already exists`, code);
+  if (code === "EEXIST") {
+    // often left by an earlier run that was killed before it unlinked the name: say how to remove it
+    const remove = p.kind === "file"
+      ? `SharedMemory.unlink({ path: ${JSON.stringify(p.name)} })`
+      : `SharedMemory.unlink(${JSON.stringify(p.name)})${backend().os === "linux" ? ` or rm /dev/shm${p.name}` : ""}`;
+    return new SharedMemoryExistsError(
+      `${where}: ${label} already exists (open it with SharedMemory.open, or remove it first: ${remove})`,
+      code,
+    );
+  }
   if (code === "ENOENT") return new SharedMemoryNotFoundError(`${where}: ${label} does not exist`, code);
   if (code === "ELOOP") {
     return new SharedMemoryError(`${where}: ${label} is a symbolic link; links are never followed`, code);

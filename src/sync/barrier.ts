@@ -47,7 +47,7 @@ export class Barrier extends Primitive {
     if (p !== undefined && (!Number.isInteger(p) || p < 1 || p > MAX_PARTIES)) {
       throw rangeError(where, "parties", `an integer in [1, ${MAX_PARTIES}]`, p);
     }
-    super(KIND, memory, byteOffset, { config: [p], fixed: 1 });
+    super(KIND, memory, byteOffset, { config: [p], fixed: 1, names: ["parties"] });
   }
 
   /** A barrier in its own fresh SharedArrayBuffer. */

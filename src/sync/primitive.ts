@@ -50,6 +50,8 @@ export interface Layout {
   readonly defaults?: readonly (number | undefined)[];
   /** How many of the configuration words must match what is stored. */
   readonly fixed?: number;
+  /** The option each configuration word comes from ("max", "parties"), for messages. */
+  readonly names?: readonly string[];
   /** The whole size in bytes, from the configuration (default: `kind.bytes`). */
   readonly size?: (config: readonly number[]) => number;
   /** More words to write in fresh memory: [byte offset, value] pairs, from the configuration. */
@@ -60,6 +62,8 @@ export interface Layout {
 
 const INITIALISING = 1;
 const nap = new Int32Array(new SharedArrayBuffer(4));
+/** Every primitive kind seen so far, by its tag: to say what a memory holds instead of its tag word. */
+const kindsByTag = new Map<number, string>();
 
 // ---- the primitives this thread holds ------------------------------------------------
 //
@@ -183,11 +187,10 @@ export abstract class Primitive {
         const have = read();
         given.slice(0, layout.fixed ?? 0).forEach((c, i) => {
           if (c !== undefined && c !== have[i]) {
-            throw rangeError(
-              where,
-              "options",
-              `the configuration this ${kind.name} already has (${have[i]} at word ${1 + i})`,
-              c,
+            const option = layout.names?.[i] ?? `configuration word ${1 + i}`;
+            throw new RangeError(
+              `${where}: options.${option} must be what this ${kind.name} already has, ${have[i]} ` +
+                `(or left out, to adopt it); got ${c}`,
             );
           }
         });
@@ -213,11 +216,10 @@ export abstract class Primitive {
         Atomics.wait(nap, 0, 0, 1);
         continue;
       }
-      throw typeError(
-        where,
-        "memory",
-        `free (zeroed) memory or a ${kind.name}`,
-        `memory holding something else (tag 0x${(t >>> 0).toString(16)})`,
+      const other = kindsByTag.get(t >>> 0);
+      throw new TypeError(
+        `${where}: memory must be free (zeroed) memory or a ${kind.name}; this memory holds ` +
+          (other ? `a ${other}` : `something else (its first word is 0x${(t >>> 0).toString(16)})`),
       );
     }
   }
@@ -287,6 +289,7 @@ export function definePrimitive(
   kind: Kind,
   bytes: number = kind.bytes,
 ): void {
+  kindsByTag.set(kind.tag, kind.name);
   const accepted = acceptsType(kind.type, `a ${kind.name}`);
   const field = (value: unknown) => ({ value, writable: true, enumerable: true, configurable: true });
   const method = (value: unknown) => ({ value, writable: true, configurable: true });

@@ -170,6 +170,7 @@ export class RwLock extends Primitive {
       config: [readers],
       defaults: [DEFAULT_SLOTS],
       fixed: 1,
+      names: ["readers"],
       size: ([n]) => RwLock.bytes({ readers: n }),
     });
     this.#n = this.config[0];

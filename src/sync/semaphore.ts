@@ -161,6 +161,7 @@ export class Semaphore extends Primitive {
       config: [max, holders],
       defaults: [undefined, Math.min(max ?? DEFAULT_SLOTS, DEFAULT_SLOTS)],
       fixed: 2,
+      names: ["max", "holders"],
       size: ([, n]) => SLOT0 + ROBUST_BYTES * n,
       fresh: () => [[AVAILABLE, initial!]],
     });
