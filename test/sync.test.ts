@@ -9,6 +9,7 @@ import { run, selfScript, start } from "./helpers/spawn.ts";
 
 const { AtomicI32, AtomicU32, Mutex, RwLock, Semaphore, Barrier, Once, WaitGroup, SharedMemory } = api;
 const { MutexOwnerDiedError, LockNotHeldError } = api;
+import type { MutexGuard, RwLockGuard } from "../src/index.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -408,4 +409,21 @@ test("bad input: offsets, alignment, sizes, counts, timeouts, kinds", async () =
     assert.rejects(Mutex.create().lockAsync(-1), RangeError),
     assert.rejects(Mutex.create().lockAsync(10, "x" as Any), TypeError),
   ]);
+});
+
+test("async lock forms without a timeout are typed non-null; timed ones may be null (checked by deno check and tsc)", async () => {
+  const m = Mutex.create();
+  const g: MutexGuard = await m.lockAsync();
+  g.unlock();
+  // @ts-expect-error: a timed lockAsync may resolve to null
+  const timed: MutexGuard = await m.lockAsync(1000);
+  timed.unlock();
+  const rw = RwLock.create();
+  const r: RwLockGuard = await rw.readAsync();
+  r.unlock();
+  const w: RwLockGuard = await rw.writeAsync(undefined, new AbortController().signal);
+  w.unlock();
+  // @ts-expect-error: a timed writeAsync may resolve to null
+  const tw: RwLockGuard = await rw.writeAsync(1000);
+  tw.unlock();
 });

@@ -199,7 +199,10 @@ export class Mutex extends Primitive {
     return this.#result(runSync(this.#acquire(performance.now() + t)));
   }
 
+  /** Waits for the lock without blocking the event loop (no timeout: the guard, never null). */
+  lockAsync(timeoutMs?: undefined, signal?: AbortSignal): Promise<MutexGuard>;
   /** Waits for the lock without blocking the event loop; null if `timeoutMs` passes first. */
+  lockAsync(timeoutMs: number, signal?: AbortSignal): Promise<MutexGuard | null>;
   async lockAsync(timeoutMs?: number, signal?: AbortSignal): Promise<MutexGuard | null> {
     const t = checkTimeout("Mutex.lockAsync", timeoutMs);
     const s = checkSignal("Mutex.lockAsync", signal);

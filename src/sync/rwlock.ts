@@ -215,7 +215,10 @@ export class RwLock extends Primitive {
     return this.#result(runSync(this.#read(performance.now() + t, false)), this.#reader);
   }
 
+  /** Waits for a read lock without blocking the event loop (no timeout: the guard, never null). */
+  readAsync(timeoutMs?: undefined, signal?: AbortSignal): Promise<RwLockGuard>;
   /** Waits for a read lock without blocking the event loop; null on timeout. */
+  readAsync(timeoutMs: number, signal?: AbortSignal): Promise<RwLockGuard | null>;
   async readAsync(timeoutMs?: number, signal?: AbortSignal): Promise<RwLockGuard | null> {
     const t = checkTimeout("RwLock.readAsync", timeoutMs);
     const s = checkSignal("RwLock.readAsync", signal);
@@ -234,7 +237,10 @@ export class RwLock extends Primitive {
     return this.#result(runSync(this.#write(performance.now() + t, false)), this.#writer);
   }
 
+  /** Waits for the write lock without blocking the event loop (no timeout: the guard, never null). */
+  writeAsync(timeoutMs?: undefined, signal?: AbortSignal): Promise<RwLockGuard>;
   /** Waits for the write lock without blocking the event loop; null on timeout. */
+  writeAsync(timeoutMs: number, signal?: AbortSignal): Promise<RwLockGuard | null>;
   async writeAsync(timeoutMs?: number, signal?: AbortSignal): Promise<RwLockGuard | null> {
     const t = checkTimeout("RwLock.writeAsync", timeoutMs);
     const s = checkSignal("RwLock.writeAsync", signal);
