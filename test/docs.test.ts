@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { allBlocks, type Block, checked, markProblems, runs, where } from "./docs/blocks.ts";
-import { exec, failure, mapLines, writeBlock, type Written } from "./docs/run.ts";
+import { checkCommand, exec, failure, mapLines, writeBlock, type Written } from "./docs/run.ts";
 
 const isBun = "Bun" in globalThis;
 const runtime = isBun ? "bun" : "deno";
@@ -48,24 +48,9 @@ test(`every ts block type-checks (${isBun ? "tsc, Bun's types" : "deno check"})`
   const written = blocks.filter((b) => checked(b, runtime)).map((b) => writeBlock(b, join(root, "check"), entry));
   assert.ok(written.length > 0, "no ts blocks to check");
   const files = written.flatMap((w) => [w.main, ...w.block.companions.map((c) => join(w.dir, c.file!))]);
-  const r = await exec(isBun ? tscCommand(files) : [process.execPath, "check", "-q", ...files], root, 120_000);
+  const r = await exec(checkCommand(files, root, repo), root, 120_000);
   assert.ok(r.code === 0 && !r.timedOut, `type check failed (exit ${r.code}):\n${mapLines(r.output, written)}`);
 });
-
-/** tsc over `files` with the repository's Bun settings (tsconfig.bun.json). */
-function tscCommand(files: string[]): string[] {
-  const config = join(root, "tsconfig.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: join(repo, "tsconfig.bun.json"),
-      compilerOptions: { typeRoots: [join(repo, "node_modules/@types")] },
-      include: [],
-      files,
-    }),
-  );
-  return [process.execPath, join(repo, "node_modules/typescript/lib/tsc.js"), "-p", config];
-}
 
 const hasPython = spawnSync("python3", ["--version"]).status === 0;
 for (const block of blocks.filter((b: Block) => b.lang === "python" && !b.flags.has("ignore"))) {

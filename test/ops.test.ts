@@ -4,6 +4,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
 import { uniqueName } from "./helpers/names.ts";
+import { INT_OPS } from "./helpers/int_ops.ts";
 
 const { AtomicI8, AtomicU8, AtomicI16, AtomicU16, AtomicI32, AtomicU32, AtomicI64, AtomicU64 } = api;
 const { AtomicF32, AtomicF64, AtomicBool } = api;
@@ -24,17 +25,6 @@ const INTS = [
   { cls: AtomicI64, bits: 64, signed: true },
   { cls: AtomicU64, bits: 64, signed: false },
 ];
-
-const INT_OPS: Record<string, (a: bigint, b: bigint) => bigint> = {
-  Add: (a, b) => a + b,
-  Sub: (a, b) => a - b,
-  And: (a, b) => a & b,
-  Or: (a, b) => a | b,
-  Xor: (a, b) => a ^ b,
-  Nand: (a, b) => ~(a & b),
-  Max: (a, b) => (a > b ? a : b),
-  Min: (a, b) => (a < b ? a : b),
-};
 
 const lower = (s: string) => s[0].toLowerCase() + s.slice(1);
 

@@ -16,23 +16,13 @@ import {
   U128_MAX,
   untouched,
 } from "./helpers/wide.ts";
+import { INT_OPS } from "./helpers/int_ops.ts";
 
 const { AtomicI128, AtomicU128, AtomicBytes, AtomicString } = api;
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
 // ---- 128-bit integers ------------------------------------------------------------
-
-const INT_OPS: Record<string, (a: bigint, b: bigint) => bigint> = {
-  Add: (a, b) => a + b,
-  Sub: (a, b) => a - b,
-  And: (a, b) => a & b,
-  Or: (a, b) => a | b,
-  Xor: (a, b) => a ^ b,
-  Nand: (a, b) => ~(a & b),
-  Max: (a, b) => (a > b ? a : b),
-  Min: (a, b) => (a < b ? a : b),
-};
 
 for (const { cls, signed } of [{ cls: AtomicI128, signed: true }, { cls: AtomicU128, signed: false }]) {
   const wrap = (x: bigint) => (signed ? BigInt.asIntN(128, x) : BigInt.asUintN(128, x));

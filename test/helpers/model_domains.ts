@@ -15,6 +15,7 @@ import {
   u8Length,
   utf8,
 } from "./model_values.ts";
+import { INT_OPS } from "./int_ops.ts";
 
 /**
  * Which path a call takes: "" (one path), or for 64-bit integers "big"
@@ -93,16 +94,7 @@ export function intDomain(label: string, type: string, bits: number, signed: boo
   const isBig = (p: Path) => bits === 128 || (bits === 64 && p !== "num");
   const readBig = (b: Uint8Array) => wrap(fromLe(b));
   const out = (x: bigint, p: Path): unknown => (isBig(p) ? x : Number(x));
-  const ops: Record<string, (a: bigint, b: bigint) => bigint> = {
-    Add: (a, b) => a + b,
-    Sub: (a, b) => a - b,
-    And: (a, b) => a & b,
-    Or: (a, b) => a | b,
-    Xor: (a, b) => a ^ b,
-    Nand: (a, b) => ~(a & b),
-    Max: (a, b) => (a > b ? a : b),
-    Min: (a, b) => (a < b ? a : b),
-  };
+  const ops = INT_OPS;
   const SAFE = 2n ** 53n - 1n;
   const edges = [
     0n,
