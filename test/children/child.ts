@@ -6,9 +6,7 @@
 //   child.ts wide <gate> <u128> <str> <count>  wait for the gate, then count × (u128.fetchAdd(1n),
 //                                            str.compareAndSet("ab", "cd")); prints wins
 //   child.ts wide-unavailable                prints which wide classes construct (JSON)
-const isBun = "Bun" in globalThis;
-const entry = isBun ? "../../bun.ts" : "../../mod.ts";
-const api: typeof import("../../src/index.ts") = await import(entry);
+import { api, isBun } from "../helpers/api.ts";
 type U64 = InstanceType<typeof api.AtomicU64>;
 type U32 = InstanceType<typeof api.AtomicU32>;
 

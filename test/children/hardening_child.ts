@@ -8,9 +8,7 @@
 //   hardening_child.ts this                every method that touches memory, called on a `this` that is not an
 //                                          instance of its class (forged pointers, other classes' atomics,
 //                                          plain objects, undefined); prints JSON [call, error name, message]
-const isBun = "Bun" in globalThis;
-const entry = isBun ? "../../bun.ts" : "../../mod.ts";
-const api: typeof import("../../src/index.ts") = await import(entry);
+import { api, isBun } from "../helpers/api.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;

@@ -2,9 +2,7 @@
 // SharedMemory lifetimes and prints "survived <details>" if the process lives
 // through it. A crash (SIGSEGV, SIGBUS) shows as a signal exit in the parent.
 //   lifetime_probe.ts <scenario> <segment name prefix>
-const isBun = "Bun" in globalThis;
-const entry = isBun ? "../../bun.ts" : "../../mod.ts";
-const api: typeof import("../../src/index.ts") = await import(entry);
+import { api, isBun } from "../helpers/api.ts";
 const { SharedMemory, SharedMemoryClosedError, AtomicBytes, AtomicString, AtomicI32, AtomicU64, Mutex } = api;
 const { Once, Semaphore, RwLock } = api;
 

@@ -10,9 +10,7 @@
 //       journaled updates under the lock until the deadline (see the test), repairing after a dead holder
 import { check, COUNTS, J, JOURNAL_BYTES, repair, update } from "../helpers/robust_journal.ts";
 
-const isBun = "Bun" in globalThis;
-const entry = isBun ? "../../bun.ts" : "../../mod.ts";
-const api: typeof import("../../src/index.ts") = await import(entry);
+import { api, isBun } from "../helpers/api.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;

@@ -3,9 +3,7 @@
 //   sync_child.ts hold <mutex handle>          lock, print "locked", then spin forever
 //   sync_child.ts once <once handle> <counter handle>
 //   sync_child.ts notify <i32 handle> <delay ms>
-const isBun = "Bun" in globalThis;
-const entry = isBun ? "../../bun.ts" : "../../mod.ts";
-const api: typeof import("../../src/index.ts") = await import(entry);
+import { api, isBun } from "../helpers/api.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
