@@ -179,10 +179,9 @@ function segmentOf(keep: unknown): SharedMemory | undefined {
   return isSharedMemory(memory) ? memory : undefined;
 }
 
-function closedWhileWaiting(keep: unknown, seg: SharedMemory): SharedMemoryClosedError {
-  const name = (keep as { constructor?: { name?: string } }).constructor?.name ?? "wait";
+function closedWhileWaiting(where: string, seg: SharedMemory): SharedMemoryClosedError {
   return new SharedMemoryClosedError(
-    `${name}: the SharedMemory ${JSON.stringify(seg.name)} it lives in was closed while waiting`,
+    `${where}: the SharedMemory ${JSON.stringify(seg.name)} it lives in was closed while waiting`,
   );
 }
 
@@ -206,12 +205,12 @@ export async function waitAsync(
   if (load32(ptr) !== expected >>> 0) return "not-equal";
   const seg = segmentOf(keep);
   const cancel = backend().nonblocking ? undefined : new Int32Array(new SharedArrayBuffer(4));
-  const where = `${(keep as { constructor?: { name?: string } })?.constructor?.name ?? "wait"}.waitAsync`;
-  const end = seg?.[SEGMENT_WAIT](where, ptr, cancel);
+  const where = seg && `${(keep as { constructor?: { name?: string } }).constructor?.name ?? "wait"}`;
+  const end = seg?.[SEGMENT_WAIT](where!, ptr, cancel);
   const abort = onAbort(signal);
   try {
     const r = await waitSlices(ptr, expected, timeoutMs, abort.promise, cancel, seg);
-    if (seg?.closed) throw closedWhileWaiting(keep, seg);
+    if (seg?.closed) throw closedWhileWaiting(where!, seg);
     return r;
   } finally {
     abort.off();
