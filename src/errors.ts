@@ -92,3 +92,37 @@ export function argumentError(where: string, param: string, e: unknown): Error {
   }
   return new TypeError(`${where}: ${param}: reading it threw ${what}`, { cause: e });
 }
+
+/**
+ * Sending on a closed `Channel`, or receiving from one that is closed and
+ * has no messages left (its async iterator ends instead).
+ *
+ * @example
+ * ```ts
+ * import { Channel, ChannelClosedError } from "./mod.ts";
+ * const ch = Channel.create({ capacity: 4, messageSize: 16 });
+ * ch.send("last");
+ * ch.close();
+ * ch.recvText(); // "last": what was sent before close() is still received
+ * try {
+ *   ch.recv();
+ * } catch (e) {
+ *   console.assert(e instanceof ChannelClosedError);
+ * }
+ * ```
+ */
+export class ChannelClosedError extends Error {
+  /**
+   * A closed-channel report.
+   *
+   * @example
+   * ```ts
+   * import { ChannelClosedError } from "./mod.ts";
+   * new ChannelClosedError("Channel.send: the channel is closed").name; // "ChannelClosedError"
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ChannelClosedError";
+  }
+}

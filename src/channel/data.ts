@@ -1,0 +1,131 @@
+/**
+ * A channel message's bytes on their way in and out: what a message may be
+ * (a Uint8Array, checked by its internal slot, or a string sent as UTF-8),
+ * how long it is, and the staging memory (a SharedArrayBuffer, whose
+ * pointer never moves) messages cross the FFI through, one message or a
+ * batch of records (a little-endian u32 length, then the bytes, padded to 4).
+ *
+ * @module
+ */
+
+import { backend, type Pointer } from "../native/backend.ts";
+import { typeError } from "../errors.ts";
+
+const typedArrayTag = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype),
+  Symbol.toStringTag,
+)!.get!;
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "byteLength")!
+  .get!;
+
+const typedArrayBuffer = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "buffer")!.get!;
+const sharedLength = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength")!.get!;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Whether `v` really is a Uint8Array (its internal slot, not what it claims). */
+export function isBytes(v: unknown): v is Uint8Array {
+  return typedArrayTag.call(v) === "Uint8Array";
+}
+
+/** The byte length of a Uint8Array (its internal slot, whatever it claims). */
+export function bytesLength(v: Uint8Array): number {
+  return typedArrayLength.call(v) as number;
+}
+
+/** Whether a Uint8Array is a view of a SharedArrayBuffer (its memory never moves). */
+export function isSharedView(v: Uint8Array): boolean {
+  try {
+    sharedLength.call(typedArrayBuffer.call(v));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The UTF-8 length of `s` (lone surrogates count as U+FFFD, 3 bytes, as TextEncoder writes them). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** What a message may be. */
+const ALLOWED = "a Uint8Array or a string";
+
+/**
+ * Checks message `v` against `max` bytes: a TypeError for anything but a
+ * Uint8Array or string, a RangeError naming both lengths for one that is
+ * too long. Returns the bytes it needs at most (a Uint8Array's length; a
+ * string's UTF-8 length, or 3 bytes per UTF-16 unit where that fits).
+ */
+export function messageLength(where: string, param: string, v: unknown, max: number): number {
+  let n: number;
+  if (typeof v === "string") {
+    n = v.length * 3 <= max ? v.length * 3 : utf8Length(v);
+  } else if (isBytes(v)) {
+    n = typedArrayLength.call(v) as number;
+  } else throw typeError(where, param, ALLOWED, v);
+  if (n > max) {
+    throw new RangeError(`${where}: ${param} must be at most messageSize (${max}) bytes long; got ${n} bytes`);
+  }
+  return n;
+}
+
+/** Per-instance staging memory: bytes, their pointer, and views for the hot paths. */
+export class Staging {
+  readonly bytes: Uint8Array;
+  readonly pointer: Pointer;
+  readonly #view: DataView;
+
+  /** At least `size` bytes (rounded up to 8). */
+  constructor(size: number) {
+    this.bytes = new Uint8Array(new SharedArrayBuffer(Math.ceil(size / 8) * 8));
+    this.pointer = backend().pointer(this.bytes);
+    this.#view = new DataView(this.bytes.buffer);
+  }
+
+  /** Writes message `v` (already checked) at byte `at`; returns its length. */
+  put(v: string | Uint8Array, at: number, room: number): number {
+    if (typeof v !== "string") {
+      this.bytes.set(v, at);
+      return bytesLength(v);
+    }
+    if (v.length === 0) return 0;
+    return encoder.encodeInto(v, this.bytes.subarray(at, at + room)).written!;
+  }
+
+  /** A copy of bytes [at, at + n) the caller owns (a plain ArrayBuffer). */
+  copy(at: number, n: number): Uint8Array {
+    return this.bytes.slice(at, at + n);
+  }
+
+  /** Bytes [at, at + n) as UTF-8 text. */
+  text(at: number, n: number): string {
+    return decoder.decode(this.bytes.slice(at, at + n));
+  }
+
+  /** The u32 record length at `at`. */
+  getLength(at: number): number {
+    return this.#view.getUint32(at, true);
+  }
+
+  /** Writes a record length. */
+  setLength(at: number, n: number): void {
+    this.#view.setUint32(at, n, true);
+  }
+}
+
+/** Bytes a batch record of an `n`-byte message takes. */
+export function recordBytes(n: number): number {
+  return 4 + ((n + 3) & ~3);
+}
