@@ -16,26 +16,27 @@
 //!     +64   enqueue position (u64, its own cache line)
 //!     +128  dequeue position (u64, its own cache line)
 //!     +192  capacity slots of `stride(message_size)` bytes, each:
-//!           +0 sequence (u64, stored minus the slot's index so zero is
-//!              the initial state), +8 a robust word (40 bytes: robust.zig;
+//!           +0 sequence (u64: 2p while free for position p, 2p + 1 once
+//!              p's message is in it; stored minus twice the slot's index
+//!              so that zero is the initial state), +8 a robust word (40 bytes: robust.zig;
 //!              its spare bytes at +16 hold the message's length),
 //!           +48 the message's bytes
 //!
 //! Sending position p (slot i = p % capacity): the slot is free for p when
-//! its sequence is p. The sender takes the slot's robust word, then claims p
+//! its sequence is 2p. The sender takes the slot's robust word, then claims p
 //! (compare-and-set of the enqueue position), writes the length and bytes,
-//! publishes sequence p + 1 and gives the word up. Receiving position p: the
-//! slot holds p's message when its sequence is p + 1; the receiver takes the
+//! publishes sequence 2p + 1 and gives the word up. Receiving position p: the
+//! slot holds p's message when its sequence is 2p + 1; the receiver takes the
 //! word, claims p (the dequeue position), copies the message out, frees the
 //! slot for round p + capacity and gives the word up.
 //!
 //! A participant that dies holding a slot's word (SIGKILL at any
 //! instruction) leaves it marked OWNER_DIED by the kernel (robust list). A
 //! survivor that finds such a slot repairs it: a sender that died after
-//! claiming p but before publishing it leaves sequence p with the enqueue
+//! claiming p but before publishing it leaves sequence 2p with the enqueue
 //! position past p, and the receiver at p drops the half-written message
 //! (never delivered); a receiver that died after claiming p but before
-//! freeing the slot leaves sequence p + 1 with the dequeue position past p,
+//! freeing the slot leaves sequence 2p + 1 with the dequeue position past p,
 //! and the sender at p + capacity frees the slot (the message it was
 //! taking is lost: at most one per dead receiver). A death before the claim
 //! changes nothing but the word, which the next owner takes as usual.
@@ -195,10 +196,10 @@ const Slot = struct {
         return @ptrCast(@alignCast(s.p));
     }
     fn seq(s: Slot) u64 {
-        return ld64(s.seqWord()) +% s.index;
+        return ld64(s.seqWord()) +% 2 *% s.index;
     }
     fn setSeq(s: Slot, v: u64) void {
-        @atomicStore(u64, s.seqWord(), v -% s.index, .seq_cst);
+        @atomicStore(u64, s.seqWord(), v -% 2 *% s.index, .seq_cst);
     }
     fn word(s: Slot) *u32 {
         return @ptrCast(@alignCast(s.p + SLOT_WORD));
@@ -224,6 +225,16 @@ const Slot = struct {
     }
 };
 
+/// A slot's sequence when it is free for position `pos`, and once `pos`'s
+/// message is in it (twice the position, so that the two differ even with
+/// one slot, where round pos + 1's free mark would be pos's published one).
+fn free(pos: u64) u64 {
+    return 2 *% pos;
+}
+fn published(pos: u64) u64 {
+    return 2 *% pos +% 1;
+}
+
 fn signed(a: u64, b: u64) i64 {
     return @bitCast(a -% b);
 }
@@ -236,7 +247,7 @@ fn sendOnce(c: Ch, data: [*]const u8, len: u32) c_int {
         const pos = ld64(c.enq());
         const s = c.slot(pos);
         const seq = s.seq();
-        const dif = signed(seq, pos);
+        const dif = signed(seq, free(pos));
         if (dif > 0) continue; // another sender claimed pos: look again
         if (dif < 0) {
             // the slot still holds the message of round pos - capacity
@@ -248,13 +259,13 @@ fn sendOnce(c: Ch, data: [*]const u8, len: u32) c_int {
             if (ld64(c.enq()) != pos) continue;
             return BUSY;
         }
-        if (@cmpxchgStrong(u64, c.enq(), pos, pos + 1, .seq_cst, .seq_cst) != null) {
+        if (@cmpxchgStrong(u64, c.enq(), pos, pos +% 1, .seq_cst, .seq_cst) != null) {
             s.give();
             continue;
         }
         @atomicStore(u32, s.len(), len, .seq_cst);
         @memcpy(s.data()[0..len], data[0..len]);
-        s.setSeq(pos + 1);
+        s.setSeq(published(pos));
         s.give();
         c.signal(OFF_RECV_WAITERS, OFF_RECV_EVENT);
         return @intCast(len);
@@ -267,14 +278,14 @@ fn sendOnce(c: Ch, data: [*]const u8, len: u32) c_int {
 /// if a live receiver is copying it, 0 after freeing a slot whose receiver
 /// died while taking it (look again).
 fn repairTaken(c: Ch, s: Slot, old: u64, seq: u64) c_int {
-    if (seq != old +% 1) return if (signed(ld64(c.enq()), old +% c.cap) > 0) 0 else WOULD_BLOCK;
+    if (seq != published(old)) return if (signed(ld64(c.enq()), old +% c.cap) > 0) 0 else WOULD_BLOCK;
     if (signed(ld64(c.deq()), old) <= 0) return WOULD_BLOCK; // not taken yet: full
     const v = ld32(s.word());
     if (!died(v)) return if (takeable(v)) 0 else BUSY;
     _ = s.take() orelse return 0;
     // still the dead receiver's claim? (a repairer before us freed it otherwise)
-    if (s.seq() == old +% 1) {
-        s.setSeq(old +% c.cap);
+    if (s.seq() == published(old)) {
+        s.setSeq(free(old +% c.cap));
     }
     s.give();
     return 0;
@@ -288,7 +299,7 @@ fn recvOnce(c: Ch, buf: [*]u8, cap: u32) c_int {
         const pos = ld64(c.deq());
         const s = c.slot(pos);
         const seq = s.seq();
-        const dif = signed(seq, pos +% 1);
+        const dif = signed(seq, published(pos));
         if (dif > 0) continue; // another receiver took pos
         if (dif < 0) {
             const r = repairSent(c, s, pos, seq);
@@ -304,13 +315,13 @@ fn recvOnce(c: Ch, buf: [*]u8, cap: u32) c_int {
             if (ld64(c.deq()) != pos) continue;
             return BUSY;
         }
-        if (@cmpxchgStrong(u64, c.deq(), pos, pos + 1, .seq_cst, .seq_cst) != null) {
+        if (@cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) != null) {
             s.give();
             continue;
         }
         const n = @min(@atomicLoad(u32, s.len(), .seq_cst), c.size, cap);
         @memcpy(buf[0..n], s.data()[0..n]);
-        s.setSeq(pos +% c.cap);
+        s.setSeq(free(pos +% c.cap));
         s.give();
         c.signal(OFF_SEND_WAITERS, OFF_SEND_EVENT);
         return @intCast(n);
@@ -329,12 +340,12 @@ fn repairSent(c: Ch, s: Slot, pos: u64, seq: u64) c_int {
         if (!c.closed()) return WOULD_BLOCK;
         return if (ld64(c.enq()) == end) CLOSED else 0;
     }
-    if (seq != pos) return if (ld64(c.deq()) != pos) 0 else BUSY; // the slot's last receiver is finishing
+    if (seq != free(pos)) return if (ld64(c.deq()) != pos) 0 else BUSY; // the slot's last receiver is finishing
     const v = ld32(s.word());
     if (!died(v)) return if (takeable(v)) 0 else BUSY;
     _ = s.take() orelse return 0;
-    if (s.seq() == pos and @cmpxchgStrong(u64, c.deq(), pos, pos + 1, .seq_cst, .seq_cst) == null) {
-        s.setSeq(pos +% c.cap); // the half-written message is dropped
+    if (s.seq() == free(pos) and @cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) == null) {
+        s.setSeq(free(pos +% c.cap)); // the half-written message is dropped
         s.give();
         c.signal(OFF_SEND_WAITERS, OFF_SEND_EVENT);
         return 0;
@@ -480,7 +491,7 @@ pub fn peekLength(ch: *anyopaque) callconv(.c) c_int {
     const c = Ch.of(ch) orelse return INVALID;
     const pos = ld64(c.deq());
     const s = c.slot(pos);
-    if (s.seq() != pos +% 1) return WOULD_BLOCK;
+    if (s.seq() != published(pos)) return WOULD_BLOCK;
     return @intCast(@min(@atomicLoad(u32, s.len(), .seq_cst), c.size));
 }
 
@@ -637,6 +648,21 @@ test "send, receive in order, full, empty, too big, too small, close drains" {
     try testing.expectEqual(@as(c_int, 0), close(ch));
 }
 
+test "one slot: full after one message, and it goes round" {
+    var m = Mem(1, 8){};
+    const ch = m.ch();
+    var buf: [8]u8 = undefined;
+    for (0..5) |i| {
+        const b = [_]u8{@intCast(i)};
+        try testing.expectEqual(@as(c_int, 1), trySend(ch, &b, 1));
+        try testing.expectEqual(@as(c_int, -1), trySend(ch, &b, 1));
+        try testing.expectEqual(@as(c_int, 1), length(ch));
+        try testing.expectEqual(@as(c_int, 1), tryRecv(ch, &buf, 8));
+        try testing.expectEqual(@as(u8, @intCast(i)), buf[0]);
+        try testing.expectEqual(@as(c_int, -1), tryRecv(ch, &buf, 8));
+    }
+}
+
 test "init adopts the same configuration and refuses another; bytes checks ranges" {
     var m = Mem(2, 16){};
     _ = m.ch();
@@ -722,7 +748,7 @@ fn dieWriting(ch: *anyopaque, pos: u64) void {
     const c = Ch.of(ch).?;
     const s = c.slot(pos);
     _ = s.take().?;
-    std.debug.assert(@cmpxchgStrong(u64, c.enq(), pos, pos + 1, .seq_cst, .seq_cst) == null);
+    std.debug.assert(@cmpxchgStrong(u64, c.enq(), pos, pos +% 1, .seq_cst, .seq_cst) == null);
     @memcpy(s.data()[0..3], "bad");
 }
 
@@ -730,7 +756,7 @@ fn dieTaking(ch: *anyopaque, pos: u64) void {
     const c = Ch.of(ch).?;
     const s = c.slot(pos);
     _ = s.take().?;
-    std.debug.assert(@cmpxchgStrong(u64, c.deq(), pos, pos + 1, .seq_cst, .seq_cst) == null);
+    std.debug.assert(@cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) == null);
 }
 
 test "a sender that dies while writing: its message is dropped, the next is delivered" {
