@@ -1,0 +1,98 @@
+// Channel between Workers, in both runtimes: 4 producer Workers × 250,000
+// numbered messages and 4 consumer Workers (every message exactly once,
+// per-producer order kept, with every send and receive form), and close()
+// waking Workers blocked in every form at once.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { api } from "./helpers/api.ts";
+
+const { Channel } = api;
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+const url = new URL("./workers/channel_worker.ts", import.meta.url).href;
+
+/** Starts a channel Worker and waits until it is ready. */
+async function worker(): Promise<Worker> {
+  const w = new Worker(url, { type: "module" });
+  await new Promise<void>((resolve, reject) => {
+    w.onmessage = () => resolve();
+    w.onerror = (e) => reject(new Error(`worker failed to start: ${e.message}`));
+  });
+  return w;
+}
+
+/** Posts a job; resolves with the Worker's next `n`-th message. */
+function job(w: Worker, data: Any, skip = 0): Promise<Any> {
+  return new Promise((resolve, reject) => {
+    let left = skip;
+    w.onmessage = (e) => (left-- > 0 ? undefined : resolve(e.data));
+    w.onerror = (e) => reject(new Error(`worker failed: ${e.message}`));
+    w.postMessage(data);
+  });
+}
+
+test("4 producer Workers × 250,000 messages, 4 consumer Workers: each received exactly once, per-producer order", async () => {
+  const count = 250_000;
+  const ch = Channel.create({ capacity: 1024, messageSize: 8 });
+  const seen = new SharedArrayBuffer(4 * count);
+  const ws = await Promise.all(Array.from({ length: 8 }, worker));
+  try {
+    const channel = ch.descriptor();
+    const consumers = ["many", "many", "recv", "iter"].map((mode, i) =>
+      job(ws[4 + i], { job: "consume", channel, seen, count, mode })
+    );
+    const producers = ["many", "many", "send", "async"].map((mode, id) =>
+      job(ws[id], { job: "produce", channel, id, count, mode })
+    );
+    assert.deepEqual(await Promise.all(producers), [count, count, count, count]);
+    ch.close();
+    const results = await Promise.all(consumers);
+    const total = results.reduce((a, r) => a + r.got, 0);
+    assert.equal(total, 4 * count);
+    assert.deepEqual(results.map((r) => r.disorder), [0, 0, 0, 0], "per-producer order");
+    const counts = new Uint8Array(seen);
+    const wrong = counts.findIndex((c) => c !== 1);
+    assert.equal(wrong, -1, `message ${wrong} received ${counts[wrong]} times`);
+    assert.equal(ch.length, 0);
+  } finally {
+    for (const w of ws) w.terminate();
+  }
+});
+
+test("close() wakes every Worker blocked in recv, recvAsync, send and sendAsync at once", async () => {
+  const empty = Channel.create({ capacity: 2, messageSize: 8 });
+  const full = Channel.create({ capacity: 1, messageSize: 8 });
+  full.send("x");
+  const modes: [Any, string][] = [
+    [empty, "recv"],
+    [empty, "recv"],
+    [empty, "recvAsync"],
+    [full, "send"],
+    [full, "send"],
+    [full, "sendAsync"],
+  ];
+  const ws = await Promise.all(modes.map(worker));
+  try {
+    const started = modes.map(([ch, mode], i) =>
+      new Promise<{ result: Promise<Any> }>((resolve) => {
+        const w = ws[i];
+        const result = new Promise<Any>((done) => {
+          w.onmessage = (e) => (e.data.blocking ? resolve({ result }) : done(e.data));
+        });
+        w.postMessage({ job: "block", channel: ch.descriptor(), mode });
+      })
+    );
+    const results = (await Promise.all(started)).map((s) => s.result);
+    await new Promise((r) => setTimeout(r, 100)); // let them all block
+    const t = Date.now();
+    empty.close();
+    full.close();
+    for (const r of await Promise.all(results)) {
+      assert.equal(r.error, "ChannelClosedError");
+      assert.ok(r.at - t < 1000, `woke ${r.at - t} ms after close`);
+    }
+  } finally {
+    for (const w of ws) w.terminate();
+  }
+});
