@@ -1,0 +1,61 @@
+// A child process for the channel tests; runs in Bun or Deno. Messages are
+// 8 bytes: the producer's id and the message's number (little-endian u32).
+//   channel_child.ts produce <channel handle> <id> <count> <send|many>
+//       sends messages 0 … count-1 of producer `id` (count 0: forever), prints "sent <count>"
+//   channel_child.ts consume <channel handle> <seen segment> <region> <count> <recv|many|into>
+//       receives until the channel closes; for message i of producer id sets byte
+//       region + id * count + i of the seen segment; prints {"got", "disorder"}
+import { api, isBun } from "../helpers/api.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const [mode, ...args] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const ch = api.Channel.fromHandle(args[0]);
+
+function message(id: number, i: number): Uint8Array {
+  const m = new Uint8Array(8);
+  const v = new DataView(m.buffer);
+  v.setUint32(0, id, true);
+  v.setUint32(4, i, true);
+  return m;
+}
+
+if (mode === "produce") {
+  const id = Number(args[1]), count = Number(args[2]) || Infinity, how = args[3];
+  let i = 0;
+  while (i < count) {
+    if (how === "many") {
+      const batch: Uint8Array[] = [];
+      for (let k = 0; k < 64 && i < count; k++) batch.push(message(id, i++));
+      ch.sendMany(batch);
+    } else ch.send(message(id, i++));
+  }
+  console.log(`sent ${i}`);
+} else {
+  const seg = api.SharedMemory.open(args[1]);
+  const seen = seg.bytes;
+  const region = Number(args[2]), count = Number(args[3]), how = args[4];
+  const last = new Map<number, number>();
+  let got = 0, disorder = 0;
+  const take = (m: Uint8Array) => {
+    const v = new DataView(m.buffer, m.byteOffset, 8);
+    const id = v.getUint32(0, true), i = v.getUint32(4, true);
+    if (i <= (last.get(id) ?? -1)) disorder++;
+    last.set(id, i);
+    seen[region + id * count + i]++;
+    got++;
+  };
+  try {
+    if (how === "many") { for (;;) for (const m of ch.recvMany(128)) take(m); }
+    else if (how === "into") {
+      const t = new Uint8Array(new SharedArrayBuffer(8));
+      for (;;) {
+        ch.recvInto(t);
+        take(t);
+      }
+    } else for (;;) take(ch.recv()!);
+  } catch (e) {
+    if (!(e instanceof api.ChannelClosedError)) throw e;
+  }
+  console.log(JSON.stringify({ got, disorder }));
+}
