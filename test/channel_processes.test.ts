@@ -9,7 +9,9 @@ import { api } from "./helpers/api.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { type Child, start } from "./helpers/spawn.ts";
 
-const { Channel, SharedMemory, libraryPath } = api;
+const { Channel, SharedMemory } = api;
+/** Where the entry found the library (both entries export it; src/index.ts does not). */
+const libraryPath = (api as unknown as { libraryPath(): string }).libraryPath;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const bin = new URL("../node_modules/.bin/", import.meta.url).pathname;
