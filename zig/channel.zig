@@ -181,10 +181,10 @@ const Ch = struct {
         return c.w64(OFF_DEQ);
     }
     /// Wakes one sleeper of a side (`waiters` and `event` offsets) if any sleeps.
-    fn signal(c: Ch, waiters: usize, event: usize) void {
-        if (ld32(c.w32(waiters)) == 0) return;
+    fn signal(c: Ch, waiters: usize, event: usize, n: u32) void {
+        if (n == 0 or ld32(c.w32(waiters)) == 0) return;
         _ = @atomicRmw(u32, c.w32(event), .Add, 1, .seq_cst);
-        _ = wait.wake32(c.w32(event), 1);
+        _ = wait.wake32(c.w32(event), @intCast(@min(n, std.math.maxInt(i32))));
     }
 };
 
@@ -240,7 +240,7 @@ fn signed(a: u64, b: u64) i64 {
 }
 
 /// One attempt to send: the length sent, WOULD_BLOCK (full), CLOSED or BUSY.
-fn sendOnce(c: Ch, data: [*]const u8, len: u32) c_int {
+fn sendOnce(c: Ch, data: [*]const u8, len: u32, comptime wake: bool) c_int {
     var tries: u32 = 0;
     while (tries < LOOK_LIMIT) : (tries += 1) {
         if (c.closed()) return CLOSED;
@@ -267,7 +267,7 @@ fn sendOnce(c: Ch, data: [*]const u8, len: u32) c_int {
         @memcpy(s.data()[0..len], data[0..len]);
         s.setSeq(published(pos));
         s.give();
-        c.signal(OFF_RECV_WAITERS, OFF_RECV_EVENT);
+        if (wake) c.signal(OFF_RECV_WAITERS, OFF_RECV_EVENT, 1);
         return @intCast(len);
     }
     return BUSY;
@@ -293,7 +293,7 @@ fn repairTaken(c: Ch, s: Slot, old: u64, seq: u64) c_int {
 
 /// One attempt to receive into buf[0..cap]: the length, WOULD_BLOCK
 /// (empty), CLOSED (closed and empty), TOO_SMALL or BUSY.
-fn recvOnce(c: Ch, buf: [*]u8, cap: u32) c_int {
+fn recvOnce(c: Ch, buf: [*]u8, cap: u32, comptime wake: bool) c_int {
     var tries: u32 = 0;
     while (tries < LOOK_LIMIT) : (tries += 1) {
         const pos = ld64(c.deq());
@@ -323,7 +323,7 @@ fn recvOnce(c: Ch, buf: [*]u8, cap: u32) c_int {
         @memcpy(buf[0..n], s.data()[0..n]);
         s.setSeq(free(pos +% c.cap));
         s.give();
-        c.signal(OFF_SEND_WAITERS, OFF_SEND_EVENT);
+        if (wake) c.signal(OFF_SEND_WAITERS, OFF_SEND_EVENT, 1);
         return @intCast(n);
     }
     return BUSY;
@@ -347,7 +347,7 @@ fn repairSent(c: Ch, s: Slot, pos: u64, seq: u64) c_int {
     if (s.seq() == free(pos) and @cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) == null) {
         s.setSeq(free(pos +% c.cap)); // the half-written message is dropped
         s.give();
-        c.signal(OFF_SEND_WAITERS, OFF_SEND_EVENT);
+        c.signal(OFF_SEND_WAITERS, OFF_SEND_EVENT, 1);
         return 0;
     }
     s.give();
@@ -392,11 +392,11 @@ fn blocking(c: Ch, timeout_ms: f64, waiters: usize, event: usize, ctx: anytype, 
 
 const SendCtx = struct { data: [*]const u8, len: u32 };
 fn sendAttempt(c: Ch, x: SendCtx) c_int {
-    return sendOnce(c, x.data, x.len);
+    return sendOnce(c, x.data, x.len, true);
 }
 const RecvCtx = struct { buf: [*]u8, cap: u32 };
 fn recvAttempt(c: Ch, x: RecvCtx) c_int {
-    return recvOnce(c, x.buf, x.cap);
+    return recvOnce(c, x.buf, x.cap, true);
 }
 
 pub fn send(ch: *anyopaque, data: [*]const u8, len: u32, timeout_ms: f64) callconv(.c) c_int {
@@ -427,19 +427,27 @@ pub fn sendMany(ch: *anyopaque, buf: [*]const u8, count: u32, timeout_ms: f64) c
     }
     at = 0;
     i = 0;
+    var woken: u32 = 0;
     const forever = !(timeout_ms >= 0) or timeout_ms == std.math.inf(f64);
     const deadline = if (forever) std.math.inf(f64) else nowMs() + timeout_ms;
     while (i < count) : (i += 1) {
         const len = std.mem.readInt(u32, buf[at..][0..4], .little);
         const x = SendCtx{ .data = buf + at + 4, .len = len };
-        var r = sendOnce(c, x.data, x.len);
+        var r = sendOnce(c, x.data, x.len, false);
         if (r == WOULD_BLOCK or r == BUSY) {
+            // wake the receivers of what this batch sent so far before waiting for room
+            c.signal(OFF_RECV_WAITERS, OFF_RECV_EVENT, i - woken);
+            woken = i;
             const left = if (forever) -1 else @max(0, deadline - nowMs());
             r = blocking(c, left, OFF_SEND_WAITERS, OFF_SEND_EVENT, x, sendAttempt);
         }
-        if (r < 0) return if (i > 0) @intCast(i) else r;
+        if (r < 0) {
+            c.signal(OFF_RECV_WAITERS, OFF_RECV_EVENT, i - woken);
+            return if (i > 0) @intCast(i) else r;
+        }
         at += recordLen(len);
     }
+    c.signal(OFF_RECV_WAITERS, OFF_RECV_EVENT, count - woken);
     return @intCast(count);
 }
 
@@ -454,13 +462,13 @@ pub fn recvMany(ch: *anyopaque, buf: [*]u8, cap: u32, max: u32, timeout_ms: f64)
     var at: usize = recordLen(n0);
     var count: u32 = 1;
     while (count < max and at + 4 <= cap) : (count += 1) {
-        var r = recvOnce(c, buf + at + 4, @intCast(cap - at - 4));
-        if (r == BUSY) r = blocking(c, 0, OFF_RECV_WAITERS, OFF_RECV_EVENT, RecvCtx{ .buf = buf + at + 4, .cap = @intCast(cap - at - 4) }, recvAttempt);
+        const r = recvOnce(c, buf + at + 4, @intCast(cap - at - 4), false);
         if (r < 0) break;
         const n: u32 = @intCast(r);
         std.mem.writeInt(u32, buf[at..][0..4], n, .little);
         at += recordLen(n);
     }
+    c.signal(OFF_SEND_WAITERS, OFF_SEND_EVENT, count - 1);
     return @intCast(count);
 }
 
