@@ -74,6 +74,12 @@ const SLOT_LEN = 16;
 pub const MAX_CAPACITY: u32 = 1 << 24;
 pub const MAX_MESSAGE_SIZE: u32 = 1 << 30;
 
+/// How long a blocked side keeps looking before it sleeps (milliseconds), and
+/// how many times it then yields its CPU first: a peer that is about to act
+/// costs no system call on either side; an idle one costs nothing after that.
+const SPIN_MS: f64 = 0.01;
+const YIELDS = 4;
+
 /// How long one sleep lasts before looking again (a repair only a sleeper
 /// can make, or a wake-up that went to a participant that died).
 const SLICE_MS: f64 = 100;
@@ -354,27 +360,34 @@ fn repairSent(c: Ch, s: Slot, pos: u64, seq: u64) c_int {
     return 0;
 }
 
-/// Waits for the other side, spinning briefly first: `attempt` is retried
+/// Waits for the other side, spinning briefly first (SPIN_MS): `attempt` is retried
 /// until it returns something other than WOULD_BLOCK or BUSY, or the
 /// deadline passes. Sleeps on the event word of `event`, counted in
 /// `waiters`, only after looking again once counted.
 fn blocking(c: Ch, timeout_ms: f64, waiters: usize, event: usize, ctx: anytype, comptime attempt: fn (Ch, @TypeOf(ctx)) c_int) c_int {
     const forever = !(timeout_ms >= 0) or timeout_ms == std.math.inf(f64);
     var deadline: f64 = std.math.inf(f64);
+    var spin_until: f64 = 0;
     var spins: u32 = 0;
+    var yields: u32 = 0;
     while (true) : (spins += 1) {
         const r = attempt(c, ctx);
         if (r != WOULD_BLOCK and r != BUSY) return r;
         if (timeout_ms == 0 and (r == WOULD_BLOCK or spins >= 80)) return WOULD_BLOCK;
-        if (spins < 64) {
-            std.atomic.spinLoopHint();
+        if (spins == 0) {
+            const t = nowMs();
+            spin_until = t + SPIN_MS;
+            if (!forever) deadline = t + timeout_ms;
+        }
+        if (nowMs() < @min(spin_until, deadline)) {
+            for (0..8) |_| std.atomic.spinLoopHint();
             continue;
         }
-        if (spins < 80) {
+        if (yields < YIELDS) {
+            yields += 1;
             _ = sched_yield();
             continue;
         }
-        if (deadline == std.math.inf(f64) and !forever) deadline = nowMs() + timeout_ms;
         const left = if (forever) SLICE_MS else deadline - nowMs();
         if (left <= 0) return TIMED_OUT;
         const ms = @min(left, if (r == BUSY) 1 else SLICE_MS);
@@ -387,6 +400,8 @@ fn blocking(c: Ch, timeout_ms: f64, waiters: usize, event: usize, ctx: anytype, 
         }
         _ = wait.wait32(c.w32(event), ev, ms);
         _ = @atomicRmw(u32, c.w32(waiters), .Sub, 1, .seq_cst);
+        yields = 0; // after a wake-up, spin a little again before the next sleep
+        spin_until = nowMs() + SPIN_MS;
     }
 }
 
