@@ -146,7 +146,7 @@ test("close wakes every blocked receiver and sender (async, this thread)", async
   const full = Channel.create({ capacity: 1, messageSize: 8 });
   full.send("x");
   const senders = Array.from({ length: 5 }, () => full.sendAsync("y"));
-  await sleep(30);
+  await sleep(500); // every wait under way (Bun starts its waiter Workers for them)
   const t = performance.now();
   empty.close();
   full.close();

@@ -373,7 +373,12 @@ fn blocking(c: Ch, timeout_ms: f64, waiters: usize, event: usize, ctx: anytype, 
     while (true) : (spins += 1) {
         const r = attempt(c, ctx);
         if (r != WOULD_BLOCK and r != BUSY) return r;
-        if (timeout_ms == 0 and (r == WOULD_BLOCK or spins >= 80)) return WOULD_BLOCK;
+        if (timeout_ms == 0) {
+            // try forms: a peer in the middle of this slot gets a few looks, never a sleep
+            if (r == WOULD_BLOCK or spins >= 80) return WOULD_BLOCK;
+            std.atomic.spinLoopHint();
+            continue;
+        }
         if (spins == 0) {
             const t = nowMs();
             spin_until = t + SPIN_MS;
