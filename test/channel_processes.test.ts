@@ -127,3 +127,59 @@ test("SIGKILL of a sender and of a receiver mid-run: the rest completes, nothing
     SharedMemory.unlink(seenName);
   }
 });
+
+test("a storm of kills: senders and receivers killed at random moments, one after another; nothing duplicated", async () => {
+  const rounds = 6, producers = 1 + rounds, consumers = 1 + rounds, count = 30_000, size = producers * count;
+  const opts = { capacity: 4, messageSize: 8 };
+  const name = uniqueName(), seenName = uniqueName();
+  const seg = SharedMemory.create(name, Channel.byteLength(opts));
+  const seenSeg = SharedMemory.create(seenName, consumers * size);
+  const all: Child[] = [];
+  try {
+    const ch = new Channel(seg, 0, opts);
+    const h = ch.handle();
+    const seen = seenSeg.bytes;
+    // the survivors: producer 0 and consumer 0; each round adds a victim pair and kills it mid-run
+    const reader = start(self("consume", h, seenName, "0", String(count), "recv"));
+    const writer = start(self("produce", h, "0", String(count), "send"));
+    all.push(reader, writer);
+    let killed = 0;
+    for (let r = 1; r <= rounds; r++) {
+      const victims = [
+        start(self("consume", h, seenName, String(r * size), String(count), r % 2 ? "recv" : "many")),
+        start(self("produce", h, String(r), String(count), r % 2 ? "many" : "send")),
+      ];
+      all.push(...victims);
+      // well into its run: it has received some, and the victim sender has had some received
+      const mine = () => seen.subarray(r * size, (r + 1) * size).reduce((a, b) => a + b, 0);
+      const deadline = performance.now() + 30_000;
+      while (mine() < 200 && performance.now() < deadline) await sleep(1);
+      await sleep(Math.random() * 20);
+      for (const v of victims) v.kill("SIGKILL");
+      for (const v of victims) if ((await v.done).code === null) killed++;
+    }
+    assert.equal(await output(writer, "producer 0"), `sent ${count}`);
+    ch.close();
+    assert.equal(JSON.parse(await output(reader, "consumer 0")).disorder, 0);
+    const counts = tally(seen, consumers, size);
+    assert.equal(counts.findIndex((c) => c > 1), -1, "nothing delivered twice");
+    let lost = 0;
+    for (let p = 0; p < producers; p++) {
+      let end = count; // each sender's messages are a prefix, less what killed receivers were taking
+      while (end > 0 && counts[p * count + end - 1] === 0) end--;
+      for (let k = 0; k < end; k++) if (counts[p * count + k] === 0) lost++;
+    }
+    assert.ok(killed >= rounds, `${killed} of ${2 * rounds} victims were killed (the others had finished)`);
+    assert.ok(lost <= rounds, `${lost} messages lost by ${rounds} killed receivers (at most one each)`);
+  } finally {
+    for (const c of all) {
+      try {
+        c.kill("SIGKILL");
+      } catch { /* already exited */ }
+    }
+    seg.close();
+    seenSeg.close();
+    SharedMemory.unlink(name);
+    SharedMemory.unlink(seenName);
+  }
+});
