@@ -21,6 +21,8 @@ pub const wide = @import("wide.zig");
 pub const wait = @import("wait.zig");
 /// Robust lock words: the kernel marks a dead owner (robust-futex list).
 pub const robust = @import("robust.zig");
+/// SharedMap: a hash map in shared memory (sa_map_*).
+pub const map = @import("map.zig");
 const options = @import("options");
 
 /// The library's version (build.zig.zon).
@@ -45,6 +47,7 @@ pub const functions = [_]abi.Group{
     shm.c_exports,
     wait.c_exports,
     wide.c_exports,
+    map.c_exports,
 };
 
 /// Every export: the hand-written functions, then the tables.
@@ -63,4 +66,5 @@ test {
     _ = wait;
     _ = robust;
     _ = seed;
+    _ = map;
 }

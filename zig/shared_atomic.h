@@ -247,6 +247,67 @@ const char *sa_wide_manifest(void);
 /* 1 if the 16-byte exports exist (lock-free), 0 if this build has none. */
 int sa_wide_lock_free(void);
 
+/* map.zig: SharedMap, a hash map in shared memory: open addressing with
+ * double-buffered slots read lock-free through per-slot versions, writers
+ * serialised by a robust lock, backward-shift deletion under a journal,
+ * TTLs on CLOCK_MONOTONIC. Results: >= 0 as documented, -1 absent, -2
+ * full, -3 not an 8-byte counter, -4 not a map, -5 key or value too long,
+ * -6 another configuration, -7 output too small.
+ */
+#if defined(__linux__) || defined(__APPLE__)
+/* The bytes a map needs (8-aligned): 0 if capacity is not in [1, 2^26],
+ * key_size in [1, 4096] or value_size in [1, 2^20].
+ */
+uint64_t sa_map_bytes(uint32_t capacity, uint32_t key_size, uint32_t value_size);
+/* The check word a map of this configuration keeps at byte 84 (written by
+ * whoever initialises it).
+ */
+uint32_t sa_map_seal(uint32_t capacity, uint32_t key_size, uint32_t value_size);
+/* Initialises zeroed memory as a map (0), or adopts the map already there
+ * (1); -6 if it has another configuration (or this one is out of range),
+ * -4 if the memory holds something else.
+ */
+int sa_map_init(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size);
+/* Copies the value of key into out (value_size bytes; NULL: only look) and
+ * returns its length, or -1 if absent or expired. Lock-free: never a
+ * half-written value.
+ */
+int sa_map_get(void *map, const uint8_t *key, uint32_t key_len, uint8_t *out);
+/* Stores value under key, expiring ttl_ms from now (ttl_ms <= 0 or NaN:
+ * never). Returns 1, 0 if only_if_absent and the key is present (nothing
+ * changed), or -2 if the map is full.
+ */
+int sa_map_set(void *map, const uint8_t *key, uint32_t key_len, const uint8_t *value, uint32_t value_len, double ttl_ms, uint32_t only_if_absent);
+/* If key holds exactly expected, stores desired (keeping its expiry) or,
+ * with desired_len < 0, deletes it: 1, else 0.
+ */
+int sa_map_cas(void *map, const uint8_t *key, uint32_t key_len, const uint8_t *expected, uint32_t expected_len, const uint8_t *desired, int32_t desired_len);
+/* Deletes key: 1 if it was present, else 0. */
+int sa_map_delete(void *map, const uint8_t *key, uint32_t key_len);
+/* Adds delta (wrapping) to the little-endian 64-bit value of key, which an
+ * absent key starts at 0 and is created with ttl_ms; the value before in
+ * *old. 0, -2 (full) or -3 (its value is not 8 bytes).
+ */
+int sa_map_add(void *map, const uint8_t *key, uint32_t key_len, int64_t delta, double ttl_ms, int64_t *old);
+/* sa_map_add with a double delta (an integer) and a double result, for
+ * callers without 64-bit integers.
+ */
+int sa_map_add_f64(void *map, const uint8_t *key, uint32_t key_len, double delta, double ttl_ms, double *old);
+/* Deletes every entry: 0. */
+int sa_map_clear(void *map);
+/* How many entries are visible (removing expired ones first when some are
+ * due).
+ */
+int sa_map_size(void *map);
+/* Writes every visible entry into out as (uint32 key length, uint32 value
+ * length, key, value; little-endian; value length 0 without values) and
+ * returns how many; every key present for the whole call appears exactly
+ * once. -7 if out_len is too small (capacity * (8 + key_size + value_size)
+ * is enough).
+ */
+int sa_map_snapshot(void *map, uint8_t *out, uint64_t out_len, uint32_t with_values);
+#endif /* defined(__linux__) || defined(__APPLE__) */
+
 /* ==== sa_<type>_<op>: generated from zig/table.zig ========================== */
 
 /* i8: int8_t, wrapping arithmetic. */
