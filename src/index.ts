@@ -34,3 +34,5 @@ export {
 } from "./memory/shared_memory.ts";
 export * from "./wide/index.ts";
 export * from "./sync/index.ts";
+export * from "./map/index.ts";
+export { MapFullError } from "./errors.ts";
