@@ -641,6 +641,10 @@ pub fn mapGet(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, out: ?[*]u8) ca
     return m.read(bytesOf(key, key_len), out);
 }
 
+pub fn mapGetAt(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, out: ?[*]u8, out_offset: u32) callconv(.c) c_int {
+    return mapGet(map, key, key_len, if (out) |o| o + out_offset else null);
+}
+
 pub fn mapSet(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, value: ?[*]const u8, value_len: u32, ttl_ms: f64, only_if_absent: u32) callconv(.c) c_int {
     const m = Map.of(map) orelse return CORRUPT;
     if (key_len > m.key_size or value_len > m.value_size) return TOO_LONG;
@@ -828,6 +832,9 @@ pub const c_exports = abi.group("map", "map.zig: SharedMap, a hash map in shared
     abi.func("sa_map_get", mapGet, &.{ "map", "key", "key_len", "out" },
         \\Copies the value of `key` into `out` (value_size bytes; NULL: only look) and returns its length,
         \\or -1 if absent or expired. Lock-free: never a half-written value.
+    ),
+    abi.func("sa_map_get_at", mapGetAt, &.{ "map", "key", "key_len", "out", "out_offset" },
+        \\sa_map_get into out + out_offset (for FFIs where pointer arithmetic costs a call).
     ),
     abi.func("sa_map_set", mapSet, &.{ "map", "key", "key_len", "value", "value_len", "ttl_ms", "only_if_absent" },
         \\Stores `value` under `key`, expiring ttl_ms from now (ttl_ms <= 0 or NaN: never). Returns 1, 0 if

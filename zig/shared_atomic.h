@@ -273,6 +273,10 @@ int sa_map_init(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_
  * half-written value.
  */
 int sa_map_get(void *map, const uint8_t *key, uint32_t key_len, uint8_t *out);
+/* sa_map_get into out + out_offset (for FFIs where pointer arithmetic
+ * costs a call).
+ */
+int sa_map_get_at(void *map, const uint8_t *key, uint32_t key_len, uint8_t *out, uint32_t out_offset);
 /* Stores value under key, expiring ttl_ms from now (ttl_ms <= 0 or NaN:
  * never). Returns 1, 0 if only_if_absent and the key is present (nothing
  * changed), or -2 if the map is full.

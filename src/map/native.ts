@@ -33,6 +33,7 @@ export interface MapNative {
   readonly bytes: NativeFn;
   readonly seal: NativeFn;
   readonly get: NativeFn;
+  readonly get_at: NativeFn;
   readonly set: NativeFn;
   readonly cas: NativeFn;
   readonly delete: NativeFn;

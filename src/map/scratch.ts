@@ -72,7 +72,19 @@ export class Scratch {
   /** Puts `key` in the key area; returns its length in bytes. */
   putKey(where: string, key: unknown): number {
     if (typeof key === "string") {
-      if (key.length <= this.#shortKey) return encoder.encodeInto(key, this.key).written;
+      const n = key.length;
+      if (n <= this.#shortKey && n <= 64) {
+        // ASCII by hand (faster than encodeInto for short keys); the first other character hands over
+        const k = this.key;
+        let i = 0;
+        for (; i < n; i++) {
+          const c = key.charCodeAt(i);
+          if (c >= 0x80) break;
+          k[i] = c;
+        }
+        if (i === n) return n;
+        return encoder.encodeInto(key, k).written;
+      }
       const r = encoder.encodeInto(key, this.key);
       if (r.read === key.length) return r.written;
       throw rangeError(where, "key", `at most ${this.#keySize} bytes of UTF-8 (the map's keySize)`, key);

@@ -28,6 +28,7 @@ import {
 import { deltaOf, mapOptions, newConfig, type SetOptions, type SharedMapOptions, ttlOf } from "./options.ts";
 import { type MapBytes, Scratch } from "./scratch.ts";
 import { readSnapshot } from "./snapshot.ts";
+import { poolOffset, poolPointer, reserve, take, text } from "./pool.ts";
 
 const KIND: Kind = { name: "SharedMap", type: "map", bytes: HEADER_BYTES, tag: MAP_TAG, align: 8 };
 const decoder = new TextDecoder();
@@ -68,6 +69,7 @@ export class SharedMap extends Primitive {
   readonly #s: Scratch;
   readonly #n: MapNative;
   readonly #get: NativeFn;
+  readonly #getAt: NativeFn;
 
   /**
    * A map at `byteOffset` (a multiple of 8) in `memory`: zeroed memory is
@@ -89,6 +91,7 @@ export class SharedMap extends Primitive {
     });
     this.#n = n;
     this.#get = n.get;
+    this.#getAt = n.get_at;
     this.#map = this.at(0);
     this.#s = new Scratch(this.keySize, this.valueSize);
   }
@@ -145,8 +148,10 @@ export class SharedMap extends Primitive {
   /** A copy of the value of `key`, or undefined if absent (or expired). */
   get(key: MapBytes): Uint8Array | undefined {
     const s = this.#s;
-    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.get", key), s.aPtr);
-    if (r >= 0) return s.bytes.slice(s.aOffset, s.aOffset + r);
+    const k = s.putKey("SharedMap.get", key);
+    reserve(this.valueSize);
+    const r = this.#getAt(this.#map, s.keyPtr, k, poolPointer(), poolOffset());
+    if (r >= 0) return take(r);
     if (r === ABSENT) return undefined;
     throw this.#corrupt("get");
   }
@@ -154,8 +159,10 @@ export class SharedMap extends Primitive {
   /** The value of `key` decoded as UTF-8, or undefined if absent. */
   getText(key: MapBytes): string | undefined {
     const s = this.#s;
-    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getText", key), s.aPtr);
-    if (r >= 0) return decoder.decode(s.bytes.slice(s.aOffset, s.aOffset + r));
+    const k = s.putKey("SharedMap.getText", key);
+    reserve(this.valueSize);
+    const r = this.#getAt(this.#map, s.keyPtr, k, poolPointer(), poolOffset());
+    if (r >= 0) return text(decoder, r);
     if (r === ABSENT) return undefined;
     throw this.#corrupt("getText");
   }

@@ -1138,6 +1138,7 @@ export const FUNCTIONS: Readonly<Record<FunctionGroup, FunctionGroupInfo>> = {
       sa_map_seal: { args: ["u32", "u32", "u32"], returns: "u32" },
       sa_map_init: { args: ["ptr", "u32", "u32", "u32"], returns: "i32" },
       sa_map_get: { args: ["ptr", "ptr", "u32", "ptr"], returns: "i32" },
+      sa_map_get_at: { args: ["ptr", "ptr", "u32", "ptr", "u32"], returns: "i32" },
       sa_map_set: { args: ["ptr", "ptr", "u32", "ptr", "u32", "f64", "u32"], returns: "i32" },
       sa_map_cas: { args: ["ptr", "ptr", "u32", "ptr", "u32", "ptr", "i32"], returns: "i32" },
       sa_map_delete: { args: ["ptr", "ptr", "u32"], returns: "i32" },
