@@ -11,8 +11,9 @@ import { api } from "./helpers/api.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { run, start } from "./helpers/spawn.ts";
 import { whole } from "./helpers/map_jobs.ts";
+import { libraryPath } from "../src/native/library.ts";
 
-const { SharedMap, SharedMemory, AtomicU32, AtomicU64, libraryPath } = api;
+const { SharedMap, SharedMemory, AtomicU32, AtomicU64 } = api;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hasPython = spawnSync("python3", ["--version"]).status === 0 && process.platform === "linux";
 
