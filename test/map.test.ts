@@ -403,3 +403,18 @@ test("memory overwritten by something else is refused by every call, never read 
     assert.match((e as Error).message, /SharedMap\.entries: more entries than its capacity/);
   }
 });
+
+test("values from get are never overwritten by later gets, and transferring one's buffer cannot crash the next", () => {
+  const m = SharedMap.create({ capacity: 4, keySize: 8, valueSize: 1000 });
+  m.set("a", new Uint8Array(1000).fill(1));
+  m.set("b", new Uint8Array(999).fill(2));
+  const first = m.get("a")!;
+  const kept = Array.from({ length: 500 }, (_, i) => m.get(i % 2 ? "a" : "b")!);
+  assert.ok(first.every((x) => x === 1));
+  kept.forEach((v, i) => assert.ok(v.length === (i % 2 ? 1000 : 999) && v.every((x) => x === (i % 2 ? 1 : 2))));
+  // detach the memory the values came from: the next get must not write into it
+  structuredClone(first.buffer, { transfer: [first.buffer] });
+  assert.equal(first.length, 0);
+  for (let i = 0; i < 100; i++) assert.equal(m.get("a")!.length, 1000);
+  assert.equal(m.getText("b")!.length, 999);
+});

@@ -17,36 +17,23 @@ import { backend, type Pointer } from "../native/backend.ts";
 
 const POOL_BYTES = 64 * 1024;
 
-let buffer = new ArrayBuffer(0);
-let pointer: Pointer = null;
-let used = 0;
+/** The pool of this thread: `get` reads and advances it inline (a call per field costs more than the map). */
+export const pool: { buffer: ArrayBuffer; pointer: Pointer; used: number } = {
+  buffer: new ArrayBuffer(0),
+  pointer: null,
+  used: 0,
+};
 
-/** The pool's buffer and pointer, with at least `n` bytes free at `offset()`. */
-export function reserve(n: number): void {
-  if (used + n <= buffer.byteLength) return;
-  buffer = new ArrayBuffer(Math.max(POOL_BYTES, 4 * n));
-  pointer = backend().pointer(new Uint8Array(buffer));
-  used = 0;
+/** Replaces the pool with a fresh one of at least `n` free bytes (it was full, or detached). */
+export function renew(n: number): void {
+  pool.buffer = new ArrayBuffer(Math.max(POOL_BYTES, 4 * n));
+  pool.pointer = backend().pointer(new Uint8Array(pool.buffer));
+  pool.used = 0;
 }
 
-/** The pool's base pointer (after `reserve`). */
-export function poolPointer(): Pointer {
-  return pointer;
-}
-
-/** Where the next value goes, in bytes from the pool's start. */
-export function poolOffset(): number {
-  return used;
-}
-
-/** Hands out the `n` bytes at `poolOffset()` as a Uint8Array, which the pool never writes again. */
+/** Hands out the `n` bytes at `pool.used` as a Uint8Array, which the pool never writes again. */
 export function take(n: number): Uint8Array {
-  const v = new Uint8Array(buffer, used, n);
-  used += (n + 7) & ~7;
+  const v = new Uint8Array(pool.buffer, pool.used, n);
+  pool.used += (n + 7) & ~7;
   return v;
-}
-
-/** The `n` bytes at `poolOffset()`, decoded as UTF-8 (the region stays free). */
-export function text(decoder: TextDecoder, n: number): string {
-  return decoder.decode(new Uint8Array(buffer, used, n));
 }

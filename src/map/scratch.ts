@@ -45,8 +45,8 @@ export class Scratch {
   readonly bPtr: Pointer;
   readonly #keySize: number;
   readonly #valueSize: number;
-  /** Strings this short (in UTF-16 units) always fit as UTF-8: 3 bytes a unit at most. */
-  readonly #shortKey: number;
+  /** Strings up to this long (in UTF-16 units) are tried as ASCII first (which fits if they are). */
+  readonly #asciiKey: number;
 
   constructor(keySize: number, valueSize: number) {
     const aOffset = align8(8 + keySize);
@@ -66,28 +66,24 @@ export class Scratch {
     this.bPtr = b.pointerAt(this.outPtr, bOffset);
     this.#keySize = keySize;
     this.#valueSize = valueSize;
-    this.#shortKey = Math.floor(keySize / 3);
+    this.#asciiKey = Math.min(keySize, 64);
   }
 
   /** Puts `key` in the key area; returns its length in bytes. */
   putKey(where: string, key: unknown): number {
     if (typeof key === "string") {
       const n = key.length;
-      if (n <= this.#shortKey && n <= 64) {
+      const k = this.key;
+      if (n <= this.#asciiKey) {
         // ASCII by hand (faster than encodeInto for short keys); the first other character hands over
-        const k = this.key;
-        let i = 0;
-        for (; i < n; i++) {
+        for (let i = 0; i < n; i++) {
           const c = key.charCodeAt(i);
-          if (c >= 0x80) break;
+          if (c >= 0x80) return this.#encodeKey(where, key);
           k[i] = c;
         }
-        if (i === n) return n;
-        return encoder.encodeInto(key, k).written;
+        return n;
       }
-      const r = encoder.encodeInto(key, this.key);
-      if (r.read === key.length) return r.written;
-      throw rangeError(where, "key", `at most ${this.#keySize} bytes of UTF-8 (the map's keySize)`, key);
+      return this.#encodeKey(where, key);
     }
     if (isUint8Array(key)) {
       if (key.length > this.#keySize) {
@@ -97,6 +93,20 @@ export class Scratch {
       return key.length;
     }
     throw typeError(where, "key", "a string or a Uint8Array", key);
+  }
+
+  readonly #prefixes: Uint8Array[] = [];
+
+  /** The first `n` bytes of the first value area (views of lengths up to 4 KiB made once, then reused). */
+  prefix(n: number): Uint8Array {
+    if (n > 4096) return this.a.subarray(0, n);
+    return this.#prefixes[n] ??= this.a.subarray(0, n);
+  }
+
+  #encodeKey(where: string, key: string): number {
+    const r = encoder.encodeInto(key, this.key);
+    if (r.read === key.length) return r.written;
+    throw rangeError(where, "key", `at most ${this.#keySize} bytes of UTF-8 (the map's keySize)`, key);
   }
 
   /** Puts `value` in value area `area` (this.a or this.b); returns its length in bytes. */

@@ -28,7 +28,7 @@ import {
 import { deltaOf, mapOptions, newConfig, type SetOptions, type SharedMapOptions, ttlOf } from "./options.ts";
 import { type MapBytes, Scratch } from "./scratch.ts";
 import { readSnapshot } from "./snapshot.ts";
-import { poolOffset, poolPointer, reserve, take, text } from "./pool.ts";
+import { pool, renew, take } from "./pool.ts";
 
 const KIND: Kind = { name: "SharedMap", type: "map", bytes: HEADER_BYTES, tag: MAP_TAG, align: 8 };
 const decoder = new TextDecoder();
@@ -70,6 +70,7 @@ export class SharedMap extends Primitive {
   readonly #n: MapNative;
   readonly #get: NativeFn;
   readonly #getAt: NativeFn;
+  readonly #valueSize: number;
 
   /**
    * A map at `byteOffset` (a multiple of 8) in `memory`: zeroed memory is
@@ -93,6 +94,7 @@ export class SharedMap extends Primitive {
     this.#get = n.get;
     this.#getAt = n.get_at;
     this.#map = this.at(0);
+    this.#valueSize = this.config[2];
     this.#s = new Scratch(this.keySize, this.valueSize);
   }
 
@@ -149,8 +151,9 @@ export class SharedMap extends Primitive {
   get(key: MapBytes): Uint8Array | undefined {
     const s = this.#s;
     const k = s.putKey("SharedMap.get", key);
-    reserve(this.valueSize);
-    const r = this.#getAt(this.#map, s.keyPtr, k, poolPointer(), poolOffset());
+    // the native call writes the value straight into this thread's pool (a detached pool reads as 0 bytes long)
+    if (pool.used + this.#valueSize > pool.buffer.byteLength) renew(this.#valueSize);
+    const r = this.#getAt(this.#map, s.keyPtr, k, pool.pointer, pool.used);
     if (r >= 0) return take(r);
     if (r === ABSENT) return undefined;
     throw this.#corrupt("get");
@@ -159,10 +162,8 @@ export class SharedMap extends Primitive {
   /** The value of `key` decoded as UTF-8, or undefined if absent. */
   getText(key: MapBytes): string | undefined {
     const s = this.#s;
-    const k = s.putKey("SharedMap.getText", key);
-    reserve(this.valueSize);
-    const r = this.#getAt(this.#map, s.keyPtr, k, poolPointer(), poolOffset());
-    if (r >= 0) return text(decoder, r);
+    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getText", key), s.aPtr);
+    if (r >= 0) return decoder.decode(s.a.slice(0, r));
     if (r === ABSENT) return undefined;
     throw this.#corrupt("getText");
   }
@@ -190,7 +191,7 @@ export class SharedMap extends Primitive {
     if (target.length < r) {
       throw new RangeError(`SharedMap.getInto: target must hold the value's ${r} bytes; got ${target.length} bytes`);
     }
-    target.set(s.a.subarray(0, r));
+    target.set(s.prefix(r));
     return r;
   }
 
