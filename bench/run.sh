@@ -4,9 +4,10 @@
 #   bench/atomics.bench.ts    single-thread ns/op vs built-in Atomics and a C loop
 #   bench/processes.bench.ts  a counter shared by 2 processes vs 2 Workers vs SQLite
 #   bench/locks.bench.ts      uncontended Mutex vs an Atomics mutex and C; wake-up latency
+#   bench/map.bench.ts        SharedMap get/set/fetchAdd vs a JS Map; 1 thread, 2 Workers, 2 processes vs SQLite
 #
 # Usage: bash bench/run.sh
-# Environment: BENCHES (default "atomics processes locks wide"), BENCH_ROUNDS
+# Environment: BENCHES (default "atomics processes locks wide map"), BENCH_ROUNDS
 # (every bench), BENCH_N (atomics), BENCH_ADD_N,
 # BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks)
 # are passed through; BENCH_REBUILD=1 runs scripts/setup.mjs first even when
@@ -34,7 +35,7 @@ cp "$LIB" "$work/"
 export SHARED_ATOMIC_LIB="$work/$(basename "$LIB")"
 
 # BENCHES: which bench/<name>.bench.ts to run, in order (e.g. add "wide").
-BENCHES=${BENCHES:-atomics processes locks wide}
+BENCHES=${BENCHES:-atomics processes locks wide map}
 runs=""
 # run_part <runtime> <bench> <command...>: its markdown into $work/<runtime>-<bench>.md,
 # and a line for the table of runs (seconds taken, load average before).
@@ -95,6 +96,7 @@ git diff --quiet HEAD -- zig build.zig src bun.ts mod.ts 2>/dev/null || dirty=" 
         ;;
       processes) echo "## A counter shared between processes (bench/processes.bench.ts)" ;;
       locks) echo "## Locks and wake-up latency (bench/locks.bench.ts)" ;;
+      map) echo "## SharedMap (bench/map.bench.ts)" ;;
       *) echo "## bench/$bench.bench.ts" ;;
     esac
     echo
