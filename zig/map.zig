@@ -676,7 +676,7 @@ pub fn mapCas(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, expected: ?[*]c
     const at = m.probe(k, hash, &clock).at orelse return 0;
     const p = m.cur(at);
     const r = Map.rec(p);
-    if (r.vlen != expected_len or !std.mem.eql(u8, m.valueOf(p)[0..expected_len], bytesOf(expected, expected_len))) return 0;
+    if (expected_len > m.value_size or r.vlen != expected_len or !std.mem.eql(u8, m.valueOf(p)[0..expected_len], bytesOf(expected, expected_len))) return 0;
     if (desired_len < 0) {
         m.deleteAt(at);
     } else {

@@ -200,12 +200,12 @@ export class SharedMap extends Primitive {
    * MapFullError, changing nothing, if the key is new and the map is full.
    */
   set(key: MapBytes, value: MapBytes, options?: SetOptions): void {
-    this.#put("set", key, value, options, 0);
+    this.#put("SharedMap.set", key, value, options, 0);
   }
 
   /** Stores `value` under `key` only if absent; returns whether it did. MapFullError if full. */
   setIfAbsent(key: MapBytes, value: MapBytes, options?: SetOptions): boolean {
-    return this.#put("setIfAbsent", key, value, options, 1) === 1;
+    return this.#put("SharedMap.setIfAbsent", key, value, options, 1) === 1;
   }
 
   /** If `key` holds exactly `expected`, stores `desired` (keeping the expiry); returns whether it did. */
@@ -240,10 +240,10 @@ export class SharedMap extends Primitive {
       const current = this.get(key);
       const next = fn(current);
       if (current === undefined) {
-        if (next === undefined || this.#put("update", key, next, undefined, 1) === 1) return next;
+        if (next === undefined || this.#put("SharedMap.update", key, next, undefined, 1) === 1) return next;
       } else if (next === undefined) {
         if (this.#compareAndDelete(key, current)) return next;
-      } else if (this.#compareAndSetFrom("update", key, current, next)) return next;
+      } else if (this.#compareAndSetFrom("SharedMap.update", key, current, next)) return next;
     }
   }
 
@@ -261,12 +261,12 @@ export class SharedMap extends Primitive {
    * MapFullError if the key is new and the map is full.
    */
   fetchAdd<D extends number | bigint>(key: MapBytes, delta: D, options?: SetOptions): D {
-    return this.#add("fetchAdd", key, delta, options, false) as D;
+    return this.#add("SharedMap.fetchAdd", key, delta, options, false) as D;
   }
 
   /** `fetchAdd`, returning the value after the addition. */
   addFetch<D extends number | bigint>(key: MapBytes, delta: D, options?: SetOptions): D {
-    return this.#add("addFetch", key, delta, options, true) as D;
+    return this.#add("SharedMap.addFetch", key, delta, options, true) as D;
   }
 
   /**
@@ -290,24 +290,24 @@ export class SharedMap extends Primitive {
     return this.entries();
   }
 
-  #put(method: string, key: unknown, value: unknown, options: unknown, onlyIfAbsent: number): number {
+  /** `where`: "SharedMap.<method>", a constant (no string built per call). */
+  #put(where: string, key: unknown, value: unknown, options: unknown, onlyIfAbsent: number): number {
     const s = this.#s;
-    const where = `SharedMap.${method}`;
     const k = s.putKey(where, key);
     const v = s.putValue(where, "value", value, s.a);
     const ttl = ttlOf(where, options);
     const r = this.#n.set(this.#map, s.keyPtr, k, s.aPtr, v, ttl, onlyIfAbsent);
     if (r === FULL) throw new MapFullError(where, this.capacity);
-    return this.#check(method, r);
+    if (r === CORRUPT) throw this.#corrupt(where.slice(10));
+    return r;
   }
 
-  #compareAndSetFrom(method: string, key: MapBytes, expected: Uint8Array, desired: MapBytes): boolean {
+  #compareAndSetFrom(where: string, key: MapBytes, expected: Uint8Array, desired: MapBytes): boolean {
     const s = this.#s;
-    const where = `SharedMap.${method}`;
     const k = s.putKey(where, key);
     const e = s.putValue(where, "expected", expected, s.a);
     const d = s.putValue(where, "the new value", desired, s.b);
-    return this.#check(method, this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, s.bPtr, d)) === 1;
+    return this.#check("update", this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, s.bPtr, d)) === 1;
   }
 
   #compareAndDelete(key: MapBytes, expected: Uint8Array): boolean {
@@ -317,9 +317,8 @@ export class SharedMap extends Primitive {
     return this.#check("update", this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, null, -1)) === 1;
   }
 
-  #add(method: string, key: unknown, delta: unknown, options: unknown, after: boolean): number | bigint {
+  #add(where: string, key: unknown, delta: unknown, options: unknown, after: boolean): number | bigint {
     const s = this.#s;
-    const where = `SharedMap.${method}`;
     const k = s.putKey(where, key);
     const d = deltaOf(where, delta);
     const ttl = ttlOf(where, options);
