@@ -413,7 +413,8 @@ test("values from get are never overwritten by later gets, and transferring one'
   assert.ok(first.every((x) => x === 1));
   kept.forEach((v, i) => assert.ok(v.length === (i % 2 ? 1000 : 999) && v.every((x) => x === (i % 2 ? 1 : 2))));
   // detach the memory the values came from: the next get must not write into it
-  structuredClone(first.buffer, { transfer: [first.buffer] });
+  const pool = first.buffer as ArrayBuffer;
+  structuredClone(pool, { transfer: [pool] });
   assert.equal(first.length, 0);
   for (let i = 0; i < 100; i++) assert.equal(m.get("a")!.length, 1000);
   assert.equal(m.getText("b")!.length, 999);
