@@ -10,6 +10,7 @@ import { backend } from "../src/native/backend.ts";
 import { exportTable, EXTRA_SYMBOLS, ROBUST_SYMBOLS, SHM_SYMBOLS, WAIT_SYMBOLS } from "../src/native/abi.ts";
 import { extraSymbols, libraryPath, typeSymbols } from "../src/native/library.ts";
 import { WIDE_EXTRA_SYMBOLS, wideExportTable } from "../src/wide/table.ts";
+import { FUNCTIONS } from "../src/native/abi_generated.ts";
 
 test("sa_manifest() lists exactly the exports the TypeScript table expects, in order", () => {
   const manifest = backend().cstring(extraSymbols().sa_manifest()).split(",");
@@ -45,6 +46,7 @@ test("the library's defined dynamic symbols are the table's plus the seed ABI, a
     ...Object.keys(ROBUST_SYMBOLS),
     ...wideExportTable().keys(),
     ...Object.keys(WIDE_EXTRA_SYMBOLS),
+    ...Object.keys(FUNCTIONS.map.exports),
   ];
   assert.deepEqual(ours.sort(), expected.sort(), "sa_* exports = the atomic table + extras + shared memory");
 });
