@@ -8,6 +8,10 @@
 #
 # Usage: bash bench/run.sh
 # Environment: BENCHES (default "atomics processes locks wide channel"), BENCH_ROUNDS
+#   bench/map.bench.ts        SharedMap get/set/fetchAdd vs a JS Map; 1 thread, 2 Workers, 2 processes vs SQLite
+#
+# Usage: bash bench/run.sh
+# Environment: BENCHES (default "atomics processes locks wide map"), BENCH_ROUNDS
 # (every bench), BENCH_N (atomics), BENCH_ADD_N,
 # BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks)
 # are passed through; BENCH_REBUILD=1 runs scripts/setup.mjs first even when
@@ -36,6 +40,7 @@ export SHARED_ATOMIC_LIB="$work/$(basename "$LIB")"
 
 # BENCHES: which bench/<name>.bench.ts to run, in order (e.g. add "wide").
 BENCHES=${BENCHES:-atomics processes locks wide channel}
+BENCHES=${BENCHES:-atomics processes locks wide map}
 runs=""
 # run_part <runtime> <bench> <command...>: its markdown into $work/<runtime>-<bench>.md,
 # and a line for the table of runs (seconds taken, load average before).
@@ -97,6 +102,7 @@ git diff --quiet HEAD -- zig build.zig src bun.ts mod.ts 2>/dev/null || dirty=" 
       processes) echo "## A counter shared between processes (bench/processes.bench.ts)" ;;
       locks) echo "## Locks and wake-up latency (bench/locks.bench.ts)" ;;
       channel) echo "## Channel: messages between Workers and processes (bench/channel.bench.ts)" ;;
+      map) echo "## SharedMap (bench/map.bench.ts)" ;;
       *) echo "## bench/$bench.bench.ts" ;;
     esac
     echo

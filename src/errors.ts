@@ -124,5 +124,41 @@ export class ChannelClosedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ChannelClosedError";
+ * Thrown by `SharedMap.set`, `setIfAbsent`, `fetchAdd` and `addFetch` when a
+ * new key does not fit: the map holds `capacity` entries (after expired ones
+ * were removed). Nothing changed.
+ *
+ * @example
+ * ```ts
+ * import { MapFullError, SharedMap } from "./mod.ts";
+ * const m = SharedMap.create({ capacity: 1, keySize: 8, valueSize: 8 });
+ * m.set("a", "1");
+ * try {
+ *   m.set("b", "2");
+ * } catch (e) {
+ *   if (!(e instanceof MapFullError)) throw e;
+ *   e.capacity; // 1
+ * }
+ * ```
+ */
+export class MapFullError extends Error {
+  /** The map's capacity, in entries. */
+  readonly capacity: number;
+  /**
+   * A full-map report for `where` (the method).
+   *
+   * @example
+   * ```ts
+   * import { MapFullError } from "./mod.ts";
+   * new MapFullError("SharedMap.set", 100).name; // "MapFullError"
+   * ```
+   */
+  constructor(where: string, capacity: number) {
+    super(
+      `${where}: the map is full (capacity ${capacity} entries); delete entries, give them a ttlMs, or make a ` +
+        "larger map",
+    );
+    this.name = "MapFullError";
+    this.capacity = capacity;
   }
 }

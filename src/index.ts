@@ -36,3 +36,5 @@ export * from "./wide/index.ts";
 export * from "./sync/index.ts";
 export * from "./channel/index.ts";
 export { ChannelClosedError } from "./errors.ts";
+export * from "./map/index.ts";
+export { MapFullError } from "./errors.ts";

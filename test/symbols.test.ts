@@ -47,6 +47,7 @@ test("the library's defined dynamic symbols are the table's plus the seed ABI, a
     ...wideExportTable().keys(),
     ...Object.keys(WIDE_EXTRA_SYMBOLS),
     ...Object.keys(FUNCTIONS.channel.exports),
+    ...Object.keys(FUNCTIONS.map.exports),
   ];
   assert.deepEqual(ours.sort(), expected.sort(), "sa_* exports = the atomic table + extras + shared memory");
 });

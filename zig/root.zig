@@ -23,6 +23,8 @@ pub const wait = @import("wait.zig");
 pub const robust = @import("robust.zig");
 /// A bounded MPMC queue of byte messages in shared memory.
 pub const channel = @import("channel.zig");
+/// SharedMap: a hash map in shared memory (sa_map_*).
+pub const map = @import("map.zig");
 const options = @import("options");
 
 /// The library's version (build.zig.zon).
@@ -48,6 +50,7 @@ pub const functions = [_]abi.Group{
     wait.c_exports,
     wide.c_exports,
     channel.c_exports,
+    map.c_exports,
 };
 
 /// Every export: the hand-written functions, then the tables.
@@ -67,4 +70,5 @@ test {
     _ = robust;
     _ = seed;
     _ = channel;
+    _ = map;
 }

@@ -1061,7 +1061,7 @@ export const WIDE_EXPORTS: Readonly<Record<string, CSignature>> = {
 export type Platform = "all" | "posix" | "linux_macos";
 
 /** The groups of hand-written functions (one per Zig file). */
-export type FunctionGroup = "library" | "robust" | "shm" | "wait" | "wide" | "channel";
+export type FunctionGroup = "library" | "robust" | "shm" | "wait" | "wide" | "map";
 
 /** A group of hand-written functions and where they exist. */
 export interface FunctionGroupInfo {
@@ -1131,24 +1131,22 @@ export const FUNCTIONS: Readonly<Record<FunctionGroup, FunctionGroupInfo>> = {
       sa_wide_lock_free: { args: [], returns: "i32" },
     },
   },
-  channel: {
+  map: {
     platform: "linux_macos",
     exports: {
-      sa_channel_bytes: { args: ["u32", "u32"], returns: "u64" },
-      sa_channel_init: { args: ["ptr", "u32", "u32"], returns: "i32" },
-      sa_channel_open: { args: ["ptr", "u64"], returns: "i32" },
-      sa_channel_send: { args: ["ptr", "ptr", "u32", "f64"], returns: "i32" },
-      sa_channel_try_send: { args: ["ptr", "ptr", "u32"], returns: "i32" },
-      sa_channel_recv: { args: ["ptr", "ptr", "u32", "f64"], returns: "i32" },
-      sa_channel_try_recv: { args: ["ptr", "ptr", "u32"], returns: "i32" },
-      sa_channel_send_many: { args: ["ptr", "ptr", "u32", "f64"], returns: "i32" },
-      sa_channel_recv_many: { args: ["ptr", "ptr", "u32", "u32", "f64"], returns: "i32" },
-      sa_channel_close: { args: ["ptr"], returns: "i32" },
-      sa_channel_closed: { args: ["ptr"], returns: "i32" },
-      sa_channel_length: { args: ["ptr"], returns: "i32" },
-      sa_channel_peek_length: { args: ["ptr"], returns: "i32" },
-      sa_channel_wait_begin: { args: ["ptr", "i32"], returns: "i32" },
-      sa_channel_wait_end: { args: ["ptr", "i32"], returns: "i32" },
+      sa_map_bytes: { args: ["u32", "u32", "u32"], returns: "u64" },
+      sa_map_seal: { args: ["u32", "u32", "u32"], returns: "u32" },
+      sa_map_init: { args: ["ptr", "u32", "u32", "u32"], returns: "i32" },
+      sa_map_get: { args: ["ptr", "ptr", "u32", "ptr"], returns: "i32" },
+      sa_map_get_at: { args: ["ptr", "ptr", "u32", "ptr", "u32"], returns: "i32" },
+      sa_map_set: { args: ["ptr", "ptr", "u32", "ptr", "u32", "f64", "u32"], returns: "i32" },
+      sa_map_cas: { args: ["ptr", "ptr", "u32", "ptr", "u32", "ptr", "i32"], returns: "i32" },
+      sa_map_delete: { args: ["ptr", "ptr", "u32"], returns: "i32" },
+      sa_map_add: { args: ["ptr", "ptr", "u32", "i64", "f64", "ptr"], returns: "i32" },
+      sa_map_add_f64: { args: ["ptr", "ptr", "u32", "f64", "f64", "ptr"], returns: "i32" },
+      sa_map_clear: { args: ["ptr"], returns: "i32" },
+      sa_map_size: { args: ["ptr"], returns: "i32" },
+      sa_map_snapshot: { args: ["ptr", "ptr", "u64", "u32"], returns: "i32" },
     },
   },
 };

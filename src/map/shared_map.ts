@@ -1,0 +1,379 @@
+/**
+ * SharedMap: a hash map in a SharedArrayBuffer or SharedMemory that Workers,
+ * processes and other languages (C, Python through `sa_map_*`) read and
+ * write at once. The algorithm lives in zig/map.zig: open addressing with
+ * double-buffered slots read lock-free through per-slot versions, writers
+ * serialised by one robust lock, backward-shift deletion under a journal.
+ *
+ * @module
+ */
+
+import type { NativeFn, Pointer } from "../native/backend.ts";
+import { describe, MapFullError, typeError } from "../errors.ts";
+import { backend } from "../native/backend.ts";
+import type { AtomicMemory } from "../memory/region.ts";
+import { definePrimitive, type Kind, Primitive } from "../sync/primitive.ts";
+import {
+  ABSENT,
+  CORRUPT,
+  FULL,
+  HEADER_BYTES,
+  MAP_TAG,
+  type MapNative,
+  mapNative,
+  NOT_COUNTER,
+  SEAL_OFFSET,
+  TOO_SMALL,
+} from "./native.ts";
+import { deltaOf, mapOptions, newConfig, type SetOptions, type SharedMapOptions, ttlOf } from "./options.ts";
+import { type MapBytes, Scratch } from "./scratch.ts";
+import { readSnapshot } from "./snapshot.ts";
+import { pool, renew, take } from "./pool.ts";
+
+const KIND: Kind = { name: "SharedMap", type: "map", bytes: HEADER_BYTES, tag: MAP_TAG, align: 8 };
+const decoder = new TextDecoder();
+
+/** The options of `keys()` and `entries()`. */
+export interface IterateOptions {
+  /** Yield keys as Uint8Arrays (their bytes) instead of strings (decoded as UTF-8). */
+  readonly binary?: boolean;
+}
+
+/**
+ * A concurrent hash map in shared memory: string or byte keys of up to
+ * `keySize` bytes, byte or string values of up to `valueSize` bytes, at most
+ * `capacity` entries, optional per-entry TTLs, and 64-bit counters. Reads
+ * take no lock and never see a half-written value; writes take one robust
+ * lock for a few hundred nanoseconds, and a process killed inside one
+ * neither blocks the others nor leaves a torn value visible.
+ *
+ * Empty keys are allowed. Keys are compared as bytes (a string key is its
+ * UTF-8). `get` returns a copy.
+ *
+ * @example
+ * ```ts
+ * import { SharedMap } from "./mod.ts";
+ * const hits = SharedMap.create({ capacity: 1000, keySize: 32, valueSize: 64 });
+ * hits.set("greeting", "hello");
+ * hits.getText("greeting"); // "hello"
+ * hits.fetchAdd("/index.html", 1); // 0: absent counts as 0
+ * hits.addFetch("/index.html", 1); // 2
+ * hits.size; // 2
+ * // in a Worker, after postMessage(hits.descriptor()): SharedMap.from(descriptor)
+ * ```
+ */
+export class SharedMap extends Primitive {
+  /** Descriptor and handle type name: "map". */
+  declare static readonly type: string;
+  readonly #map: Pointer;
+  readonly #s: Scratch;
+  readonly #n: MapNative;
+  readonly #get: NativeFn;
+  readonly #getAt: NativeFn;
+  readonly #valueSize: number;
+
+  /**
+   * A map at `byteOffset` (a multiple of 8) in `memory`: zeroed memory is
+   * initialised with `options` (capacity required), an existing map is
+   * adopted (options left out adopt its configuration; a different one
+   * throws), anything else is refused.
+   */
+  constructor(memory: AtomicMemory, byteOffset = 0, options: SharedMapOptions = {}) {
+    const c = mapOptions("new SharedMap", options);
+    const n = mapNative();
+    super(KIND, memory, byteOffset, {
+      robust: true,
+      config: [c.capacity, c.keySize, c.valueSize],
+      defaults: [undefined, 64, 256],
+      fixed: 3,
+      names: ["capacity", "keySize", "valueSize"],
+      size: ([cap, k, v]) => Number(n.bytes(cap, k, v)),
+      fresh: ([cap, k, v]) => [[SEAL_OFFSET, n.seal(cap, k, v)]],
+    });
+    this.#n = n;
+    this.#get = n.get;
+    this.#getAt = n.get_at;
+    this.#map = this.at(0);
+    this.#valueSize = this.config[2];
+    this.#s = new Scratch(this.keySize, this.valueSize);
+  }
+
+  /**
+   * The bytes a map with these options needs (then place it at a multiple of 8).
+   *
+   * @example
+   * ```ts
+   * import { SharedMap } from "./mod.ts";
+   * SharedMap.byteLength({ capacity: 100, keySize: 16, valueSize: 64 }) > 0; // true
+   * ```
+   */
+  static byteLength(options: SharedMapOptions): number {
+    const [cap, k, v] = newConfig("SharedMap.byteLength", options);
+    return Number(mapNative().bytes(cap, k, v));
+  }
+
+  /**
+   * A map in its own fresh SharedArrayBuffer.
+   *
+   * @example
+   * ```ts
+   * import { SharedMap } from "./mod.ts";
+   * SharedMap.create({ capacity: 10 }).capacity; // 10
+   * ```
+   */
+  static create(options: SharedMapOptions): SharedMap {
+    const [capacity, keySize, valueSize] = newConfig("SharedMap.create", options);
+    const sab = new SharedArrayBuffer(SharedMap.byteLength({ capacity, keySize, valueSize }));
+    return new SharedMap(sab, 0, { capacity, keySize, valueSize });
+  }
+
+  /** The most entries it holds. */
+  get capacity(): number {
+    return this.config[0];
+  }
+
+  /** The longest key, in bytes. */
+  get keySize(): number {
+    return this.config[1];
+  }
+
+  /** The longest value, in bytes. */
+  get valueSize(): number {
+    return this.config[2];
+  }
+
+  /** How many entries are visible now (expired ones are removed first when some are due). */
+  get size(): number {
+    return this.#check("size", this.#n.size(this.#map));
+  }
+
+  /** A copy of the value of `key`, or undefined if absent (or expired). */
+  get(key: MapBytes): Uint8Array | undefined {
+    const s = this.#s;
+    const k = s.putKey("SharedMap.get", key);
+    // the native call writes the value straight into this thread's pool (a detached pool reads as 0 bytes long)
+    if (pool.used + this.#valueSize > pool.buffer.byteLength) renew(this.#valueSize);
+    const r = this.#getAt(this.#map, s.keyPtr, k, pool.pointer, pool.used);
+    if (r >= 0) return take(r);
+    if (r === ABSENT) return undefined;
+    throw this.#corrupt("get");
+  }
+
+  /** The value of `key` decoded as UTF-8, or undefined if absent. */
+  getText(key: MapBytes): string | undefined {
+    const s = this.#s;
+    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getText", key), s.aPtr);
+    if (r >= 0) return decoder.decode(s.a.slice(0, r));
+    if (r === ABSENT) return undefined;
+    throw this.#corrupt("getText");
+  }
+
+  /** Whether `key` is present (and not expired). */
+  has(key: MapBytes): boolean {
+    const s = this.#s;
+    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.has", key), null);
+    if (r >= 0) return true;
+    if (r === ABSENT) return false;
+    throw this.#corrupt("has");
+  }
+
+  /**
+   * Copies the value of `key` into `target` (from its start) and returns
+   * its length, or undefined if absent; a RangeError if `target` is shorter
+   * than the value (nothing written).
+   */
+  getInto(key: MapBytes, target: Uint8Array): number | undefined {
+    const s = this.#s;
+    if (!(target instanceof Uint8Array)) throw this.#type("getInto", "target", "a Uint8Array", target);
+    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getInto", key), s.aPtr);
+    if (r === ABSENT) return undefined;
+    if (r < 0) throw this.#corrupt("getInto");
+    if (target.length < r) {
+      throw new RangeError(`SharedMap.getInto: target must hold the value's ${r} bytes; got ${target.length} bytes`);
+    }
+    target.set(s.prefix(r));
+    return r;
+  }
+
+  /**
+   * Stores `value` under `key` (replacing its value and expiry). Throws
+   * MapFullError, changing nothing, if the key is new and the map is full.
+   */
+  set(key: MapBytes, value: MapBytes, options?: SetOptions): void {
+    this.#put("SharedMap.set", key, value, options, 0);
+  }
+
+  /** Stores `value` under `key` only if absent; returns whether it did. MapFullError if full. */
+  setIfAbsent(key: MapBytes, value: MapBytes, options?: SetOptions): boolean {
+    return this.#put("SharedMap.setIfAbsent", key, value, options, 1) === 1;
+  }
+
+  /** If `key` holds exactly `expected`, stores `desired` (keeping the expiry); returns whether it did. */
+  compareAndSet(key: MapBytes, expected: MapBytes, desired: MapBytes): boolean {
+    const s = this.#s;
+    const where = "SharedMap.compareAndSet";
+    const k = s.putKey(where, key);
+    const e = s.putValue(where, "expected", expected, s.a);
+    const d = s.putValue(where, "desired", desired, s.b);
+    return this.#check("compareAndSet", this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, s.bPtr, d)) === 1;
+  }
+
+  /** Deletes `key`; returns whether it was present. */
+  delete(key: MapBytes): boolean {
+    const s = this.#s;
+    const r = this.#n.delete(this.#map, s.keyPtr, s.putKey("SharedMap.delete", key));
+    return this.#check("delete", r) === 1;
+  }
+
+  /**
+   * Replaces the value of `key` with `fn(current)` (current: a copy, or
+   * undefined if absent), as a compare-and-set loop: `fn` may run more than
+   * once when others write the key meanwhile, and must not write this map
+   * itself. Returning undefined deletes the key (or leaves it absent).
+   * Returns what `fn` returned last. MapFullError if the key is new and the
+   * map is full.
+   */
+  update(key: MapBytes, fn: (current: Uint8Array | undefined) => MapBytes | undefined): MapBytes | undefined {
+    if (typeof fn !== "function") throw this.#type("update", "fn", "a function", fn);
+    this.#s.putKey("SharedMap.update", key);
+    for (;;) {
+      const current = this.get(key);
+      const next = fn(current);
+      if (current === undefined) {
+        if (next === undefined || this.#put("SharedMap.update", key, next, undefined, 1) === 1) return next;
+      } else if (next === undefined) {
+        if (this.#compareAndDelete(key, current)) return next;
+      } else if (this.#compareAndSetFrom("SharedMap.update", key, current, next)) return next;
+    }
+  }
+
+  /** Deletes every entry. */
+  clear(): void {
+    this.#check("clear", this.#n.clear(this.#map));
+  }
+
+  /**
+   * Adds `delta` to the little-endian 64-bit integer value of `key` and
+   * returns the value before; an absent key counts as 0 and is created (with
+   * `options.ttlMs`, if given: a fixed window). A number delta (a safe
+   * integer) returns a number, a bigint delta a bigint (exact beyond 2^53).
+   * Wraps at 64 bits. A TypeError if the key's value is not 8 bytes;
+   * MapFullError if the key is new and the map is full.
+   */
+  fetchAdd<D extends number | bigint>(key: MapBytes, delta: D, options?: SetOptions): D {
+    return this.#add("SharedMap.fetchAdd", key, delta, options, false) as D;
+  }
+
+  /** `fetchAdd`, returning the value after the addition. */
+  addFetch<D extends number | bigint>(key: MapBytes, delta: D, options?: SetOptions): D {
+    return this.#add("SharedMap.addFetch", key, delta, options, true) as D;
+  }
+
+  /**
+   * The keys, as strings (or Uint8Arrays with `{ binary: true }`), from a
+   * snapshot taken when called: every key present for the whole call
+   * appears exactly once.
+   */
+  keys(options?: IterateOptions): IterableIterator<string | Uint8Array> {
+    const binary = this.#binary("keys", options);
+    return readSnapshot(...this.#snapshot("keys", false), binary).map(([k]) => k)[Symbol.iterator]();
+  }
+
+  /** [key, value] pairs from a snapshot taken when called (see `keys`); every value whole. */
+  entries(options?: IterateOptions): IterableIterator<[string | Uint8Array, Uint8Array]> {
+    const binary = this.#binary("entries", options);
+    return readSnapshot(...this.#snapshot("entries", true), binary)[Symbol.iterator]();
+  }
+
+  /** The entries (see `entries`), with string keys. */
+  [Symbol.iterator](): IterableIterator<[string | Uint8Array, Uint8Array]> {
+    return this.entries();
+  }
+
+  /** `where`: "SharedMap.<method>", a constant (no string built per call). */
+  #put(where: string, key: unknown, value: unknown, options: unknown, onlyIfAbsent: number): number {
+    const s = this.#s;
+    const k = s.putKey(where, key);
+    const v = s.putValue(where, "value", value, s.a);
+    const ttl = ttlOf(where, options);
+    const r = this.#n.set(this.#map, s.keyPtr, k, s.aPtr, v, ttl, onlyIfAbsent);
+    if (r === FULL) throw new MapFullError(where, this.capacity);
+    if (r === CORRUPT) throw this.#corrupt(where.slice(10));
+    return r;
+  }
+
+  #compareAndSetFrom(where: string, key: MapBytes, expected: Uint8Array, desired: MapBytes): boolean {
+    const s = this.#s;
+    const k = s.putKey(where, key);
+    const e = s.putValue(where, "expected", expected, s.a);
+    const d = s.putValue(where, "the new value", desired, s.b);
+    return this.#check("update", this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, s.bPtr, d)) === 1;
+  }
+
+  #compareAndDelete(key: MapBytes, expected: Uint8Array): boolean {
+    const s = this.#s;
+    const k = s.putKey("SharedMap.update", key);
+    const e = s.putValue("SharedMap.update", "expected", expected, s.a);
+    return this.#check("update", this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, null, -1)) === 1;
+  }
+
+  #add(where: string, key: unknown, delta: unknown, options: unknown, after: boolean): number | bigint {
+    const s = this.#s;
+    const k = s.putKey(where, key);
+    const d = deltaOf(where, delta);
+    const ttl = ttlOf(where, options);
+    if (typeof d === "bigint") {
+      this.#added(where, key, this.#n.add(this.#map, s.keyPtr, k, d, ttl, s.outPtr));
+      const old = s.i64[0];
+      return after ? BigInt.asIntN(64, old + d) : old;
+    }
+    this.#added(where, key, this.#n.add_f64(this.#map, s.keyPtr, k, d, ttl, s.outPtr));
+    const old = s.f64[0];
+    return after ? old + d : old;
+  }
+
+  #added(where: string, key: unknown, r: number): void {
+    if (r === 0) return;
+    if (r === FULL) throw new MapFullError(where, this.capacity);
+    if (r === NOT_COUNTER) {
+      const n = this.#n.get(this.#map, this.#s.keyPtr, this.#s.putKey(where, key), null);
+      throw new TypeError(
+        `${where}: the value of key ${describe(key)} is ${n} bytes, not an 8-byte little-endian counter` +
+          (this.valueSize < 8 ? ` (this map's valueSize is ${this.valueSize})` : ""),
+      );
+    }
+    throw this.#corrupt(where.slice("SharedMap.".length));
+  }
+
+  /** Every visible entry, written by one native call: the records and how many. */
+  #snapshot(method: string, withValues: boolean): [Uint8Array, number] {
+    const per = 8 + this.keySize + (withValues ? this.valueSize : 0);
+    const out = new Uint8Array(new SharedArrayBuffer(this.capacity * per));
+    const n = this.#n.snapshot(this.#map, backend().pointer(out), out.length, withValues ? 1 : 0);
+    if (n === TOO_SMALL) throw new Error(`SharedMap.${method}: more entries than its capacity (corrupt memory?)`);
+    return [out, this.#check(method, n)];
+  }
+
+  #binary(method: string, options: unknown): boolean {
+    if (options === undefined) return false;
+    if (options === null || typeof options !== "object") {
+      throw this.#type(method, "options", "{ binary? }", options);
+    }
+    return (options as IterateOptions).binary === true;
+  }
+
+  #check(method: string, r: number): number {
+    if (r === CORRUPT) throw this.#corrupt(method);
+    return r;
+  }
+
+  #corrupt(method: string): Error {
+    return new Error(`SharedMap.${method}: the memory does not hold a SharedMap any more (it was overwritten)`);
+  }
+
+  #type(method: string, param: string, allowed: string, v: unknown): TypeError {
+    return typeError(`SharedMap.${method}`, param, allowed, v);
+  }
+}
+
+definePrimitive(SharedMap, KIND);
