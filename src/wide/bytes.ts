@@ -11,7 +11,7 @@ import type { AtomicBase, AtomicBitwise } from "../atomics/types.ts";
 import { describe } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
 import type { LoadOrder, MemoryOrder } from "../atomics/order.ts";
-import { openDescriptor, openHandle } from "../memory/descriptor.ts";
+import { openDescriptorOrHandle, openHandle } from "../memory/descriptor.ts";
 import { S8, type WideDescriptor } from "./native.ts";
 import { BYTE_WIDTHS, type ByteWidth, type WideTypeName } from "./table.ts";
 import { byteKind, ByteString, createByteString, defineByteString, rebuildByteString } from "./byte_string.ts";
@@ -150,8 +150,12 @@ export class AtomicBytes extends ByteString {
    * AtomicBytes.from(d).width; // 8
    * ```
    */
-  static from(descriptor: WideDescriptor): AtomicBytes {
-    return rebuildByteString(AtomicBytes, BYTES, openDescriptor("AtomicBytes.from", descriptor, BYTES.accepted));
+  static from(descriptor: WideDescriptor | string): AtomicBytes {
+    return rebuildByteString(
+      AtomicBytes,
+      BYTES,
+      openDescriptorOrHandle("AtomicBytes.from", descriptor, BYTES.accepted),
+    );
   }
 
   /**

@@ -15,7 +15,7 @@ import { brand } from "../atomics/method.ts";
 import type { AtomicBase } from "../atomics/types.ts";
 import { describe, typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
-import { openDescriptor, openHandle } from "../memory/descriptor.ts";
+import { openDescriptorOrHandle, openHandle } from "../memory/descriptor.ts";
 import { AtomicBytes } from "./bytes.ts";
 import { byteKind, ByteString, createByteString, defineByteString, rebuildByteString } from "./byte_string.ts";
 import { S32, S8, type WideDescriptor } from "./native.ts";
@@ -229,8 +229,12 @@ export class AtomicString extends ByteString {
    * AtomicString.from(d).load(); // "job-42"
    * ```
    */
-  static from(descriptor: WideDescriptor): AtomicString {
-    return rebuildByteString(AtomicString, STRINGS, openDescriptor("AtomicString.from", descriptor, STRINGS.accepted));
+  static from(descriptor: WideDescriptor | string): AtomicString {
+    return rebuildByteString(
+      AtomicString,
+      STRINGS,
+      openDescriptorOrHandle("AtomicString.from", descriptor, STRINGS.accepted),
+    );
   }
 
   /**
