@@ -36,7 +36,7 @@ from ._atomics import (
     AtomicU64,
 )
 from ._library import find as library_path
-from ._locks import LockNotHeldError, Mutex, OwnerDiedError, Semaphore
+from ._locks import LockNotHeldError, Mutex, OwnerDiedError, OwnerDiedWarning, Semaphore
 from ._memory import (
     SharedMemory,
     SharedMemoryClosedError,
@@ -48,7 +48,7 @@ from ._memory import (
 
 __all__ = [
     "Atomic", "AtomicBool", "AtomicF32", "AtomicF64", "AtomicI8", "AtomicI16", "AtomicI32", "AtomicI64",
-    "AtomicU8", "AtomicU16", "AtomicU32", "AtomicU64", "LockNotHeldError", "Mutex", "ORDERS", "OwnerDiedError",
+    "AtomicU8", "AtomicU16", "AtomicU32", "AtomicU64", "LockNotHeldError", "Mutex", "ORDERS", "OwnerDiedError", "OwnerDiedWarning",
     "Semaphore", "SharedMemory", "SharedMemoryClosedError", "SharedMemoryError", "SharedMemoryExistsError",
     "SharedMemoryNotFoundError", "from_handle", "library_path", "register_type",
 ]

@@ -14,6 +14,7 @@ import ctypes
 import math
 import threading
 import time
+import warnings
 
 from ._library import fn
 from ._memory import SharedMemory, parse_value_handle
@@ -32,6 +33,10 @@ class OwnerDiedError(Exception):
         super().__init__(message)
         self.previous_owner = previous_owner
         self.recovered = recovered
+
+
+class OwnerDiedWarning(RuntimeWarning):
+    """``with mutex:`` took a lock whose previous holder died: the block runs, the data may need repair."""
 
 
 class LockNotHeldError(Exception):
@@ -252,8 +257,9 @@ class Mutex(_Primitive):
     def __enter__(self) -> "Mutex":
         try:
             self.lock()
-        except OwnerDiedError:
-            pass  # held: a with-block proceeds (call lock() to be told)
+        except OwnerDiedError as e:
+            # held now: raising here would leave it held (no __exit__), so the block runs, and says so
+            warnings.warn(OwnerDiedWarning(str(e)), stacklevel=2)
         return self
 
     def __exit__(self, *exc) -> None:

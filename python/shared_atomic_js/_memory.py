@@ -277,6 +277,13 @@ class SharedMemory:
         if rc != 0:
             raise _os_error(where, "removing", kind, nm, rc)
 
+    def __del__(self) -> None:
+        # nothing in it can be reached any more (every object in it holds the segment)
+        try:
+            self.close()
+        except Exception:
+            pass
+
     def __enter__(self) -> "SharedMemory":
         return self
 
