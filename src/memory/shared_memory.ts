@@ -269,9 +269,12 @@ function osError(where: string, what: string, p: Parsed, rc: number): SharedMemo
     // often left by an earlier run that was killed before it unlinked the name: say how to remove it
     const remove = p.kind === "file"
       ? `SharedMemory.unlink({ path: ${JSON.stringify(p.name)} })`
-      : `SharedMemory.unlink(${JSON.stringify(p.name)})${backend().os === "linux" ? ` or rm /dev/shm${p.name}` : ""}`;
+      : `SharedMemory.unlink(${JSON.stringify(p.name)})${
+        backend().os === "linux" ? ` or rm /dev/shm${p.name}, or \`bunx shared-atomic rm ${p.name}\`` : ""
+      }`;
     return new SharedMemoryExistsError(
-      `${where}: ${label} already exists (open it with SharedMemory.open, or remove it first: ${remove})`,
+      `${where}: ${label} already exists (open it with SharedMemory.open, or take either with ` +
+        `SharedMemory.openOrCreate; or remove it first: ${remove})`,
       code,
     );
   }
