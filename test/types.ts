@@ -61,6 +61,12 @@ export function withoutTheClassTheTypeTellsWhich(h: string): void {
     const _narrowed: AtomicU64 = any;
     any.fetchAdd(1n);
   }
+  if (any.type === "u128") {
+    const _wide: AtomicU128 = any; // not AtomicBytes or AtomicString: their types are "bytesN", "strN"
+  }
+  if (any.type === "bytes8") {
+    const _bytes: AtomicBytes = any;
+  }
   const d = AtomicU64.create().descriptor();
   const _fromD: AtomicU64 = fromDescriptor(d, AtomicU64);
   // @ts-expect-error the class decides the type
