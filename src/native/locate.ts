@@ -178,11 +178,17 @@ function candidates(host: LibraryHost, packageRoot: URL): Found[] {
   return out;
 }
 
-/** The directory of `node_modules` this package is installed in, if it is (`.../node_modules/shared-atomic`). */
+/**
+ * The directory of `node_modules` this package is installed in, if it is
+ * (`.../node_modules/shared-atomic`; the Deno build runs from its `dist/`).
+ */
 function installedIn(host: LibraryHost, packageRoot: URL): string | undefined {
   const root = fromFileUrl(packageRoot, host.platform === "win32");
-  const up = root === undefined ? undefined : parent(root);
-  return up !== undefined && basename(up) === "node_modules" ? up : undefined;
+  for (const dir of root === undefined ? [] : ancestors(root).slice(0, 3)) {
+    const up = parent(dir);
+    if (basename(dir) === "shared-atomic" && up !== undefined && basename(up) === "node_modules") return up;
+  }
+  return undefined;
 }
 
 /** The library where it most likely is: beside this package in node_modules or Deno's npm cache, else zig-out. */
@@ -196,11 +202,8 @@ function likely(host: LibraryHost, packageRoot: URL): Found | undefined {
     };
   }
   const all = candidates(host, packageRoot);
-  const root = fromFileUrl(packageRoot, windows);
-  const cached = root !== undefined && basename(root) === VERSION
-    ? all.find((c) => c.source === "npm" && basename(parent(c.path) ?? "") === VERSION)
-    : undefined;
-  return cached ?? all.at(-1);
+  // Deno's npm cache: <registry>/@shared-atomic/<key>/<version>/<file>
+  return all.find((c) => c.source === "npm" && basename(parent(c.path) ?? "") === VERSION) ?? all.at(-1);
 }
 
 /** The per-user cache directory of downloaded libraries: `SHARED_ATOMIC_CACHE`, else the OS's cache directory. */
