@@ -494,6 +494,14 @@ if (isBun) {
       "bunx shared-atomic ls",
     );
     assert.match(ls.stdout, /^NAME +BYTES +AGE +MAPPED BY$/m);
+    // the Python module the package ships finds the platform package's library by itself
+    const py = spawnSync("python3", ["-c", "import shared_atomic_js as s; print(s.library_path())"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH!, PYTHONPATH: join(dir, "node_modules", "shared-atomic", "python") },
+    });
+    assert.equal(py.status, 0, py.stderr);
+    assert.equal(py.stdout.trim(), join(dir, "node_modules", "@shared-atomic", key, "libshared_atomic.so"));
   });
 
   test("bun add from the loopback registry picks the same one platform package, and runs", async () => {
@@ -532,6 +540,12 @@ if (isBun) {
       "deno run with the permission the error named",
     );
     assert.equal(r.stdout.trim(), "42n");
+    // the package's command, as Deno runs an npm package's bin
+    const ls = ok(
+      await exec(DENO, ["run", "-A", "npm:shared-atomic", "ls", "/sa-none-"], { cwd: dir, env }),
+      "deno run npm:shared-atomic ls",
+    );
+    assert.match(ls.stdout, /^NAME +BYTES +AGE +MAPPED BY$/m);
   });
 
   test("Deno with no node_modules: npm:shared-atomic from the registry into Deno's cache finds its platform package", async () => {
