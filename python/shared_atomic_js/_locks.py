@@ -127,6 +127,16 @@ class _Primitive:
         self._base = memory.address(where, byte_offset, self.BYTES, 8)
         robust()
         self._adopt(where, adopt_only)
+        memory._locks.add(self)
+
+    def _abandon(self) -> None:
+        """Gives up the robust words this thread holds in it, as if it had died (its memory is going away)."""
+        abandon = _f("sa_robust_abandon", ctypes.c_int, _u32p)
+        for offset in self._robust_words():
+            abandon(self._base + offset)
+
+    def _robust_words(self):
+        return ()
 
     def _adopt(self, where, adopt_only) -> None:
         deadline = time.monotonic() + 5
@@ -184,6 +194,9 @@ class Mutex(_Primitive):
 
     TYPE, TAG, BYTES = "mutex", 0x4D545832, 48
     _STATE = 8
+
+    def _robust_words(self):
+        return (self._STATE,)
 
     def lock(self, timeout: float | None = None) -> bool:
         """Blocks until held (or ``timeout`` seconds pass: False). OwnerDiedError: held, its last owner died."""
@@ -272,9 +285,21 @@ class Semaphore(_Primitive):
 
     TYPE, TAG, BYTES = "semaphore", 0x53454D32, 80
     _AVAILABLE = 12
+    _SLOT0, _SLOT_BYTES = 80, 40
+
+    def _robust_words(self):
+        holders = load(self._base + 8)
+        return tuple(self._SLOT0 + self._SLOT_BYTES * k for k in range(holders))
 
     def __init__(self, memory: SharedMemory, byte_offset: int = 0):
         super().__init__(memory, byte_offset, adopt_only=True)
+        end = byte_offset + self._SLOT0 + self._SLOT_BYTES * load(self._base + 8)
+        if end > memory.byte_length:
+            memory._locks.discard(self)
+            raise ValueError(
+                f"Semaphore(): the Semaphore at {byte_offset} needs {end - byte_offset} bytes (its holder slots); "
+                f"the memory has {memory.byte_length - byte_offset} from there"
+            )
 
     @property
     def max(self) -> int:

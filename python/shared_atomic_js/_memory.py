@@ -8,6 +8,7 @@ import ctypes
 import errno as _errno
 import re
 import time
+import weakref
 
 from ._library import fn
 
@@ -54,6 +55,7 @@ class _Shm:
         self.map = fn("sa_shm_map", _c_void_p, _c_int, _c_double)
         self.map_error = fn("sa_shm_map_error", _c_int)
         self.unmap = fn("sa_shm_unmap", _c_int, _c_void_p, _c_double)
+        self.retire = fn("sa_shm_retire", _c_int, _c_void_p, _c_double)
         self.close_fd = fn("sa_shm_close_fd", _c_int, _c_int)
         self.remove = fn("sa_shm_remove", _c_int, _c_char_p, _c_int)
 
@@ -125,6 +127,8 @@ class SharedMemory:
         self.kind, self.name, self.byte_length = kind, name, size
         self.created = created
         self._base, self._identity = base, identity
+        self._mapping = base  # the range, unmapped only when this object is collected
+        self._locks: weakref.WeakSet = weakref.WeakSet()  # locks in it: close() gives up what this thread holds
 
     # ---- making one
 
@@ -175,6 +179,10 @@ class SharedMemory:
         if not m:
             raise ValueError(f"{where}: handle must be a str like 'sa1:shm:/name' or 'sa1:file:/path'; got {handle!r}")
         kind, nm, ident = m.group(1), m.group(2), m.group(3)
+        key = (kind, nm, ident)
+        hit = _open_by_handle.get(key)
+        if hit is not None and not hit.closed:
+            return hit  # one mapping per segment, shared by every from_handle
         seg = cls._open(where, kind, nm, None, True)
         if ident is not None and seg._identity not in ("", ident.replace(".", ":")):
             seg.close()
@@ -182,6 +190,7 @@ class SharedMemory:
                 f"{where}: {nm!r} is not the segment this handle was made for (it was removed and created again since)",
                 "ENOENT",
             )
+        _open_by_handle[key] = seg
         return seg
 
     @classmethod
@@ -259,10 +268,19 @@ class SharedMemory:
         return f"sa1:{self.kind}:{self.name}{ident}"
 
     def close(self) -> None:
-        """Unmaps the segment (idempotent). Objects in it raise SharedMemoryClosedError afterwards."""
-        if self._base is not None:
-            shm().unmap(self._base, float(self.byte_length))
-            self._base = None
+        """Closes the segment here (idempotent): objects in it raise SharedMemoryClosedError afterwards, and locks
+        this thread holds in it are given up as if it had died (the next owner is told). The memory is replaced
+        by private zero pages at once (a thread still inside an operation never touches freed memory) and the
+        address range released when this object is collected."""
+        if self._base is None:
+            return
+        for lock in list(self._locks):
+            try:
+                lock._abandon()
+            except Exception:
+                pass
+        self._base = None
+        shm().retire(self._mapping, float(self.byte_length))
 
     def unlink(self) -> None:
         """Removes this segment's name (mappings stay valid until closed)."""
@@ -278,9 +296,10 @@ class SharedMemory:
             raise _os_error(where, "removing", kind, nm, rc)
 
     def __del__(self) -> None:
-        # nothing in it can be reached any more (every object in it holds the segment)
+        # nothing can reach the range any more (every object in it holds the segment): release it
         try:
             self.close()
+            shm().unmap(self._mapping, float(self.byte_length))
         except Exception:
             pass
 
@@ -292,6 +311,10 @@ class SharedMemory:
 
     def __repr__(self) -> str:
         return f"SharedMemory({self.name!r}, {self.byte_length} bytes{', closed' if self.closed else ''})"
+
+
+#: Segments opened by from_handle, by (kind, name, identity): one mapping each.
+_open_by_handle: "weakref.WeakValueDictionary[tuple, SharedMemory]" = weakref.WeakValueDictionary()
 
 
 def _check_size(where: str, n) -> int:

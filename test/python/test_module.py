@@ -133,7 +133,9 @@ class Atomics(Segment):
             sa.from_handle(f"sa1:zz@0:shm:{self.name}")
         with self.assertRaisesRegex(ValueError, "from_handle: handle must be a str like"):
             sa.from_handle("nonsense")
-        # a name removed and created again since the handle was made is refused
+        # a name removed and created again since the handle was made is refused (once no mapping of the old one
+        # is open here: while one is, from_handle shares it, as in TypeScript)
+        b.memory.close()
         self.seg.unlink()
         again = sa.SharedMemory.create(self.name, 64)
         try:
@@ -182,6 +184,25 @@ class Locks(Segment):
         self.assertTrue(m.lock(timeout=0))
         self.assertFalse(m.lock(timeout=0.01), "not re-entrant: a timed lock by the holder times out")
         m.unlock()
+
+    def test_closing_gives_up_the_locks_this_thread_holds_and_never_faults(self):
+        other = sa.SharedMemory.open(self.name)  # a second mapping, as another process has
+        m = sa.Mutex(self.seg, 64)
+        m.lock()
+        self.assertTrue(sa.Mutex(other, 64).locked)
+        self.seg.close()  # abandoned as if this thread had died
+        with self.assertRaises(sa.OwnerDiedError):
+            sa.Mutex(other, 64).lock(timeout=5)
+        sa.Mutex(other, 64).unlock()
+        with self.assertRaisesRegex(sa.SharedMemoryClosedError, "Mutex.lock: the SharedMemory .* is closed"):
+            m.lock()
+        other.close()
+
+    def test_from_handle_shares_one_mapping_per_segment(self):
+        a = sa.AtomicU32(self.seg, 0)
+        x, y = sa.from_handle(a.handle()), sa.from_handle(a.handle())
+        self.assertIs(x.memory, y.memory)
+        self.assertIsNot(x.memory, self.seg)
 
     def test_a_mutex_over_other_memory_says_what_it_holds(self):
         sa.AtomicU32(self.seg, 64).store(0x53454D32)
