@@ -5,8 +5,8 @@ processes lock one another out. A holder that dies (its thread or process)
 frees its lock: the kernel marks its robust word, and the next owner is told
 (``OwnerDiedError``).
 
-RwLock, Once, Barrier and WaitGroup run their algorithms in TypeScript over
-plain words; they are not here yet (see docs/python.md)."""
+Also ``Once`` and ``WaitGroup``. RwLock and Barrier are not here yet (see
+docs/python.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,12 @@ _u32p = ctypes.c_void_p
 WAITERS, OWNER_DIED, TID = 0x80000000, 0x40000000, 0x3FFFFFFF
 SLICE_S = 0.2  # how long a wait sleeps before it looks again (a waiter woken and then killed wakes nobody)
 INITIALISING = 1
-KIND_NAMES = {0x4D545832: "Mutex", 0x53454D32: "Semaphore"}
+KIND_NAMES = {
+    0x4D545832: "Mutex",
+    0x53454D32: "Semaphore",
+    0x4F4E4332: "Once",
+    0x57474731: "WaitGroup",
+}
 
 
 class OwnerDiedError(Exception):
@@ -118,13 +123,14 @@ class _Primitive:
     TYPE = ""
     TAG = 0
     BYTES = 0
+    ALIGN = 8
 
     def __init__(self, memory: SharedMemory, byte_offset: int = 0, *, adopt_only: bool = False):
         where = f"{type(self).__name__}()"
         if not isinstance(memory, SharedMemory):
             raise TypeError(f"{where}: memory must be a SharedMemory; got {memory!r}")
         self.memory, self.byte_offset = memory, byte_offset
-        self._base = memory.address(where, byte_offset, self.BYTES, 8)
+        self._base = memory.address(where, byte_offset, self.BYTES, self.ALIGN)
         robust()
         self._adopt(where, adopt_only)
         memory._locks.add(self)
@@ -362,3 +368,117 @@ class Semaphore(_Primitive):
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+class Once(_Primitive):
+    """Runs an initialiser exactly once across threads and processes (48 bytes; zeroed memory is a fresh one):
+    ``once.run(fn)`` returns True in the caller that ran it, False elsewhere (after waiting for it to finish). If
+    ``fn`` raises, or its runner dies, the next caller runs it."""
+
+    TYPE, TAG, BYTES = "once", 0x4F4E4332, 48
+    _STATE = 8
+    _DONE = 0x3FFFFFFF
+
+    def _robust_words(self):
+        return (self._STATE,)
+
+    @property
+    def done(self) -> bool:
+        return load(self._at("Once.done", self._STATE)) == self._DONE
+
+    def run(self, fn) -> bool:
+        where = "Once.run"
+        if not callable(fn):
+            raise TypeError(f"{where}: fn must be callable; got {fn!r}")
+        if not self._claim(where):
+            return False
+        try:
+            fn()
+        except BaseException:
+            self._finish(where, 0)
+            raise
+        self._finish(where, self._DONE)
+        return True
+
+    def _claim(self, where) -> bool:
+        r = robust()
+        state = self._at(where, self._STATE)
+        waited = False
+        while True:
+            v = load(state)
+            if v == self._DONE:
+                return False
+            if _takeable(v):
+                # 0, or its runner died: this caller runs it
+                if _rcas(state, v, r.tid | (WAITERS if waited else v & WAITERS)) == 1:
+                    return True
+                continue
+            if (v & TID) == r.tid and _f("sa_robust_owned", ctypes.c_int, _u32p)(state) == 1:
+                raise RuntimeError(f"{where}: this thread is running this Once's initialiser already (a call from fn)")
+            if not (v & WAITERS) and not _cas_plain(state, v, v | WAITERS):
+                continue
+            waited = True
+            _wait(state, v | WAITERS, SLICE_S)
+            state = self._at(where, self._STATE)
+
+    def _finish(self, where, to) -> None:
+        state = self._at(where, self._STATE)
+        rcas = _f("sa_robust_cas", ctypes.c_int, _u32p, ctypes.c_uint32, ctypes.c_uint32)
+        while True:
+            r = rcas(state, load(state), to)
+            if r == 1:
+                break
+            if r == -1:
+                return
+        _wake(state, 0)
+
+
+class WaitGroup(_Primitive):
+    """A count to wait for across threads and processes (8 bytes; zeroed memory is a count of 0): ``add(n)``,
+    ``done()``, ``wait(timeout=None)`` (True once the count is 0, False on timeout)."""
+
+    TYPE, TAG, BYTES, ALIGN = "waitgroup", 0x57474731, 8, 4
+    _COUNT = 4
+    _LIMIT = 0x7FFFFFFF
+
+    @property
+    def count(self) -> int:
+        return load(self._at("WaitGroup.count", self._COUNT))
+
+    def add(self, n: int = 1) -> None:
+        where = "WaitGroup.add"
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"{where}: n must be an int; got {n!r}")
+        if n == 0 or abs(n) > self._LIMIT:
+            raise ValueError(f"{where}: n must be a non-zero int in [-{self._LIMIT}, {self._LIMIT}]; got {n}")
+        self._change(where, n)
+
+    def done(self) -> None:
+        self._change("WaitGroup.done", -1)
+
+    def _change(self, where, n) -> None:
+        word = self._at(where, self._COUNT)
+        while True:
+            c = load(word)
+            nxt = c + n
+            if nxt < 0 and where == "WaitGroup.done":
+                raise ValueError(f"{where}: the count is 0: every add() already has its done() (a done() too many)")
+            if nxt < 0 or nxt > self._LIMIT:
+                raise ValueError(f"{where}: n must keep the count in [0, {self._LIMIT}] (it is {c}); got {n}")
+            if _cas_plain(word, c, nxt):
+                if nxt == 0:
+                    _wake(word, 0)
+                return
+
+    def wait(self, timeout: float | None = None) -> bool:
+        where = "WaitGroup.wait"
+        deadline = _timeout(where, timeout)
+        while True:
+            word = self._at(where, self._COUNT)
+            c = load(word)
+            if c == 0:
+                return True
+            left = min(SLICE_S, deadline - time.monotonic())
+            if left <= 0:
+                return False
+            _wait(word, c, left)

@@ -5,6 +5,8 @@
 //   python_peer.ts try <semaphore handle>                      prints tryAcquire(1) (and releases it)
 //   python_peer.ts notify <u32 handle> <delay ms>              after the delay, stores 1 and notifies
 //   python_peer.ts hold <mutex handle>                         locks, prints "locked", then spins until killed
+//   python_peer.ts done <waitgroup handle> <n>                 n × done()
+//   python_peer.ts once <once handle> <u32 handle>             once.run(() => counter.fetchAdd(1)); prints whether it ran
 import { api, isBun } from "../helpers/api.ts";
 type U32 = InstanceType<typeof api.AtomicU32>;
 type U64 = InstanceType<typeof api.AtomicU64>;
@@ -43,6 +45,17 @@ switch (mode) {
     Atomics.wait(nap, 0, 0, Number(args[1]));
     flag.store(1);
     flag.notify();
+    break;
+  }
+  case "done": {
+    const wg = api.WaitGroup.fromHandle(args[0]);
+    for (let i = 0, n = Number(args[1]); i < n; i++) wg.done();
+    break;
+  }
+  case "once": {
+    const once = api.Once.fromHandle(args[0]);
+    const counter = api.fromHandle(args[1], api.AtomicU32);
+    console.log(String(once.run(() => void counter.fetchAdd(1))));
     break;
   }
   case "hold": {

@@ -204,6 +204,26 @@ class Locks(Segment):
         self.assertIs(x.memory, y.memory)
         self.assertIsNot(x.memory, self.seg)
 
+    def test_once_runs_again_after_fn_raises_and_waitgroup_checks(self):
+        once = sa.Once(self.seg, 128)
+        with self.assertRaises(ZeroDivisionError):
+            once.run(lambda: 1 / 0)
+        self.assertFalse(once.done)
+        self.assertTrue(once.run(lambda: None))
+        self.assertFalse(once.run(lambda: None))
+        wg = sa.WaitGroup(self.seg, 192)
+        self.assertTrue(wg.wait(timeout=0))
+        wg.add(2)
+        self.assertFalse(wg.wait(timeout=0.01))
+        with self.assertRaisesRegex(ValueError, r"WaitGroup.add: n must be a non-zero int"):
+            wg.add(0)
+        threads = [threading.Thread(target=wg.done) for _ in range(2)]
+        for t in threads:
+            t.start()
+        self.assertTrue(wg.wait(timeout=60))
+        for t in threads:
+            t.join()
+
     def test_a_mutex_over_other_memory_says_what_it_holds(self):
         sa.AtomicU32(self.seg, 64).store(0x53454D32)
         with self.assertRaisesRegex(TypeError, r"Mutex\(\): memory must hold a Mutex; this memory holds a Semaphore"):
@@ -259,6 +279,25 @@ class WithBunAndDeno(Segment):
             self.assertEqual(result, "ok", rt)
             self.assertEqual(flag.load(), 1)
             self.assertEqual(flag.wait(0, timeout=0), "not-equal")
+
+    def test_waitgroup_and_once_with_bun_and_deno(self):
+        wg = sa.WaitGroup(self.seg, 256)
+        wg.add(10)
+        kids = [peer(rt, "done", wg.handle(), "5") for rt in ("bun", "deno")]
+        self.assertTrue(wg.wait(timeout=120), "both runtimes' done() calls bring it to 0 and wake Python")
+        self.assertEqual(wg.count, 0)
+        for k in kids:
+            k.communicate(timeout=60)
+        with self.assertRaisesRegex(ValueError, r"WaitGroup.done: the count is 0"):
+            wg.done()
+        once = sa.Once(self.seg, 320)
+        ran = sa.AtomicU32(self.seg, 400)
+        kids = [peer(rt, "once", once.handle(), ran.handle()) for rt in ("bun", "deno", "bun", "deno")]
+        mine = once.run(lambda: ran.fetch_add(1))
+        outs = [k.communicate(timeout=120)[0].strip() for k in kids]
+        self.assertEqual(ran.load(), 1, "exactly one of five runners ran it")
+        self.assertEqual(sum([mine] + [o == "true" for o in outs]), 1, (mine, outs))
+        self.assertTrue(once.done)
 
     def test_a_holder_killed_with_sigkill_frees_the_mutex(self):
         for i, rt in enumerate(("bun", "deno")):
