@@ -80,9 +80,10 @@ await prepareLibrary({
     remove: (path) => Deno.removeSync(path),
   },
   denied: () =>
-    granted({ name: "env" }) && granted({ name: "read" })
+    granted({ name: "env", variable: "SHARED_ATOMIC_LIB" })
       ? undefined
-      : "Deno looked only where it was allowed to: --allow-env and --allow-read let it see more",
+      : "without --allow-env=SHARED_ATOMIC_LIB, Deno did not let it read that variable",
+  readDenied: (path) => !granted({ name: "read", path }),
 });
 
 export * from "./src/index.ts";

@@ -4,8 +4,11 @@
 // `shared-atomic` (bun.ts + src/ for Bun, which runs TypeScript from
 // node_modules; dist/ compiled JavaScript and .d.ts for Deno, which does not,
 // and for type checkers; every platform package in optionalDependencies; the
-// SHA-256 of every platform's library in src/native/checksums.ts). Also lays out the
-// release assets the Deno entry downloads (shared_atomic-<key>.<ext>).
+// SHA-256 of every platform's library in src/native/checksums.ts; the user README
+// npm/README.md; the `shared-atomic` command, bin/ compiled to dist/bin/; the
+// Python module python/shared_atomic_js/). Every platform package also ships the
+// C header zig/shared_atomic.h. Also lays out the release assets the Deno entry
+// downloads (shared_atomic-<key>.<ext>).
 //
 //   node scripts/pack.mjs [--out DIR] [--no-build]
 //
@@ -78,11 +81,14 @@ const describe = (p) => {
   return `${os} ${p.cpu}${p.libc ? ` (${p.libc})` : ""}`;
 };
 
-function listTs(dir) {
+function listFiles(dir, ext) {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listTs(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []
+    e.isDirectory() ? listFiles(join(dir, e.name), ext) : e.name.endsWith(ext) ? [join(dir, e.name)] : []
   );
 }
+
+const listTs = (dir) => listFiles(dir, ".ts");
 
 // Relative "./x.ts" specifiers -> "./x.js": import/export ... from, import(), new URL(..., import.meta.url).
 const toJs = (code) =>
@@ -138,6 +144,25 @@ export async function compile(dir) {
   );
 }
 
+/**
+ * The `shared-atomic` command: bin/*.ts of the repository compiled to
+ * `dir`/dist/bin/*.js (it needs only node:fs, so the package manager's shim
+ * may run it with Node, Bun or Deno alike).
+ */
+export async function compileBin(dir) {
+  const { default: ts } = await import(join(root, "node_modules", "typescript", "lib", "typescript.js"));
+  for (const file of listTs(join(root, "bin"))) {
+    const js = ts.transpileModule(readFileSync(file, "utf8"), {
+      fileName: file,
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    });
+    const to = join(dir, "dist", "bin", relative(join(root, "bin"), file)).replace(/\.ts$/, ".js");
+    mkdirSync(dirname(to), { recursive: true });
+    const body = toJs(js.outputText).replace(/^#!.*\n/, "");
+    writeFileSync(to, `#!/usr/bin/env node\n${body}`, { mode: 0o755 });
+  }
+}
+
 /** Stages and packs every package; returns { main, platforms: {key: tgz}, release }. */
 export async function pack({ out = join(root, "zig-out", "npm"), build = true } = {}) {
   if (build) await buildDist();
@@ -155,6 +180,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
     const d = join(stage, a.key);
     mkdirSync(d, { recursive: true });
     copyFileSync(a.path, join(d, a.file));
+    copyFileSync(join(root, "zig", "shared_atomic.h"), join(d, "shared_atomic.h"));
     writeFileSync(
       join(d, "package.json"),
       JSON.stringify(
@@ -166,7 +192,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
           os: [a.os],
           cpu: [a.cpu],
           ...(a.libc ? { libc: [a.libc] } : {}),
-          files: [a.file],
+          files: [a.file, "shared_atomic.h"],
           preferUnplugged: true,
         },
         null,
@@ -176,7 +202,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
     writeFileSync(
       join(d, "README.md"),
       `# ${name}\n\nThe native library of [shared-atomic](https://www.npmjs.com/package/shared-atomic) ${v} ` +
-        `for ${describe(a)}: \`${a.file}\`, SHA-256 \`${a.sha256}\`.\n\n` +
+        `for ${describe(a)}: \`${a.file}\`, SHA-256 \`${a.sha256}\`, and its C header \`shared_atomic.h\`.\n\n` +
         "Install `shared-atomic`, not this: it depends on the package of every platform, and the package manager " +
         "installs only the one that matches.\n",
     );
@@ -187,8 +213,15 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
 
   const main = join(stage, "shared-atomic");
   mkdirSync(join(main, "src"), { recursive: true });
-  for (const f of ["bun.ts", "mod.ts", "README.md", "LICENSE"]) {
+  for (const f of ["bun.ts", "mod.ts", "LICENSE"]) {
     if (existsSync(join(root, f))) copyFileSync(join(root, f), join(main, f));
+  }
+  // the user README (the repository's README is about the repository: building, testing, layout)
+  copyFileSync(join(root, "npm", "README.md"), join(main, "README.md"));
+  for (const f of listFiles(join(root, "python", "shared_atomic_js"), ".py")) {
+    const to = join(main, relative(root, f));
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(f, to);
   }
   for (const f of listTs(join(root, "src"))) {
     const to = join(main, relative(root, f));
@@ -197,6 +230,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
   }
   writeFileSync(join(main, "src", "native", "checksums.ts"), checksumsSource(v, arts));
   await compile(main);
+  await compileBin(main);
   rmSync(join(main, "mod.ts")); // compiled to dist/mod.js; Bun uses bun.ts + src/
   const manifest = {
     name: pkg.name,
@@ -216,7 +250,15 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
       "./package.json": "./package.json",
     },
     types: "./dist/mod.d.ts",
-    files: ["bun.ts", "src/", "dist/", "README.md", ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : [])],
+    bin: { "shared-atomic": "./dist/bin/shared-atomic.js" },
+    files: [
+      "bun.ts",
+      "src/",
+      "dist/",
+      "python/",
+      "README.md",
+      ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : []),
+    ],
     optionalDependencies: Object.fromEntries(arts.map((a) => [`@shared-atomic/${a.key}`, v])),
   };
   writeFileSync(join(main, "package.json"), JSON.stringify(manifest, null, 2) + "\n");

@@ -3,7 +3,11 @@
 // `ziglang` (the version is `minimum_zig_version` in build.zig.zon, the one
 // place it is recorded) into .tools/, then the native library.
 // Usage: node scripts/setup.mjs [--quiet]
-import { execFileSync } from "node:child_process";
+// --quiet (what `npm run demo` uses) hides the tools' own output, not the
+// progress: a step that has work to do says what it installs or builds, how
+// long that usually takes, that it is still running (every 15 s) and how long
+// it took. Nothing is printed when everything is in place already.
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,49 +15,115 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
 const log = (msg) => quiet || console.error(`[setup] ${msg}`);
-const run = (cmd, args, opts = {}) =>
-  execFileSync(cmd, args, { cwd: root, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit", ...opts });
+const progress = (msg) => console.error(`[setup] ${msg}`);
+
+/** Runs a command to completion without blocking the progress lines; rejects on a non-zero exit. */
+function runAsync(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd: root, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit", ...opts });
+    p.on("error", reject);
+    p.on(
+      "close",
+      (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}`))),
+    );
+  });
+}
+
+/**
+ * One step that has work to do: says what and how long it usually takes,
+ * then "still …" every `everyMs`, then how long it took.
+ */
+export async function step(what, usually, work, everyMs = 15_000) {
+  const t0 = Date.now();
+  const secs = () => Math.round((Date.now() - t0) / 1000);
+  progress(`${what} (usually ${usually})…`);
+  const ticker = setInterval(
+    () => progress(`  still ${what.replace(/^\w/, (c) => c.toLowerCase())}: ${secs()} s`),
+    everyMs,
+  );
+  try {
+    await work();
+  } finally {
+    clearInterval(ticker);
+  }
+  progress(`  done in ${secs()} s`);
+}
+
+const run = (cmd, args, opts = {}) => runAsync(cmd, args, opts);
 
 export const zigVersion = readFileSync(join(root, "build.zig.zon"), "utf8")
   .match(/minimum_zig_version\s*=\s*"([^"]+)"/)[1];
 export const zigDir = join(root, ".tools", `zig-${zigVersion}`);
 export const zig = join(zigDir, "ziglang", process.platform === "win32" ? "zig.exe" : "zig");
 
-function npmDeps() {
+async function npmDeps() {
   const marker = join(root, "node_modules", ".package-lock.json");
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const have = existsSync(marker) ? JSON.parse(readFileSync(marker, "utf8")).packages ?? {} : {};
   const missing = Object.entries(pkg.devDependencies)
     .filter(([name, v]) => have[`node_modules/${name}`]?.version !== v);
   if (missing.length === 0) return;
-  log(`npm install (${missing.map(([n, v]) => `${n}@${v}`).join(", ")})`);
-  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { shell: process.platform === "win32" });
+  await step(
+    `Installing ${missing.map(([n, v]) => `${n}@${v}`).join(", ")} from npm (first run only)`,
+    "30–90 s: Bun and Deno are ~50 MB each",
+    () =>
+      run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { shell: process.platform === "win32" }),
+  );
 }
 
-function zigToolchain() {
+async function zigToolchain() {
   if (existsSync(zig)) return;
-  log(`installing zig ${zigVersion} from PyPI (ziglang) into ${zigDir}`);
   const py = process.platform === "win32" ? "python" : "python3";
-  run(py, [
-    "-m",
-    "pip",
-    "install",
-    "--quiet",
-    "--disable-pip-version-check",
-    "--no-warn-script-location",
-    "--target",
-    zigDir,
-    `ziglang==${zigVersion}`,
-  ]);
+  await step(
+    `Installing Zig ${zigVersion} from PyPI (ziglang) into .tools/ (first run only)`,
+    "20–60 s, ~50 MB",
+    () =>
+      run(py, [
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
+        "--target",
+        zigDir,
+        `ziglang==${zigVersion}`,
+      ]),
+  );
 }
 
-function buildLibrary() {
-  log("zig build -Doptimize=ReleaseFast");
-  run(zig, ["build", "-Doptimize=ReleaseFast"]);
+const builtLibrary = join(
+  root,
+  "zig-out",
+  process.platform === "win32" ? "bin" : "lib",
+  process.platform === "win32"
+    ? "shared_atomic.dll"
+    : process.platform === "darwin"
+    ? "libshared_atomic.dylib"
+    : "libshared_atomic.so",
+);
+
+async function buildLibrary() {
+  if (existsSync(builtLibrary)) {
+    // up to date in a moment (Zig's cache); rebuilt when a source changed
+    log("zig build -Doptimize=ReleaseFast");
+    await run(zig, ["build", "-Doptimize=ReleaseFast"]);
+    return;
+  }
+  await step(
+    "Building the native library (zig build -Doptimize=ReleaseFast; first run only)",
+    "30–120 s: Zig compiles its own C library support once",
+    () => run(zig, ["build", "-Doptimize=ReleaseFast"]),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  npmDeps();
-  zigToolchain();
-  buildLibrary();
+  try {
+    await npmDeps();
+    await zigToolchain();
+    await buildLibrary();
+  } catch (e) {
+    console.error(`[setup] ${e.message}`);
+    process.exit(1);
+  }
 }

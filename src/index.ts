@@ -24,7 +24,9 @@ export type {
 } from "./atomics/types.ts";
 export { VERSION } from "./native/version.ts";
 export {
+  type CreateOptions,
   type OpenOptions,
+  type OpenOrCreateOptions,
   type SegmentName,
   SharedMemory,
   SharedMemoryClosedError,

@@ -198,6 +198,14 @@ test("npm packages: one version everywhere; each platform package holds only its
   }
   assert.deepEqual(files.filter((f) => /^(test|zig|bench|demo|scripts|npm|examples)\//.test(f)), []);
   assert.deepEqual(files.filter((f) => /\.(so|dylib|dll)$/.test(f)), [], "no native library in the main package");
+  // the user README (npm/README.md), not the repository's; the command; the Python module
+  const readme = spawnSync("tar", ["-xzOf", pk.main, "package/README.md"], { encoding: "utf8" }).stdout;
+  assert.equal(readme, readFileSync(join(repo, "npm", "README.md"), "utf8"), "the package's README is npm/README.md");
+  assert.doesNotMatch(readme, /npm run demo|\.ci\/run/, "nothing about developing the repository");
+  assert.deepEqual(main.bin, { "shared-atomic": "./dist/bin/shared-atomic.js" });
+  for (const f of ["dist/bin/shared-atomic.js", "dist/bin/segments.js", "python/shared_atomic_js/__init__.py"]) {
+    assert.ok(files.includes(f), `${f} is in the package`);
+  }
 
   for (const p of PLATFORMS) {
     const m = manifestOf(pk.platforms[p.key]);
@@ -206,7 +214,13 @@ test("npm packages: one version everywhere; each platform package holds only its
     assert.deepEqual(m.os, [p.os]);
     assert.deepEqual(m.cpu, [p.cpu]);
     assert.deepEqual(m.libc, p.libc ? [p.libc] : undefined);
-    assert.deepEqual(tarList(pk.platforms[p.key]), [p.file, "README.md", "package.json"].sort());
+    assert.deepEqual(tarList(pk.platforms[p.key]), [p.file, "README.md", "package.json", "shared_atomic.h"].sort());
+    const header = spawnSync("tar", ["-xzOf", pk.platforms[p.key], "package/shared_atomic.h"], { encoding: "utf8" });
+    assert.equal(
+      header.stdout,
+      readFileSync(join(repo, "zig", "shared_atomic.h"), "utf8"),
+      `${p.key} ships the header`,
+    );
   }
 
   // The release assets and the checksums the package ships for them
@@ -436,6 +450,60 @@ if (isBun) {
     );
   });
 
+  test("the tarballs before a release: the main one alone installs, then the error names the package and tarball to add; both work; the command runs", async () => {
+    const pk = await packed();
+    const root = join(work, "tarballs");
+    const dir = join(root, "project");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+    writeFileSync(
+      join(dir, "main.ts"),
+      'import { AtomicU64 } from "shared-atomic";\nconsole.log(AtomicU64.create(41n).addFetch(1n));\n',
+    );
+    // a registry that has nothing: the optional platform packages cannot come from it
+    const empty = await npmRegistry([]);
+    const env = { ...process.env, NO_COLOR: "1", BUN_INSTALL_CACHE_DIR: join(root, "bun-cache") } as Record<
+      string,
+      string
+    >;
+    try {
+      ok(await exec(BUN, ["add", pk.main, "--registry", empty.url], { cwd: dir, env }), "bun add <main tarball>");
+    } finally {
+      await empty.close();
+    }
+    const key = hostKey();
+    const alone = await exec(BUN, ["main.ts"], { cwd: dir, env: { ...env, SHARED_ATOMIC_LIB: "" } });
+    assert.notEqual(alone.code, 0);
+    assert.match(
+      alone.stderr,
+      new RegExp(
+        `shared-atomic is installed \\(in ${
+          join(dir, "node_modules")
+        }\\) but its platform package @shared-atomic/${key} is not`,
+      ),
+    );
+    assert.ok(alone.stderr.includes(`shared-atomic-${key}-${VERSION}.tgz`), alone.stderr);
+    assert.ok(alone.stderr.includes(`npm install @shared-atomic/${key}@${VERSION}`), alone.stderr);
+    // what the README says: both tarballs in one command
+    ok(await exec(BUN, ["add", pk.main, pk.platforms[key]], { cwd: dir, env }), "bun add <both tarballs>");
+    const both = ok(await exec(BUN, ["main.ts"], { cwd: dir, env }), "bun main.ts");
+    assert.equal(both.stdout.trim(), "42n");
+    // the package's command, as bunx runs it
+    const ls = ok(
+      await exec(BUN, ["x", "shared-atomic", "ls", "/sa-none-"], { cwd: dir, env }),
+      "bunx shared-atomic ls",
+    );
+    assert.match(ls.stdout, /^NAME +BYTES +AGE +MAPPED BY$/m);
+    // the Python module the package ships finds the platform package's library by itself
+    const py = spawnSync("python3", ["-c", "import shared_atomic_js as s; print(s.library_path())"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH!, PYTHONPATH: join(dir, "node_modules", "shared-atomic", "python") },
+    });
+    assert.equal(py.status, 0, py.stderr);
+    assert.equal(py.stdout.trim(), join(dir, "node_modules", "@shared-atomic", key, "libshared_atomic.so"));
+  });
+
   test("bun add from the loopback registry picks the same one platform package, and runs", async () => {
     const { dir, bin, env } = await installedProject("bun-add", "bun");
     writeProgram(dir, "shared-atomic", []);
@@ -448,6 +516,36 @@ if (isBun) {
     const r = ok(await runHidden(bin, [join(bin, "deno"), "run", "-A", "main.ts"], dir, env), "deno run main.ts");
     checkOutput(r.stdout, dir);
     ok(await runHidden(bin, [join(bin, "deno"), "check", "types.ts"], dir, env), "deno check on the installed package");
+  });
+
+  test("Deno permissions: with --allow-ffi alone the error names the --allow-read it needs; with just that it runs", async () => {
+    const { dir, env } = await installedProject("deno-permissions");
+    writeFileSync(
+      join(dir, "main.ts"),
+      'import { AtomicU64 } from "npm:shared-atomic";\nconsole.log(AtomicU64.create(41n).addFetch(1n));\n',
+    );
+    const pkgDir = join(dir, "node_modules", "@shared-atomic", hostKey());
+    const denied = await exec(DENO, ["run", "--allow-ffi", "main.ts"], { cwd: dir, env });
+    assert.notEqual(denied.code, 0);
+    assert.ok(denied.stderr.includes(`Run with --allow-read=${pkgDir} (or --allow-read)`), denied.stderr);
+    assert.ok(
+      denied.stderr.includes(`the library file of the platform package @shared-atomic/${hostKey()}`),
+      denied.stderr,
+    );
+    assert.doesNotMatch(denied.stderr, /download|not installed/, "no download attempt, no wrong diagnosis");
+    const withEnv = await exec(DENO, ["run", "--allow-ffi", "--allow-env", "main.ts"], { cwd: dir, env });
+    assert.ok(withEnv.stderr.includes(`--allow-read=${pkgDir}`), "--allow-env changes nothing: still read");
+    const r = ok(
+      await exec(DENO, ["run", "--allow-ffi", `--allow-read=${pkgDir}`, "main.ts"], { cwd: dir, env }),
+      "deno run with the permission the error named",
+    );
+    assert.equal(r.stdout.trim(), "42n");
+    // the package's command, as Deno runs an npm package's bin
+    const ls = ok(
+      await exec(DENO, ["run", "-A", "npm:shared-atomic", "ls", "/sa-none-"], { cwd: dir, env }),
+      "deno run npm:shared-atomic ls",
+    );
+    assert.match(ls.stdout, /^NAME +BYTES +AGE +MAPPED BY$/m);
   });
 
   test("Deno with no node_modules: npm:shared-atomic from the registry into Deno's cache finds its platform package", async () => {

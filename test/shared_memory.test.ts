@@ -143,6 +143,8 @@ test("bad sizes, and opening larger than the segment", () => {
     "SharedMemory.create",
     "already exists",
     `remove it first: SharedMemory.unlink(${JSON.stringify(name)}) or rm /dev/shm${name}`,
+    `bunx shared-atomic rm ${name}`,
+    "SharedMemory.openOrCreate",
   );
   throwsLike(() => SharedMemory.open(name, 65), RangeError, "SharedMemory.open", "at most the segment's size, 64");
   throwsLike(() => SharedMemory.open(name, 0), RangeError, "byteLength");

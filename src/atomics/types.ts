@@ -278,8 +278,8 @@ export interface AtomicClass<A, V> {
   readonly type: TypeName;
   /** A fresh atomic in its own SharedArrayBuffer, holding `initial` (default zero/false). */
   create(initial?: V): A;
-  /** Rebuilds an atomic from its descriptor (e.g. in a Worker). */
-  from(descriptor: AtomicDescriptor): A;
+  /** Rebuilds an atomic from its descriptor (e.g. in a Worker), or from its handle string (like `fromHandle`). */
+  from(descriptor: AtomicDescriptor | string): A;
   /** Rebuilds an atomic from its handle string (e.g. in another process), opening the segment. */
   fromHandle(handle: string): A;
 }

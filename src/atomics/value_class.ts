@@ -15,7 +15,7 @@ import {
   type AtomicDescriptor,
   descriptorOf,
   handleOf,
-  openDescriptor,
+  openDescriptorOrHandle,
   openHandle,
   type Rebuilder,
   registerClass,
@@ -61,6 +61,11 @@ export function defineValueClass(spec: ValueClass): { readonly cls: unknown; rea
     static readonly BYTES: number = bytes;
     static readonly type: string = type;
 
+    /** The value type ("u64"): what tells the classes apart, for the type checker too. */
+    get type(): string {
+      return type;
+    }
+
     static {
       is = (o) => typeof o === "object" && o !== null && #atomic in o;
     }
@@ -85,8 +90,8 @@ export function defineValueClass(spec: ValueClass): { readonly cls: unknown; rea
       return a;
     }
 
-    static from(d: AtomicDescriptor): Atomic {
-      const r = openDescriptor(`${name}.from`, d, accepted);
+    static from(d: AtomicDescriptor | string): Atomic {
+      const r = openDescriptorOrHandle(`${name}.from`, d, accepted);
       return new Atomic(r.memory, r.byteOffset);
     }
 

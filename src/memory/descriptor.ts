@@ -139,7 +139,7 @@ export function openDescriptorOrHandle(where: string, d: unknown, accepted: Acce
 
 /** A class that rebuilds its instances from descriptors and handles. */
 export interface Rebuilder {
-  from(d: AtomicDescriptor): unknown;
+  from(d: AtomicDescriptor | string): unknown;
   fromHandle(h: string): unknown;
 }
 
@@ -148,6 +148,12 @@ const registry = new Map<string, Rebuilder>();
 /** Registers the class that rebuilds descriptors and handles of `type`. */
 export function registerClass(type: string, cls: Rebuilder): void {
   registry.set(type, cls);
+}
+
+/** Whether `cls` is a registered class (an atomic or lock class of this package). */
+export function isRegisteredClass(cls: unknown): cls is Rebuilder {
+  for (const c of registry.values()) if (c === cls) return true;
+  return false;
 }
 
 /** Rebuilds the atomic a descriptor describes, of its own class. */

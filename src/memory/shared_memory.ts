@@ -12,6 +12,7 @@ import { rangeError, typeError } from "../errors.ts";
 import { shmSymbols } from "../native/library.ts";
 import { wake } from "../sync/waiting.ts";
 import { endsLikeIdentity, formatSegmentHandle, parseSegmentHandle } from "./handle.ts";
+import { cancelAtExit, removeAtExit } from "./exit_cleanup.ts";
 
 /** Base class of the shared-memory errors; `code` is the errno name, e.g. "EACCES". */
 export class SharedMemoryError extends Error {
@@ -121,18 +122,53 @@ export interface OpenOptions {
   readonly ownerOnly?: boolean;
 }
 
-function checkOpenOptions(where: string, options: unknown): boolean {
-  if (options === undefined) return true;
+/**
+ * Options of `SharedMemory.create` (and of `openOrCreate`).
+ *
+ * @example
+ * ```ts
+ * import type { CreateOptions } from "./mod.ts";
+ * const tidy: CreateOptions = { unlinkOnExit: true }; // the name goes away when the program ends (best effort)
+ * ```
+ */
+export interface CreateOptions {
+  /**
+   * Remove the name when this process exits normally or is ended by SIGINT
+   * or SIGTERM, if the name still refers to this segment. Best effort:
+   * nothing runs after SIGKILL or a crash (`shared-atomic ls`/`rm` finds and
+   * removes what is left). Default false.
+   */
+  readonly unlinkOnExit?: boolean;
+}
+
+/**
+ * Options of `SharedMemory.openOrCreate`: those of `open` and of `create`.
+ *
+ * @example
+ * ```ts
+ * import type { OpenOrCreateOptions } from "./mod.ts";
+ * const options: OpenOrCreateOptions = { unlinkOnExit: true, ownerOnly: true };
+ * ```
+ */
+export interface OpenOrCreateOptions extends OpenOptions, CreateOptions {}
+
+/** Reads the boolean option `key` of `options` (undefined options or key: `fallback`). */
+function readBoolOption(where: string, options: unknown, key: string, fallback: boolean): boolean {
+  if (options === undefined) return fallback;
   if (options === null || typeof options !== "object") throw typeError(where, "options", "an object", options);
-  let ownerOnly: unknown;
+  let value: unknown;
   try {
-    ownerOnly = (options as OpenOptions).ownerOnly;
+    value = (options as Record<string, unknown>)[key];
   } catch (e) {
-    throw new TypeError(`${where}: options.ownerOnly could not be read (${(e as Error)?.message})`, { cause: e });
+    throw new TypeError(`${where}: options.${key} could not be read (${(e as Error)?.message})`, { cause: e });
   }
-  if (ownerOnly === undefined) return true;
-  if (typeof ownerOnly !== "boolean") throw typeError(where, "options.ownerOnly", "a boolean", ownerOnly);
-  return ownerOnly;
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw typeError(where, `options.${key}`, "a boolean", value);
+  return value;
+}
+
+function checkOpenOptions(where: string, options: unknown): boolean {
+  return readBoolOption(where, options, "ownerOnly", true);
 }
 
 function checkOwner(where: string, p: Parsed, rc: number, ownerOnly: boolean): void {
@@ -162,6 +198,15 @@ function fdIdentity(fd: number): string {
 }
 
 const OWNER = Symbol("shared-atomic owner");
+/**
+ * How long an opener waits for a segment's creator to size it (ms). A creator
+ * sizes the object right after creating it, in one call that also reserves
+ * its memory, so an opener that finds it empty is between those two calls:
+ * it waits, instead of failing. Still empty after this long means a creator
+ * that died in between.
+ */
+const SIZE_WAIT_MS = 2000;
+const nap = new Int32Array(new SharedArrayBuffer(4));
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 
 function nameLimit(): number {
@@ -224,9 +269,12 @@ function osError(where: string, what: string, p: Parsed, rc: number): SharedMemo
     // often left by an earlier run that was killed before it unlinked the name: say how to remove it
     const remove = p.kind === "file"
       ? `SharedMemory.unlink({ path: ${JSON.stringify(p.name)} })`
-      : `SharedMemory.unlink(${JSON.stringify(p.name)})${backend().os === "linux" ? ` or rm /dev/shm${p.name}` : ""}`;
+      : `SharedMemory.unlink(${JSON.stringify(p.name)})${
+        backend().os === "linux" ? ` or rm /dev/shm${p.name}, or \`bunx shared-atomic rm ${p.name}\`` : ""
+      }`;
     return new SharedMemoryExistsError(
-      `${where}: ${label} already exists (open it with SharedMemory.open, or remove it first: ${remove})`,
+      `${where}: ${label} already exists (open it with SharedMemory.open, or take either with ` +
+        `SharedMemory.openOrCreate; or remove it first: ${remove})`,
       code,
     );
   }
@@ -243,6 +291,46 @@ function checkSize(where: string, byteLength: unknown, allowed: string): number 
     throw rangeError(where, "byteLength", allowed, byteLength);
   }
   return byteLength;
+}
+
+/** EEXIST's errno value (17 on Linux and macOS), for the message of a create that finds the name taken. */
+const EEXIST = 17;
+
+/**
+ * The size of the object `fd` refers to, waiting up to SIZE_WAIT_MS while it
+ * is 0 (its creator between creating and sizing it).
+ */
+function sizedSize(where: string, p: Parsed, fd: number): number {
+  const s = shmSymbols();
+  const deadline = Date.now() + SIZE_WAIT_MS;
+  for (let polls = 0;; polls++) {
+    const size = s.sa_shm_fd_size(fd);
+    if (size < 0) throw osError(where, "sizing", p, size);
+    if (size > 0) return size;
+    if (Date.now() >= deadline) {
+      const label = p.kind === "file" ? `file ${JSON.stringify(p.name)}` : `segment ${JSON.stringify(p.name)}`;
+      throw new SharedMemoryError(
+        `${where}: ${label} is still empty after ${SIZE_WAIT_MS} ms: its creator did not size it (it may have ` +
+          `died between creating and sizing it; remove it with SharedMemory.unlink(${
+            JSON.stringify(p.kind === "file" ? { path: p.name } : p.name)
+          }))`,
+        "EAGAIN",
+      );
+    }
+    if (polls >= 16) Atomics.wait(nap, 0, 0, 1); // a few immediate retries first: the creator is one call away
+  }
+}
+
+/** Removes `p`'s name if it still refers to the object with `identity` (best effort, never throws). */
+function unlinkIfSame(p: Parsed, identity: string): void {
+  const s = shmSymbols();
+  const cname = cString(p.name);
+  const file = p.kind === "file" ? 1 : 0;
+  const fd = s.sa_shm_open_fd(cname, 0, file);
+  if (fd < 0) return;
+  const same = identity === "" || fdIdentity(fd) === identity;
+  s.sa_shm_close_fd(fd);
+  if (same) s.sa_shm_remove(cname, file);
 }
 
 const cache = new Map<string, WeakRef<SharedMemory>>();
@@ -340,8 +428,10 @@ export class SharedMemory implements Disposable {
   #closedProtos = new WeakMap<object, object>();
   #waits = new Set<PendingWait>();
   #identity: string;
+  #created: boolean;
 
-  private constructor(p: Parsed, base: Pointer, byteLength: number, identity: string) {
+  private constructor(p: Parsed, base: Pointer, byteLength: number, identity: string, created: boolean) {
+    this.#created = created;
     this.name = p.name;
     this.kind = p.kind;
     this.byteLength = byteLength;
@@ -358,7 +448,9 @@ export class SharedMemory implements Disposable {
 
   /**
    * Creates a new segment of `byteLength` zeroed bytes, owner-only (0600),
-   * failing with `SharedMemoryExistsError` if the name exists.
+   * failing with `SharedMemoryExistsError` if the name exists. With
+   * `{ unlinkOnExit: true }` the name is removed when the process ends
+   * (best effort, see {@linkcode CreateOptions}).
    *
    * @example
    * ```ts
@@ -368,19 +460,73 @@ export class SharedMemory implements Disposable {
    * seg.unlink();
    * ```
    */
-  static create(name: SegmentName, byteLength: number): SharedMemory {
+  static create(name: SegmentName, byteLength: number, options?: CreateOptions): SharedMemory {
     const where = "SharedMemory.create";
     const p = parseName(where, name);
     const size = checkSize(where, byteLength, `an integer in [1, 2^53-1]`);
+    const unlinkOnExit = readBoolOption(where, options, "unlinkOnExit", false);
+    const seg = SharedMemory.#tryCreate(where, p, size);
+    if (seg === undefined) throw osError(where, "creating", p, -EEXIST);
+    if (unlinkOnExit) seg.#unlinkAtExit();
+    return seg;
+  }
+
+  /**
+   * Opens the segment `name`, or creates it (`byteLength` zeroed bytes, 0600)
+   * if it does not exist, without a race: of any number of processes calling
+   * this at once, exactly one creates it and every other maps the same
+   * segment, sized (an opener that finds it not yet sized waits for its
+   * creator). `created` tells which one this process is, e.g. to initialise
+   * it. An existing segment smaller than `byteLength` is a RangeError; a
+   * larger one is mapped to `byteLength` bytes.
+   *
+   * @example
+   * ```ts
+   * import { AtomicU64, SharedMemory } from "./mod.ts";
+   * const name = `/shared-${Date.now()}`;
+   * using seg = SharedMemory.openOrCreate(name, 64, { unlinkOnExit: true }); // every process runs the same line
+   * seg.created; // true (the first one)
+   * new AtomicU64(seg, 0).fetchAdd(1);
+   * using again = SharedMemory.openOrCreate(name, 64);
+   * again.created; // false
+   * ```
+   */
+  static openOrCreate(name: SegmentName, byteLength: number, options?: OpenOrCreateOptions): SharedMemory {
+    const where = "SharedMemory.openOrCreate";
+    const p = parseName(where, name);
+    const size = checkSize(where, byteLength, `an integer in [1, 2^53-1]`);
+    const ownerOnly = checkOpenOptions(where, options);
+    const unlinkOnExit = readBoolOption(where, options, "unlinkOnExit", false);
+    // Create, else open; an open that finds no name (removed between the two) creates again.
+    for (let attempt = 0;; attempt++) {
+      let seg = SharedMemory.#tryCreate(where, p, size);
+      if (seg === undefined) {
+        try {
+          seg = SharedMemory.#openParsed(where, p, size, ownerOnly);
+        } catch (e) {
+          if (e instanceof SharedMemoryNotFoundError && attempt < 100) continue;
+          throw e;
+        }
+      }
+      if (unlinkOnExit) seg.#unlinkAtExit();
+      return seg;
+    }
+  }
+
+  /** A new segment, or undefined if the name exists; throws any other failure. */
+  static #tryCreate(where: string, p: Parsed, size: number): SharedMemory | undefined {
     const s = shmSymbols();
     const cname = cString(p.name);
     const file = p.kind === "file" ? 1 : 0;
     const fd = s.sa_shm_open_fd(cname, 1, file);
+    if (fd < 0 && errnoName(-fd, backend().os) === "EEXIST") return undefined;
     if (fd < 0) throw osError(where, "creating", p, fd);
-    let rc = s.sa_shm_fd_truncate(fd, size);
-    // Reserve the backing store now, so a segment too large for its filesystem (a small /dev/shm) fails
+    // Reserve the backing store first, so a segment too large for its filesystem (a small /dev/shm) fails
     // here instead of killing the process with SIGBUS when an atomic first touches a page past the end.
-    if (rc === 0) rc = reserved(s.sa_shm_fd_reserve(fd, size));
+    // On Linux this one call also sets the size, once every page is reserved: an opener never sees a
+    // sized segment that is not backed. Where it cannot reserve, ftruncate sizes it.
+    let rc = reserved(s.sa_shm_fd_reserve(fd, size));
+    if (rc === 0 && s.sa_shm_fd_size(fd) !== size) rc = s.sa_shm_fd_truncate(fd, size);
     const identity = rc === 0 ? fdIdentity(fd) : "";
     const base = rc === 0 ? s.sa_shm_map(fd, size) : null;
     if (rc === 0 && backend().isNull(base)) rc = -s.sa_shm_map_error();
@@ -397,14 +543,16 @@ export class SharedMemory implements Disposable {
       }
       throw e;
     }
-    const seg = new SharedMemory(p, base, size, identity);
+    const seg = new SharedMemory(p, base, size, identity, true);
     cache.set(cacheKey(p), new WeakRef(seg));
     return seg;
   }
 
   /**
    * Opens an existing segment; maps all of it, or its first `byteLength`
-   * bytes (a RangeError if the segment is smaller).
+   * bytes (a RangeError if the segment is smaller). A segment its creator
+   * has not sized yet is waited for (up to 2 s; then a `SharedMemoryError`
+   * with code `"EAGAIN"`).
    *
    * @example
    * ```ts
@@ -421,17 +569,16 @@ export class SharedMemory implements Disposable {
     const where = "SharedMemory.open";
     const p = parseName(where, name);
     if (byteLength !== undefined) checkSize(where, byteLength, `an integer in [1, 2^53-1]`);
-    const ownerOnly = checkOpenOptions(where, options);
+    return SharedMemory.#openParsed(where, p, byteLength, checkOpenOptions(where, options));
+  }
+
+  static #openParsed(where: string, p: Parsed, byteLength: number | undefined, ownerOnly: boolean): SharedMemory {
     const s = shmSymbols();
     const fd = s.sa_shm_open_fd(cString(p.name), 0, p.kind === "file" ? 1 : 0);
     if (fd < 0) throw osError(where, "opening", p, fd);
     try {
       checkOwner(where, p, s.sa_shm_fd_check(fd), ownerOnly);
-      const size = s.sa_shm_fd_size(fd);
-      if (size < 0) throw osError(where, "sizing", p, size);
-      if (size === 0) {
-        throw new SharedMemoryError(`${where}: ${p.name} is empty (its creator may not have sized it yet)`);
-      }
+      const size = sizedSize(where, p, fd);
       if (byteLength !== undefined && byteLength > size) {
         throw rangeError(where, "byteLength", `at most the segment's size, ${size}`, byteLength);
       }
@@ -439,12 +586,19 @@ export class SharedMemory implements Disposable {
       const identity = fdIdentity(fd);
       const base = s.sa_shm_map(fd, length);
       if (backend().isNull(base)) throw osError(where, "mapping", p, -s.sa_shm_map_error());
-      const seg = new SharedMemory(p, base, length, identity);
+      const seg = new SharedMemory(p, base, length, identity, false);
       cache.set(cacheKey(p), new WeakRef(seg));
       return seg;
     } finally {
       s.sa_shm_close_fd(fd);
     }
+  }
+
+  /** Removes the name at exit if it still refers to this segment. */
+  #unlinkAtExit(): void {
+    const p: Parsed = { kind: this.kind, name: this.name };
+    const identity = this.#identity;
+    removeAtExit(this.#mapping, () => unlinkIfSame(p, identity));
   }
 
   /**
@@ -462,6 +616,8 @@ export class SharedMemory implements Disposable {
     const where = "SharedMemory.unlink";
     const p = parseName(where, name);
     const rc = shmSymbols().sa_shm_remove(cString(p.name), p.kind === "file" ? 1 : 0);
+    const open = cache.get(cacheKey(p))?.deref();
+    if (open) cancelAtExit(open.#mapping);
     if (rc !== 0) throw osError(where, "removing", p, rc);
   }
 
@@ -517,6 +673,11 @@ export class SharedMemory implements Disposable {
    */
   handle(): string {
     return formatSegmentHandle(this.kind, this.name, this.#identity);
+  }
+
+  /** Whether this `SharedMemory` created the segment (`create`, or the `openOrCreate` that made it). */
+  get created(): boolean {
+    return this.#created;
   }
 
   /** Whether `close()` was called. */

@@ -38,6 +38,8 @@ export interface LibraryHost {
   readonly files?: CacheFiles;
   /** What the runtime did not let the lookup see (Deno's permissions), for the error message. */
   denied?(): string | undefined;
+  /** Whether the runtime's permissions keep `path` from being read (Deno without `--allow-read`). */
+  readDenied?(path: string): boolean;
 }
 
 /** File operations for the download cache (the Deno entry's `Deno.*` calls). */
@@ -141,35 +143,67 @@ export function findLocal({ host, packageRoot, explicit }: LocalLookup): Found |
   if (explicit) return { path: explicit, source: "option" };
   const env = host.env("SHARED_ATOMIC_LIB");
   if (env) return { path: env, source: "SHARED_ATOMIC_LIB" };
+  return candidates(host, packageRoot).find((c) => host.isFile(c.path));
+}
+
+/** Where steps 2 and 3 look, in order: the npm platform package in every node_modules above, then zig-out. */
+function candidates(host: LibraryHost, packageRoot: URL): Found[] {
   const windows = host.platform === "win32";
   const key = platformKey(host);
   const file = libraryFile(host.platform);
   const root = fromFileUrl(packageRoot, windows);
   const starts = [root, host.cwd()].filter((d): d is string => d !== undefined);
   const seen = new Set<string>();
+  const out: Found[] = [];
   for (const start of starts) {
     for (const dir of ancestors(start)) {
       if (seen.has(dir)) continue;
       seen.add(dir);
       // npm, Bun, Deno with a node_modules directory
-      const installed = join(windows, dir, "node_modules", PACKAGE_SCOPE, key, file);
-      if (host.isFile(installed)) return { path: installed, source: "npm" };
+      out.push({ path: join(windows, dir, "node_modules", PACKAGE_SCOPE, key, file), source: "npm" });
       // Deno's global npm cache: <registry>/shared-atomic/<version>/ beside <registry>/@shared-atomic/<key>/<version>/
       const up = parent(dir);
       if (basename(dir) === VERSION && up !== undefined && basename(up) === "shared-atomic") {
         const registry = parent(up);
         if (registry !== undefined) {
-          const cached = join(windows, registry, PACKAGE_SCOPE, key, VERSION, file);
-          if (host.isFile(cached)) return { path: cached, source: "npm" };
+          out.push({ path: join(windows, registry, PACKAGE_SCOPE, key, VERSION, file), source: "npm" });
         }
       }
     }
   }
   if (root !== undefined) {
     const built = windows ? join(true, root, "zig-out", "bin", file) : join(false, root, "zig-out", "lib", file);
-    if (host.isFile(built)) return { path: built, source: "zig-out" };
+    out.push({ path: built, source: "zig-out" });
+  }
+  return out;
+}
+
+/**
+ * The directory of `node_modules` this package is installed in, if it is
+ * (`.../node_modules/shared-atomic`; the Deno build runs from its `dist/`).
+ */
+function installedIn(host: LibraryHost, packageRoot: URL): string | undefined {
+  const root = fromFileUrl(packageRoot, host.platform === "win32");
+  for (const dir of root === undefined ? [] : ancestors(root).slice(0, 3)) {
+    const up = parent(dir);
+    if (basename(dir) === "shared-atomic" && up !== undefined && basename(up) === "node_modules") return up;
   }
   return undefined;
+}
+
+/** The library where it most likely is: beside this package in node_modules or Deno's npm cache, else zig-out. */
+function likely(host: LibraryHost, packageRoot: URL): Found | undefined {
+  const windows = host.platform === "win32";
+  const modules = installedIn(host, packageRoot);
+  if (modules !== undefined) {
+    return {
+      path: join(windows, modules, PACKAGE_SCOPE, platformKey(host), libraryFile(host.platform)),
+      source: "npm",
+    };
+  }
+  const all = candidates(host, packageRoot);
+  // Deno's npm cache: <registry>/@shared-atomic/<key>/<version>/<file>
+  return all.find((c) => c.source === "npm" && basename(parent(c.path) ?? "") === VERSION) ?? all.at(-1);
 }
 
 /** The per-user cache directory of downloaded libraries: `SHARED_ATOMIC_CACHE`, else the OS's cache directory. */
@@ -319,13 +353,54 @@ const PACKAGE_ROOT = new URL("../../", import.meta.url);
 
 function notFound(h: LibraryHost, why = ""): Error {
   const key = platformKey(h);
+  const file = libraryFile(h.platform);
+  const blocked = readBlocked(h);
+  if (blocked !== undefined) return blocked;
+  const modules = installedIn(h, PACKAGE_ROOT);
+  if (modules !== undefined && why === "") {
+    // the main package without its platform package: say exactly what to add
+    const pkg = `${PACKAGE_SCOPE}/${key}`;
+    return new Error(
+      `shared-atomic: no native library for ${key}: shared-atomic is installed (in ${modules}) but its platform ` +
+        `package ${pkg} is not (its library would be ${likely(h, PACKAGE_ROOT)?.path}). Add it to the same ` +
+        `install: from npm, \`npm install ${pkg}@${VERSION}\` (or \`bun add\`, \`deno add npm:${pkg}@${VERSION}\`; ` +
+        "package managers install it with shared-atomic as an optional dependency unless told to omit those); from " +
+        `tarballs, install shared-atomic-${key}-${VERSION}.tgz together with shared-atomic-${VERSION}.tgz ` +
+        "(`npm run packages` in a clone of shared-atomic builds both into zig-out/npm/). Or set SHARED_ATOMIC_LIB " +
+        `to the path of a shared-atomic ${VERSION} library (${file})`,
+    );
+  }
   const denied = h.denied?.();
   return new Error(
     `shared-atomic: no native library for ${key}: SHARED_ATOMIC_LIB is not set, the npm package ` +
       `${PACKAGE_SCOPE}/${key} is not installed, and there is no zig-out build here${why}. Set SHARED_ATOMIC_LIB ` +
-      `to the path of a shared-atomic ${VERSION} library (${libraryFile(h.platform)}), install shared-atomic from ` +
+      `to the path of a shared-atomic ${VERSION} library (${file}), install shared-atomic from ` +
       "npm (which brings the platform package), or build one with `zig build`" +
       (denied ? ` (${denied})` : ""),
+  );
+}
+
+/**
+ * When the runtime's permissions kept the lookup from reading where the
+ * library would be (Deno without --allow-read): an error naming exactly the
+ * permission and the file it lets shared-atomic read. Else undefined.
+ */
+function readBlocked(h: LibraryHost): Error | undefined {
+  if (h.readDenied === undefined) return undefined;
+  const blocked = candidates(h, PACKAGE_ROOT).filter((c) => h.readDenied!(c.path));
+  if (blocked.length === 0) return undefined;
+  const where = likely(h, PACKAGE_ROOT) ?? blocked[0];
+  // readable where it most likely is, and not there: a missing file, not a missing permission
+  if (!h.readDenied(where.path)) return undefined;
+  const dir = parent(where.path) ?? where.path;
+  const what = where.source === "npm"
+    ? `the library file of the platform package ${PACKAGE_SCOPE}/${platformKey(h)}`
+    : "the library file of this checkout's zig-out build";
+  return new Error(
+    `shared-atomic: no native library for ${platformKey(h)}: Deno's permissions do not let shared-atomic read ` +
+      `where the library is (it looked for ${where.path}, and ${blocked.length - 1} more places). Run with ` +
+      `--allow-read=${dir} (or --allow-read): it lets shared-atomic see ${what}, which --allow-ffi then loads; ` +
+      "nothing else is read. (--allow-env=SHARED_ATOMIC_LIB is needed only if you point SHARED_ATOMIC_LIB at a library.)",
   );
 }
 
@@ -339,6 +414,8 @@ export function configureLibrary(h: LibraryHost): void {
 export async function prepareLibrary(h: LibraryHost): Promise<void> {
   configureLibrary(h);
   if (found !== undefined || h.files === undefined) return;
+  // nothing readable: a download could not be checked against the cache either; say which permission is missing
+  if (readBlocked(h) !== undefined) return;
   const cacheDir = cacheRoot(h);
   if (cacheDir === undefined) {
     failure = notFound(h, "; nor is there a cache directory to download one into (set SHARED_ATOMIC_CACHE)");

@@ -11,9 +11,9 @@ import type { AtomicBase, AtomicBitwise } from "../atomics/types.ts";
 import { describe } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
 import type { LoadOrder, MemoryOrder } from "../atomics/order.ts";
-import { openDescriptor, openHandle } from "../memory/descriptor.ts";
+import { openDescriptorOrHandle, openHandle } from "../memory/descriptor.ts";
 import { S8, type WideDescriptor } from "./native.ts";
-import { BYTE_WIDTHS, type ByteWidth, type WideTypeName } from "./table.ts";
+import { BYTE_WIDTHS, type ByteWidth } from "./table.ts";
 import { byteKind, ByteString, createByteString, defineByteString, rebuildByteString } from "./byte_string.ts";
 
 // The engine's own accessors: a brand check that a Proxy, or an object
@@ -150,8 +150,12 @@ export class AtomicBytes extends ByteString {
    * AtomicBytes.from(d).width; // 8
    * ```
    */
-  static from(descriptor: WideDescriptor): AtomicBytes {
-    return rebuildByteString(AtomicBytes, BYTES, openDescriptor("AtomicBytes.from", descriptor, BYTES.accepted));
+  static from(descriptor: WideDescriptor | string): AtomicBytes {
+    return rebuildByteString(
+      AtomicBytes,
+      BYTES,
+      openDescriptorOrHandle("AtomicBytes.from", descriptor, BYTES.accepted),
+    );
   }
 
   /**
@@ -173,7 +177,7 @@ export class AtomicBytes extends ByteString {
   }
 
   /** The type name in descriptors and handles: `"bytes1"` … `"bytes16"`. */
-  get type(): WideTypeName {
+  get type(): `bytes${ByteWidth}` {
     return `bytes${this.width}`;
   }
 

@@ -63,8 +63,8 @@ export interface AtomicInteger128Class<A> {
   readonly type: "i128" | "u128";
   /** A fresh atomic in its own 16-byte SharedArrayBuffer, holding `initial` (default 0n). */
   create(initial?: bigint): A;
-  /** Rebuilds an atomic from its descriptor (e.g. in a Worker). */
-  from(descriptor: WideDescriptor): A;
+  /** Rebuilds an atomic from its descriptor (e.g. in a Worker), or from its handle string. */
+  from(descriptor: WideDescriptor | string): A;
   /** Rebuilds an atomic from its handle string (e.g. in another process), opening the segment. */
   fromHandle(handle: string): A;
 }
@@ -210,8 +210,11 @@ export const AtomicI128: AtomicInteger128Class<AtomicI128> = defineInt128(
   "i128",
   "AtomicI128",
 ) as AtomicInteger128Class<AtomicI128>;
-/** An instance of {@link AtomicI128}. */
-export type AtomicI128 = AtomicInteger128;
+/** An instance of {@link AtomicI128}: its `type` ("i128") sets it apart from every other class. */
+export interface AtomicI128 extends AtomicInteger128 {
+  /** The value type. */
+  readonly type: "i128";
+}
 
 /**
  * An atomic 128-bit unsigned integer, values in [0, 2^128-1] (bigints),
@@ -231,5 +234,8 @@ export const AtomicU128: AtomicInteger128Class<AtomicU128> = defineInt128(
   "u128",
   "AtomicU128",
 ) as AtomicInteger128Class<AtomicU128>;
-/** An instance of {@link AtomicU128}. */
-export type AtomicU128 = AtomicInteger128;
+/** An instance of {@link AtomicU128}: its `type` ("u128") sets it apart from every other class. */
+export interface AtomicU128 extends AtomicInteger128 {
+  /** The value type. */
+  readonly type: "u128";
+}

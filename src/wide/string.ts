@@ -15,11 +15,11 @@ import { brand } from "../atomics/method.ts";
 import type { AtomicBase } from "../atomics/types.ts";
 import { describe, typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
-import { openDescriptor, openHandle } from "../memory/descriptor.ts";
+import { openDescriptorOrHandle, openHandle } from "../memory/descriptor.ts";
 import { AtomicBytes } from "./bytes.ts";
 import { byteKind, ByteString, createByteString, defineByteString, rebuildByteString } from "./byte_string.ts";
 import { S32, S8, type WideDescriptor } from "./native.ts";
-import { BYTE_WIDTHS, type ByteWidth, type WideTypeName } from "./table.ts";
+import { BYTE_WIDTHS, type ByteWidth } from "./table.ts";
 
 const encoder = new TextEncoder();
 // ignoreBOM: a leading EF BB BF is the character U+FEFF, as the fast path decodes it, not something to drop
@@ -229,8 +229,12 @@ export class AtomicString extends ByteString {
    * AtomicString.from(d).load(); // "job-42"
    * ```
    */
-  static from(descriptor: WideDescriptor): AtomicString {
-    return rebuildByteString(AtomicString, STRINGS, openDescriptor("AtomicString.from", descriptor, STRINGS.accepted));
+  static from(descriptor: WideDescriptor | string): AtomicString {
+    return rebuildByteString(
+      AtomicString,
+      STRINGS,
+      openDescriptorOrHandle("AtomicString.from", descriptor, STRINGS.accepted),
+    );
   }
 
   /**
@@ -252,7 +256,7 @@ export class AtomicString extends ByteString {
   }
 
   /** The type name in descriptors and handles: `"str1"` … `"str16"`. */
-  get type(): WideTypeName {
+  get type(): `str${ByteWidth}` {
     return `str${this.width}`;
   }
 

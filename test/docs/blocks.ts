@@ -33,10 +33,10 @@ const FLAGS = new Set(["check", "ignore", "bun", "deno"]);
 /** Where a block is, as an editor opens it. */
 export const where = (b: Block): string => `${b.doc}:${b.line}`;
 
-/** The Markdown files whose blocks CI runs: README.md and docs/*.md, relative to `repo`. */
+/** The Markdown files whose blocks CI runs: README.md, the npm package's README and docs/*.md, relative to `repo`. */
 export function docFiles(repo: string): string[] {
   const docs = readdirSync(join(repo, "docs")).filter((f) => f.endsWith(".md")).sort();
-  return ["README.md", ...docs.map((f) => `docs/${f}`)];
+  return ["README.md", "npm/README.md", ...docs.map((f) => `docs/${f}`)];
 }
 
 /** Every fenced block of `text` (the contents of `doc`), companions attached to their block. */

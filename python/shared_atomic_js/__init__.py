@@ -1,0 +1,82 @@
+"""shared_atomic_js: the Python side of shared-atomic (the Bun/Deno library).
+
+The same objects on the same memory as the TypeScript API, with Python-style
+names, over the same native library through ctypes (no compiler needed)::
+
+    from shared_atomic_js import from_handle
+    counter = from_handle(handle)   # "sa1:u64@0:shm:/jobs?id=..." from counter.handle() in Bun or Deno
+    counter.fetch_add(1)
+    with from_handle(mutex_handle): # a Mutex: a context manager
+        ...
+
+Named ``shared_atomic_js`` (not ``shared_atomic``): ``shared_atomic`` on PyPI
+is another, older package (whose C functions this library also exports, see
+docs/c-abi.md); the two must be importable side by side.
+
+Where the library comes from: see ``_library`` (SHARED_ATOMIC_LIB, the npm
+platform package, a local build). Documentation: docs/python.md.
+"""
+
+from __future__ import annotations
+
+from ._atomics import (
+    CLASSES,
+    ORDERS,
+    Atomic,
+    AtomicBool,
+    AtomicF32,
+    AtomicF64,
+    AtomicI8,
+    AtomicI16,
+    AtomicI32,
+    AtomicI64,
+    AtomicU8,
+    AtomicU16,
+    AtomicU32,
+    AtomicU64,
+)
+from ._library import find as library_path
+from ._locks import LockNotHeldError, Mutex, Once, OwnerDiedError, OwnerDiedWarning, Semaphore, WaitGroup
+from ._memory import (
+    SharedMemory,
+    SharedMemoryClosedError,
+    SharedMemoryError,
+    SharedMemoryExistsError,
+    SharedMemoryNotFoundError,
+    parse_value_handle,
+)
+
+__all__ = [
+    "Atomic", "AtomicBool", "AtomicF32", "AtomicF64", "AtomicI8", "AtomicI16", "AtomicI32", "AtomicI64",
+    "AtomicU8", "AtomicU16", "AtomicU32", "AtomicU64", "LockNotHeldError", "Mutex", "ORDERS", "OwnerDiedError", "OwnerDiedWarning",
+    "Once", "Semaphore", "SharedMemory", "SharedMemoryClosedError", "SharedMemoryError", "SharedMemoryExistsError",
+    "SharedMemoryNotFoundError", "WaitGroup", "from_handle", "library_path", "register_type",
+]
+
+#: The class for each handle type ("u64", "mutex", ...): what from_handle builds.
+HANDLE_TYPES: dict[str, type] = {cls.TYPE: cls for cls in CLASSES}
+HANDLE_TYPES.update({c.TYPE: c for c in (Mutex, Semaphore, Once, WaitGroup)})
+
+# The Channel and SharedMap (issues 11 and 12, built in TypeScript now) join here: a module
+# `_channel.py` / `_map.py` with a class whose TYPE is the handle type TypeScript writes
+# ("channel", "map"), a `from_handle(handle)` classmethod, registered with register_type below.
+
+
+def register_type(cls: type) -> None:
+    """Makes ``from_handle`` build ``cls`` for handles of type ``cls.TYPE`` (for the Channel and SharedMap)."""
+    HANDLE_TYPES[cls.TYPE] = cls
+
+
+def from_handle(handle: str):
+    """The object a handle names, of the class its type says: ``AtomicU64``, ``Mutex``, ...
+
+    ``handle`` is what ``.handle()`` returns in Bun, Deno or Python:
+    ``"sa1:<type>@<offset>:shm:/<name>?id=<device>.<inode>"``. The segment is
+    opened (owner-only, refusing one re-created since the handle was made) and
+    the offset checked."""
+    t, _, _ = parse_value_handle("from_handle", handle)
+    cls = HANDLE_TYPES.get(t)
+    if cls is None:
+        known = ", ".join(sorted(HANDLE_TYPES))
+        raise ValueError(f"from_handle: handle type {t!r} is not one this module opens ({known}); got {handle!r}")
+    return cls.from_handle(handle)
