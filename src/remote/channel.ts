@@ -44,6 +44,14 @@ return redis.call('XDEL', KEYS[1], ARGV[2])`,
   1,
 );
 
+/** KEYS[1] stream, KEYS[2] closed flag: 1 if closed and every message is acknowledged (drained). */
+const DRAINED = new Script(
+  `if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if redis.call('XLEN', KEYS[1]) == 0 then return 1 end
+return 0`,
+  2,
+);
+
 /** Options of `store.channel`. */
 export interface ValkeyChannelOptions {
   /** The most messages in flight (sent, not yet acknowledged); default 1024. Every user should give the same. */
@@ -120,7 +128,8 @@ export class ValkeyChannel implements AsyncChannel {
   /**
    * Receives a message (acknowledging the one this receiver got before);
    * undefined if `timeoutMs` passes first; ChannelClosedError once the
-   * channel is closed and no message is left for it.
+   * channel is closed and drained (every message sent is acknowledged: a
+   * message another receiver holds unacknowledged may still come back).
    */
   recvAsync(options?: ChannelWaitOptions): Promise<Uint8Array | undefined> {
     const where = "ValkeyChannel.recvAsync";
@@ -189,13 +198,18 @@ export class ValkeyChannel implements AsyncChannel {
     // the ack runs on the store's connection while the read waits on this receiver's own
     const acked = this.ack().catch(() => {}); // a lost ack only means a later redelivery
     try {
-      return await this.#read(where, deadline, signal);
+      return await this.#read(where, deadline, signal, acked);
     } finally {
       await acked;
     }
   }
 
-  async #read(where: string, deadline: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  async #read(
+    where: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    acked: Promise<void>,
+  ): Promise<Uint8Array | undefined> {
     const reader = await (this.#reader ??= this.#c.blocking(where));
     for (;;) {
       if (signal?.aborted) throw signal.reason;
@@ -221,7 +235,11 @@ export class ValkeyChannel implements AsyncChannel {
       ).catch((e) => this.#noGroup(where, e));
       const m = r ? this.#take(streamEntries(r)) : undefined;
       if (m) return m;
-      if (await this.closed()) throw new ChannelClosedError(where, this.name);
+      // closed, and every message acknowledged (ours too): nothing can come any more
+      await acked;
+      if (String(await this.#c.run(where, DRAINED, [this.key, this.#closedKey], [])) === "1") {
+        throw new ChannelClosedError(where, this.name);
+      }
       if (performance.now() >= deadline) return undefined;
     }
   }
