@@ -4,11 +4,12 @@
 #   bench/atomics.bench.ts    single-thread ns/op vs built-in Atomics and a C loop
 #   bench/processes.bench.ts  a counter shared by 2 processes vs 2 Workers vs SQLite
 #   bench/locks.bench.ts      uncontended Mutex vs an Atomics mutex and C; wake-up latency
+#   bench/valkey.bench.ts     the Valkey backend vs the raw client and the local backend (round trips/s)
 #
 # Usage: bash bench/run.sh
 # Environment: BENCHES (default "atomics processes locks wide"), BENCH_ROUNDS
 # (every bench), BENCH_N (atomics), BENCH_ADD_N,
-# BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks)
+# BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks), BENCH_VALKEY_N (valkey)
 # are passed through; BENCH_REBUILD=1 runs scripts/setup.mjs first even when
 # the library exists; CC for the C loops; BENCH_OUT (default bench/RESULTS.md).
 set -euo pipefail
@@ -34,7 +35,7 @@ cp "$LIB" "$work/"
 export SHARED_ATOMIC_LIB="$work/$(basename "$LIB")"
 
 # BENCHES: which bench/<name>.bench.ts to run, in order (e.g. add "wide").
-BENCHES=${BENCHES:-atomics processes locks wide}
+BENCHES=${BENCHES:-atomics processes locks wide valkey}
 runs=""
 # run_part <runtime> <bench> <command...>: its markdown into $work/<runtime>-<bench>.md,
 # and a line for the table of runs (seconds taken, load average before).
@@ -95,6 +96,7 @@ git diff --quiet HEAD -- zig build.zig src bun.ts mod.ts 2>/dev/null || dirty=" 
         ;;
       processes) echo "## A counter shared between processes (bench/processes.bench.ts)" ;;
       locks) echo "## Locks and wake-up latency (bench/locks.bench.ts)" ;;
+      valkey) echo "## The Valkey backend vs the raw client and the local backend (bench/valkey.bench.ts)" ;;
       *) echo "## bench/$bench.bench.ts" ;;
     esac
     echo

@@ -40,9 +40,10 @@ test("the server stops mid-run: calls reject with ValkeyConnectionError at once;
       done++;
     }
   })();
+  const stopped = failure(loop); // handled from now on
   await sleep(100);
   await server.crash();
-  const { error } = await failure(loop);
+  const { error } = await stopped;
   assert.ok(error instanceof ValkeyConnectionError || error instanceof ValkeyTimeoutError, String(error));
   assert.ok(done > 0);
   // while it is down, every kind of call rejects promptly with a named error

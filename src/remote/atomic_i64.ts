@@ -46,8 +46,16 @@ return v`,
   1,
 );
 
+/** KEYS[1]; ARGV[1] delta, ARGV[2] INCRBY or DECRBY: the new value as a string (for links whose integers are numbers). */
+const ADD = new Script(
+  `redis.call(ARGV[2], KEYS[1], ARGV[1])
+return redis.call('GET', KEYS[1])`,
+  1,
+);
+
 type Int = bigint | number;
 const W = "ValkeyAtomicI64.";
+const FETCH_ADD = W + "fetchAdd";
 
 /**
  * A 64-bit atomic integer on a Valkey server (`store.atomicI64(name)`): the
@@ -126,7 +134,7 @@ export class ValkeyAtomicI64 implements AsyncAtomicInteger {
   fetchAdd(value: number): Promise<number>;
   fetchAdd(value: bigint): Promise<bigint>;
   fetchAdd(value: Int): Promise<Int> {
-    return this.#add(W + "fetchAdd", value, 1, true);
+    return this.#add(FETCH_ADD, value, 1, true);
   }
 
   /** Adds, returns the new value. */
@@ -179,15 +187,28 @@ export class ValkeyAtomicI64 implements AsyncAtomicInteger {
   }
 
   /** INCRBY or DECRBY: one command; the old value is derived exactly from the new one. */
-  async #add(where: string, value: Int, sign: 1 | -1, old: boolean): Promise<Int> {
-    const v = int64(where, "value", value);
-    const reply = await this.#c.call(where, this.key, sign === 1 ? "INCRBY" : "DECRBY", this.key, v);
-    if (typeof value === "number") {
-      const now = numberOf(where, this.key, reply);
-      return old ? now - sign * value : now;
+  #add(where: string, value: Int, sign: 1 | -1, old: boolean): Promise<Int> {
+    let v: string;
+    try {
+      v = int64(where, "value", value);
+    } catch (e) {
+      return Promise.reject(e); // bad input rejects, like every other call
     }
-    const now = bigOf(where, this.key, reply);
-    return old ? now - BigInt(sign) * value : now;
+    const command = sign === 1 ? "INCRBY" : "DECRBY";
+    if (typeof value === "number") {
+      return this.#c.call(where, this.key, command, this.key, v).then((reply) => {
+        const now = numberOf(where, this.key, reply);
+        return old ? now - sign * value : now;
+      });
+    }
+    // a bigint result must be exact: where integer replies are numbers, a script returns the new value as text
+    const reply = this.#c.exactIntegers
+      ? this.#c.call(where, this.key, command, this.key, v)
+      : this.#c.run(where, ADD, [this.key], [v, command]);
+    return reply.then((r) => {
+      const now = bigOf(where, this.key, r);
+      return old ? now - BigInt(sign) * value : now;
+    });
   }
 
   async #extremum(where: string, value: Int, dir: 1 | -1, old: boolean): Promise<Int> {

@@ -1,15 +1,16 @@
 /**
- * The one connection of a `ValkeyStore` to its server, through the ioredis
- * client (in Bun and in Deno alike): commands and cached scripts with the
- * store's timeout, server errors turned into the named errors of
+ * A connection of a `ValkeyStore` to its server, through a link
+ * (./link.ts: ioredis, or Bun's RedisClient): commands and cached scripts
+ * with the store's timeout, server errors turned into the named errors of
  * ./errors.ts, reconnection in the background, and no silent re-sending of
  * a command whose reply was lost (a re-sent INCRBY would count twice).
  *
  * @module
  */
 
-import { Redis } from "ioredis";
 import { createHash } from "node:crypto";
+import { type Arg, IoredisLink, type Link } from "./link.ts";
+import { BunLink, BunRedis } from "./bun_link.ts";
 import { ValkeyConnectionError, ValkeyError, ValkeyTimeoutError, ValkeyWrongTypeError } from "./errors.ts";
 
 /** How a connection is made (the store's options, checked). */
@@ -29,8 +30,6 @@ export class Script {
     this.sha = createHash("sha1").update(source).digest("hex");
   }
 }
-
-type Arg = string | number | Uint8Array;
 
 /** Error texts of ioredis that mean the link is down, not that the server refused the command. */
 const LINK_DOWN =
@@ -52,7 +51,9 @@ export function mapError(where: string, key: string, e: unknown, timeoutMs: numb
     );
   }
   if (message === "Command timed out") return new ValkeyTimeoutError(where, timeoutMs, { cause: e });
-  if (name === "ReplyError") return new ValkeyError(where, `the server refused the command: ${message}`, { cause: e });
+  if (name === "ReplyError" || (e as { code?: string }).code === "ERR_REDIS_SERVER_ERROR") {
+    return new ValkeyError(where, `the server refused the command: ${message}`, { cause: e });
+  }
   if (name === "MaxRetriesPerRequestError" || LINK_DOWN.test(message)) {
     return new ValkeyConnectionError(
       where,
@@ -83,37 +84,31 @@ export function clientUrl(where: string, url: unknown): string {
   return scheme + url.slice(u.protocol.length);
 }
 
-/** The connection: one ioredis client, opened by `open`. */
+/**
+ * The connection: one link (./link.ts), opened by `open`. `text` picks
+ * Bun's RedisClient where there is one (replies as text, integers as
+ * numbers); otherwise, and for binary replies, ioredis.
+ */
 export class Connection {
-  #client: Redis;
+  #link: Link;
   #closed = false;
   /** Blocking duplicates (channel receivers), closed with this connection. */
   #blocking = new Set<Connection>();
 
-  private constructor(client: Redis, readonly settings: ConnectionSettings) {
-    this.#client = client;
-    // errors reach the callers of the commands; the client's own event would only be printed
-    client.on("error", () => {});
+  private constructor(link: Link, readonly settings: ConnectionSettings) {
+    this.#link = link;
   }
 
   /** Connects (within `timeoutMs`), or rejects with a ValkeyConnectionError and leaves nothing running. */
-  static async open(where: string, settings: ConnectionSettings): Promise<Connection> {
-    const client = new Redis(settings.url, {
-      lazyConnect: true,
-      connectTimeout: settings.timeoutMs,
-      commandTimeout: settings.timeoutMs,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      stringNumbers: true,
-      // reconnect forever, at most every half second, until the store is closed
-      retryStrategy: (times: number) => Math.min(25 * times, 500),
-    });
-    const c = new Connection(client, settings);
+  static async open(where: string, settings: ConnectionSettings, text = false): Promise<Connection> {
+    const link = text && BunRedis
+      ? new BunLink(settings.url, settings.timeoutMs)
+      : new IoredisLink(settings.url, settings.timeoutMs);
+    const c = new Connection(link, settings);
     try {
-      await client.connect();
+      await link.connect();
     } catch (e) {
-      client.disconnect();
+      link.close();
       throw new ValkeyConnectionError(
         where,
         `cannot connect to ${redact(settings.url)} (${e instanceof Error ? e.message : String(e)})`,
@@ -121,6 +116,16 @@ export class Connection {
       );
     }
     return c;
+  }
+
+  /** Whether bulk replies can come as bytes (`callBytes`). */
+  get binary(): boolean {
+    return this.#link.binary;
+  }
+
+  /** Whether integer replies are exact beyond 2^53. */
+  get exactIntegers(): boolean {
+    return this.#link.exactIntegers;
   }
 
   /** A second connection to the same server for blocking commands (one per channel receiver). */
@@ -132,7 +137,7 @@ export class Connection {
 
   /** Whether the connection is up now. */
   get ready(): boolean {
-    return this.#client.status === "ready";
+    return this.#link.ready;
   }
 
   /** Whether `close` was called. */
@@ -140,20 +145,16 @@ export class Connection {
     return this.#closed;
   }
 
-  /** Runs a command; replies as strings (integers too, exactly). */
+  /** Runs a command; bulk replies as strings, integers as strings or (see `exactIntegers`) numbers. */
   call(where: string, key: string, command: string, ...args: Arg[]): Promise<unknown> {
     if (this.#closed) return this.#closedError(where);
-    return (this.#client.call(command, ...args as string[]) as Promise<unknown>).catch((e) =>
-      this.#fail(where, key, e)
-    );
+    return this.#link.send(command, args, (e) => this.#fail(where, key, e));
   }
 
   /** Runs a command; bulk replies as bytes. */
   callBytes(where: string, key: string, command: string, ...args: Arg[]): Promise<unknown> {
     if (this.#closed) return this.#closedError(where);
-    return (this.#client.callBuffer(command, ...args as string[]) as Promise<unknown>).catch((e) =>
-      this.#fail(where, key, e)
-    );
+    return this.#link.sendBytes(command, args, (e) => this.#fail(where, key, e));
   }
 
   /** Runs a cached script (EVALSHA; EVAL once if the server does not know it). */
@@ -172,7 +173,7 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     for (const b of this.#blocking) b.close();
-    this.#client.disconnect();
+    this.#link.close();
   }
 
   #fail(where: string, key: string, e: unknown): never {

@@ -19,8 +19,8 @@ import { Lease } from "./lease.ts";
 import { poll } from "./poll.ts";
 import { checkSignal, checkTimeout } from "./checks.ts";
 
-/** KEYS[1] lease, KEYS[2] fence; ARGV[1] token, ARGV[2] leaseMs: {1, fence} taken, {0, pttl} held by another. */
-const ACQUIRE = new Script(
+/** @internal KEYS[1] lease, KEYS[2] fence; ARGV[1] token, ARGV[2] leaseMs: {1, fence} taken, {0, pttl} held by another. */
+export const ACQUIRE = new Script(
   `if redis.call('EXISTS', KEYS[1]) == 0 then
   local fence = redis.call('INCR', KEYS[2])
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -30,8 +30,8 @@ return {0, redis.call('PTTL', KEYS[1])}`,
   2,
 );
 
-/** KEYS[1] lease; ARGV[1] token: 1 released, 0 not ours (any more). */
-const RELEASE = new Script(
+/** @internal KEYS[1] lease; ARGV[1] token: 1 released, 0 not ours (any more). */
+export const RELEASE = new Script(
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
   1,
@@ -173,7 +173,8 @@ export class ValkeyMutex implements AsyncMutex {
 
   /** One try: the fencing token, or undefined while another holds it. */
   async #try(where: string, token: string): Promise<number | undefined> {
-    const [taken, n] = await this.#c.run(where, ACQUIRE, [this.key, this.#fence], [token, this.leaseMs]) as string[];
+    const [taken, n] = (await this.#c.run(where, ACQUIRE, [this.key, this.#fence], [token, this.leaseMs]) as unknown[])
+      .map(String);
     if (taken === "1") return Number(n);
     if (n === "-1") {
       throw new ValkeyWrongTypeError(

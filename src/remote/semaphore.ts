@@ -154,7 +154,7 @@ export class ValkeySemaphore implements AsyncSemaphore {
 
   async #try(where: string, n: number, token: string): Promise<true | undefined> {
     const args = [this.max, n, this.leaseMs, token];
-    const [r, v] = await this.#c.run(where, ACQUIRE, [this.key, this.#maxKey], args) as string[];
+    const [r, v] = (await this.#c.run(where, ACQUIRE, [this.key, this.#maxKey], args) as unknown[]).map(String);
     if (r === "1") return true;
     if (r === "-1") {
       throw new ValkeyError(

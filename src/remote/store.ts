@@ -50,12 +50,15 @@ const MAX_MS = 2 ** 31 - 1;
  * ```
  */
 export class ValkeyStore implements AsyncDisposable {
+  /** For the objects whose replies are text (Bun's RedisClient in Bun), and for those with bytes (ioredis). */
   readonly #c: Connection;
+  readonly #bytes: Connection;
   /** What every key of this store starts with. */
   readonly prefix: string;
 
-  private constructor(connection: Connection, prefix: string) {
-    this.#c = connection;
+  private constructor(text: Connection, bytes: Connection, prefix: string) {
+    this.#c = text;
+    this.#bytes = bytes;
     this.prefix = prefix;
   }
 
@@ -69,13 +72,22 @@ export class ValkeyStore implements AsyncDisposable {
     const o = checkOptions<ValkeyStoreOptions>(where, options, "{ prefix?, timeoutMs? }");
     const prefix = o.prefix === undefined ? "sa:" : checkName(where, "prefix", o.prefix, true);
     const timeoutMs = o.timeoutMs === undefined ? 5000 : checkInt(where, "timeoutMs", o.timeoutMs, 1, MAX_MS);
-    const connection = await Connection.open(where, { url: clientUrl(where, url), timeoutMs });
-    return new ValkeyStore(connection, prefix);
+    const settings = { url: clientUrl(where, url), timeoutMs };
+    const text = await Connection.open(where, settings, true);
+    if (!text.binary) {
+      try {
+        return new ValkeyStore(text, await Connection.open(where, settings), prefix);
+      } catch (e) {
+        text.close();
+        throw e;
+      }
+    }
+    return new ValkeyStore(text, text, prefix);
   }
 
   /** Whether the connection is up now (it reconnects on its own after a drop). */
   get connected(): boolean {
-    return this.#c.ready;
+    return this.#c.ready && this.#bytes.ready;
   }
 
   /** The 64-bit integer `name` (absent on the server: 0). */
@@ -87,7 +99,7 @@ export class ValkeyStore implements AsyncDisposable {
   /** The 64-bit float `name` (absent on the server: 0). */
   atomicF64(name: string): ValkeyAtomicF64 {
     const n = checkName("ValkeyStore.atomicF64", "name", name);
-    return new ValkeyAtomicF64(this.#c, keyOf(this.prefix, "f64", n), n);
+    return new ValkeyAtomicF64(this.#bytes, keyOf(this.prefix, "f64", n), n);
   }
 
   /** The lock `name`, whose leases last `leaseMs` (default 10 s) without renewal. */
@@ -110,7 +122,7 @@ export class ValkeyStore implements AsyncDisposable {
   /** The map `name` (a hash on the server, with a TTL per entry). */
   map(name: string): ValkeyMap {
     const n = checkName("ValkeyStore.map", "name", name);
-    return new ValkeyMap(this.#c, keyOf(this.prefix, "map", n), n);
+    return new ValkeyMap(this.#bytes, keyOf(this.prefix, "map", n), n);
   }
 
   /** The channel `name` (a stream with a consumer group on the server). */
@@ -122,12 +134,13 @@ export class ValkeyStore implements AsyncDisposable {
     const claimAfterMs = o.claimAfterMs === undefined
       ? 30_000
       : checkInt(where, "claimAfterMs", o.claimAfterMs, 1, MAX_MS);
-    return new ValkeyChannel(this.#c, keyOf(this.prefix, "chan", n), n, capacity, claimAfterMs);
+    return new ValkeyChannel(this.#bytes, keyOf(this.prefix, "chan", n), n, capacity, claimAfterMs);
   }
 
   /** Closes the connection; calls after this reject. Held leases are not released (they expire). */
   close(): void {
     this.#c.close();
+    this.#bytes.close();
   }
 
   /** `await using`: closes. */

@@ -39,8 +39,10 @@ export function bigOf(where: string, key: string, reply: unknown): bigint {
   return BigInt(s);
 }
 
-/** The same reply as a number. */
+/** The same reply as a number (beyond ±2^53: rounded). */
 export function numberOf(where: string, key: string, reply: unknown): number {
+  if (typeof reply === "number") return reply;
+  if (typeof reply === "string" && reply.length < 16 && /^-?\d+$/.test(reply)) return +reply;
   return Number(bigOf(where, key, reply));
 }
 
