@@ -97,7 +97,7 @@ export class ValkeyAtomicI64 implements AsyncAtomicInteger {
   }
 
   /** Writes the value. */
-  async store(value: Int): Promise<void> {
+  async store(value: bigint | number): Promise<void> {
     const v = int64(W + "store", "value", value);
     await this.#c.call(W + "store", this.key, "SET", this.key, v);
   }

@@ -17,7 +17,8 @@ export type Renew = () => Promise<boolean>;
 
 /** The renewal timer of one held lease. */
 export class Lease {
-  #abort = new AbortController();
+  /** Made on first use (most leases are released without anyone looking at their signal). */
+  #abort: AbortController | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastRenewed = performance.now();
   #renewing = false;
@@ -30,12 +31,12 @@ export class Lease {
 
   /** Aborts (with a LeaseLostError) once the lease is lost. */
   get signal(): AbortSignal {
-    return this.#abort.signal;
+    return (this.#abort ??= new AbortController()).signal;
   }
 
   /** Whether the lease is known to be lost. */
   get lost(): boolean {
-    return this.#abort.signal.aborted;
+    return this.#abort?.signal.aborted ?? false;
   }
 
   /** Renews now; throws LeaseLostError if the lease is gone. */
@@ -52,7 +53,7 @@ export class Lease {
   /** Marks the lease lost (stops renewing, aborts the signal). */
   markLost(): void {
     this.stop();
-    if (!this.lost) this.#abort.abort(new LeaseLostError(this.where, this.name));
+    if (!this.lost) (this.#abort ??= new AbortController()).abort(new LeaseLostError(this.where, this.name));
   }
 
   /** Stops renewing (released). */
