@@ -98,7 +98,11 @@ const toJs = (code) =>
  */
 export async function compile(dir) {
   const { default: ts } = await import(join(root, "node_modules", "typescript", "lib", "typescript.js"));
-  const files = [join(dir, "mod.ts"), ...listTs(join(dir, "src"))];
+  const files = [
+    join(dir, "mod.ts"),
+    ...(existsSync(join(dir, "valkey.ts")) ? [join(dir, "valkey.ts")] : []),
+    ...listTs(join(dir, "src")),
+  ];
   const out = (file, ext) => join(dir, "dist", relative(dir, file)).replace(/\.ts$/, ext);
   for (const file of files) {
     const js = ts.transpileModule(readFileSync(file, "utf8"), {
@@ -187,7 +191,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
 
   const main = join(stage, "shared-atomic");
   mkdirSync(join(main, "src"), { recursive: true });
-  for (const f of ["bun.ts", "mod.ts", "README.md", "LICENSE"]) {
+  for (const f of ["bun.ts", "mod.ts", "valkey.ts", "README.md", "LICENSE"]) {
     if (existsSync(join(root, f))) copyFileSync(join(root, f), join(main, f));
   }
   for (const f of listTs(join(root, "src"))) {
@@ -213,11 +217,22 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
         node: "./dist/node.js",
         default: "./dist/mod.js",
       },
+      // the Valkey backend (docs/valkey.md): needs the ioredis peer dependency, not the native library
+      "./valkey": { types: "./dist/valkey.d.ts", bun: "./valkey.ts", default: "./dist/valkey.js" },
       "./package.json": "./package.json",
     },
     types: "./dist/mod.d.ts",
-    files: ["bun.ts", "src/", "dist/", "README.md", ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : [])],
+    files: [
+      "bun.ts",
+      "valkey.ts",
+      "src/",
+      "dist/",
+      "README.md",
+      ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : []),
+    ],
     optionalDependencies: Object.fromEntries(arts.map((a) => [`@shared-atomic/${a.key}`, v])),
+    peerDependencies: { ioredis: `^${pkg.devDependencies.ioredis}` },
+    peerDependenciesMeta: { ioredis: { optional: true } },
   };
   writeFileSync(join(main, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
   dirs.push(main);

@@ -1,13 +1,14 @@
 /**
  * The link through Bun's built-in RedisClient (see ./link.ts): no offline
  * queue (a command while the connection is down rejects at once), automatic
- * reconnection, and a reply deadline of our own (the client has none: a
- * frozen server would leave a command pending forever).
+ * reconnection, and reply deadlines of our own (./deadlines.ts; the client
+ * has none: a frozen server would leave a command pending forever).
  *
  * @module
  */
 
 import type { Arg, Link, OnError } from "./link.ts";
+import { Deadlines } from "./deadlines.ts";
 
 /** The part of Bun's RedisClient used here. */
 interface BunRedisClient {
@@ -26,6 +27,7 @@ export const BunRedis: BunRedisClass | undefined = (globalThis as { Bun?: { Redi
 export class BunLink implements Link {
   readonly #client: BunRedisClient;
   readonly #timeoutMs: number;
+  readonly #deadlines: Deadlines;
   readonly exactIntegers = false;
   readonly binary = false;
 
@@ -37,30 +39,11 @@ export class BunLink implements Link {
       maxRetries: 0xffffffff, // reconnect for as long as the store is open
     });
     this.#timeoutMs = timeoutMs;
+    this.#deadlines = new Deadlines(timeoutMs);
   }
 
-  /** One promise per command: the reply, the deadline and the error mapping in one. */
   send(command: string, args: Arg[], fail: OnError): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        try {
-          fail(new Error("Command timed out"));
-        } catch (e) {
-          reject(e);
-        }
-      }, this.#timeoutMs);
-      this.#client.send(command, args).then((v) => {
-        clearTimeout(timer);
-        resolve(v);
-      }, (e) => {
-        clearTimeout(timer);
-        try {
-          fail(e);
-        } catch (mapped) {
-          reject(mapped);
-        }
-      });
-    });
+    return this.#deadlines.track(this.#client.send(command, args), fail);
   }
 
   sendBytes(): Promise<unknown> {
@@ -85,6 +68,7 @@ export class BunLink implements Link {
   }
 
   close(): void {
+    this.#deadlines.stop();
     this.#client.close();
   }
 }

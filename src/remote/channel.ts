@@ -217,7 +217,8 @@ export class ValkeyChannel implements AsyncChannel {
       const claimed = await this.#claim(where);
       if (claimed) return claimed;
       const left = deadline - performance.now();
-      const block = Math.max(1, Math.floor(Math.min(left, SLICE_MS)));
+      // a slice well within the reply deadline, so that waiting is never taken for a frozen server
+      const block = Math.max(1, Math.floor(Math.min(left, SLICE_MS, reader.settings.timeoutMs / 2)));
       const r = await reader.callBytes(
         where,
         this.key,

@@ -11,6 +11,7 @@
  */
 
 import { Redis } from "ioredis";
+import { Deadlines } from "./deadlines.ts";
 
 /** A command argument. */
 export type Arg = string | number | Uint8Array;
@@ -39,14 +40,14 @@ export interface Link {
 /** An ioredis connection: no offline queue, no re-sending after a drop, reconnecting in the background. */
 export class IoredisLink implements Link {
   readonly #client: Redis;
+  readonly #deadlines: Deadlines;
   readonly exactIntegers = true;
   readonly binary = true;
 
   constructor(url: string, timeoutMs: number) {
     this.#client = new Redis(url, {
       lazyConnect: true,
-      connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
+      connectTimeout: timeoutMs, // reply deadlines: ./deadlines.ts (ioredis's own costs a timer per command)
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
@@ -56,14 +57,15 @@ export class IoredisLink implements Link {
     });
     // errors reach the callers of the commands; the client's own event would only be printed
     this.#client.on("error", () => {});
+    this.#deadlines = new Deadlines(timeoutMs);
   }
 
   send(command: string, args: Arg[], fail: OnError): Promise<unknown> {
-    return (this.#client.call(command, ...args as string[]) as Promise<unknown>).catch(fail);
+    return this.#deadlines.track(this.#client.call(command, ...args as string[]) as Promise<unknown>, fail);
   }
 
   sendBytes(command: string, args: Arg[], fail: OnError): Promise<unknown> {
-    return (this.#client.callBuffer(command, ...args as string[]) as Promise<unknown>).catch(fail);
+    return this.#deadlines.track(this.#client.callBuffer(command, ...args as string[]) as Promise<unknown>, fail);
   }
 
   get ready(): boolean {
@@ -75,6 +77,7 @@ export class IoredisLink implements Link {
   }
 
   close(): void {
+    this.#deadlines.stop();
     this.#client.disconnect();
   }
 }

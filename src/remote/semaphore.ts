@@ -80,7 +80,11 @@ export interface ValkeySemaphoreOptions {
  * await using store = await ValkeyStore.connect(process.env.VALKEY_URL!);
  * const slots = store.semaphore("encoders", { max: 4 });
  * if (await slots.acquireAsync(1, 5000)) {
- *   try { /* at most 4 processes anywhere run this *\/ } finally { await slots.release(); }
+ *   try {
+ *     // at most 4 processes, on any machine, run this at once
+ *   } finally {
+ *     await slots.release();
+ *   }
  * }
  * ```
  */
