@@ -5,6 +5,7 @@
 #   bench/processes.bench.ts  a counter shared by 2 processes vs 2 Workers vs SQLite
 #   bench/locks.bench.ts      uncontended Mutex vs an Atomics mutex and C; wake-up latency
 #   bench/channel.bench.ts    Channel messages/s vs postMessage, child-process IPC, a Unix socket; latency
+#   bench/valkey.bench.ts     the Valkey backend vs the raw client and the local backend (round trips/s)
 #
 # Usage: bash bench/run.sh
 # Environment: BENCHES (default "atomics processes locks wide channel"), BENCH_ROUNDS
@@ -13,7 +14,7 @@
 # Usage: bash bench/run.sh
 # Environment: BENCHES (default "atomics processes locks wide map"), BENCH_ROUNDS
 # (every bench), BENCH_N (atomics), BENCH_ADD_N,
-# BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks)
+# BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks), BENCH_VALKEY_N (valkey)
 # are passed through; BENCH_REBUILD=1 runs scripts/setup.mjs first even when
 # the library exists; CC for the C loops; BENCH_OUT (default bench/RESULTS.md).
 set -euo pipefail
@@ -41,6 +42,7 @@ export SHARED_ATOMIC_LIB="$work/$(basename "$LIB")"
 # BENCHES: which bench/<name>.bench.ts to run, in order (e.g. add "wide").
 BENCHES=${BENCHES:-atomics processes locks wide channel}
 BENCHES=${BENCHES:-atomics processes locks wide map}
+BENCHES=${BENCHES:-atomics processes locks wide valkey}
 runs=""
 # run_part <runtime> <bench> <command...>: its markdown into $work/<runtime>-<bench>.md,
 # and a line for the table of runs (seconds taken, load average before).
@@ -103,6 +105,7 @@ git diff --quiet HEAD -- zig build.zig src bun.ts mod.ts 2>/dev/null || dirty=" 
       locks) echo "## Locks and wake-up latency (bench/locks.bench.ts)" ;;
       channel) echo "## Channel: messages between Workers and processes (bench/channel.bench.ts)" ;;
       map) echo "## SharedMap (bench/map.bench.ts)" ;;
+      valkey) echo "## The Valkey backend vs the raw client and the local backend (bench/valkey.bench.ts)" ;;
       *) echo "## bench/$bench.bench.ts" ;;
     esac
     echo

@@ -104,7 +104,11 @@ const toJs = (code) =>
  */
 export async function compile(dir) {
   const { default: ts } = await import(join(root, "node_modules", "typescript", "lib", "typescript.js"));
-  const files = [join(dir, "mod.ts"), ...listTs(join(dir, "src"))];
+  const files = [
+    join(dir, "mod.ts"),
+    ...(existsSync(join(dir, "valkey.ts")) ? [join(dir, "valkey.ts")] : []),
+    ...listTs(join(dir, "src")),
+  ];
   const out = (file, ext) => join(dir, "dist", relative(dir, file)).replace(/\.ts$/, ext);
   for (const file of files) {
     const js = ts.transpileModule(readFileSync(file, "utf8"), {
@@ -214,6 +218,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
   const main = join(stage, "shared-atomic");
   mkdirSync(join(main, "src"), { recursive: true });
   for (const f of ["bun.ts", "mod.ts", "LICENSE"]) {
+  for (const f of ["bun.ts", "mod.ts", "valkey.ts", "README.md", "LICENSE"]) {
     if (existsSync(join(root, f))) copyFileSync(join(root, f), join(main, f));
   }
   // the user README (the repository's README is about the repository: building, testing, layout)
@@ -247,6 +252,8 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
         node: "./dist/node.js",
         default: "./dist/mod.js",
       },
+      // the Valkey backend (docs/valkey.md): needs the ioredis peer dependency, not the native library
+      "./valkey": { types: "./dist/valkey.d.ts", bun: "./valkey.ts", default: "./dist/valkey.js" },
       "./package.json": "./package.json",
     },
     types: "./dist/mod.d.ts",
@@ -256,10 +263,17 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
       "src/",
       "dist/",
       "python/",
+    files: [
+      "bun.ts",
+      "valkey.ts",
+      "src/",
+      "dist/",
       "README.md",
       ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : []),
     ],
     optionalDependencies: Object.fromEntries(arts.map((a) => [`@shared-atomic/${a.key}`, v])),
+    peerDependencies: { ioredis: `^${pkg.devDependencies.ioredis}` },
+    peerDependenciesMeta: { ioredis: { optional: true } },
   };
   writeFileSync(join(main, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
   dirs.push(main);

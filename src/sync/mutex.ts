@@ -112,7 +112,7 @@ export class LockNotHeldError extends Error {
  * } // unlocked here
  * ```
  */
-export interface MutexGuard extends Disposable {
+export interface MutexGuard extends Disposable, AsyncDisposable {
   /** Releases the lock. */
   unlock(): void;
 }
@@ -124,6 +124,10 @@ class Guard implements MutexGuard {
     this.mutex.unlock();
   }
   [Symbol.dispose](): void {
+    this.mutex.unlock();
+  }
+  /** `await using` a guard: the same unlock (the async interface of both backends, src/remote/interfaces.ts). */
+  async [Symbol.asyncDispose](): Promise<void> {
     this.mutex.unlock();
   }
 }

@@ -116,5 +116,8 @@ function inRuntime(b: Block, runtime: string): boolean {
 
 /** `code` with `from "shared-atomic"` (and `import("shared-atomic")`) pointing at `entry`. */
 export function rewriteImports(code: string, entry: string): string {
-  return code.replace(/(\bfrom\s+|\bimport\s*\(\s*)(["'])shared-atomic\2/g, (_, head, q) => `${head}${q}${entry}${q}`);
+  const valkey = entry.replace(/[^/\\]+$/, "valkey.ts"); // shared-atomic/valkey: the entry's sibling valkey.ts
+  return code
+    .replace(/(\bfrom\s+|\bimport\s*\(\s*)(["'])shared-atomic\/valkey\2/g, (_, head, q) => `${head}${q}${valkey}${q}`)
+    .replace(/(\bfrom\s+|\bimport\s*\(\s*)(["'])shared-atomic\2/g, (_, head, q) => `${head}${q}${entry}${q}`);
 }
