@@ -4,6 +4,10 @@
 //
 //   node scripts/setup_wine.mjs [--quiet]
 //
+// Also Bun for Windows (npm's @oven/bun-windows-x64, the version package.json
+// pins for Bun) as <dir>/bun-windows/bun.exe, with a stand-in for the one
+// system DLL function it needs that Wine 8.0 lacks (scripts/wine/).
+//
 // Writes <dir>/bin/wine, a wrapper that runs Wine with a prefix of its own
 // (<dir>/prefix), no debug output and no Mono/Gecko installers; `zig build
 // test -Dtarget=x86_64-windows-gnu -fwine` finds it when <dir>/bin is first on
@@ -11,9 +15,19 @@
 // apt-get, dpkg-deb and the Debian bookworm (or later) package lists; on any
 // other host it does nothing and says why.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { zig } from "./setup.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const wineDir = process.env.SHARED_ATOMIC_WINE_DIR ?? join(root, ".tools", "wine");
@@ -96,9 +110,52 @@ export function setupWine(log = () => {}) {
   return { wine: wrapper };
 }
 
+const bunVersion = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies.bun;
+/** Bun for Windows, to run under Wine. */
+export const bunExe = join(wineDir, "bun-windows", "bun.exe");
+
+/**
+ * Bun for Windows from npm (`npm pack`: the registry's own client) into
+ * wineDir/bun-windows, and the `ProcessPrng` stand-in it needs into the
+ * prefix's system32. Needs setupWine first.
+ */
+export function setupBunWindows(log = () => {}) {
+  const dir = dirname(bunExe);
+  const marker = join(dir, `.bun-${bunVersion}`);
+  if (existsSync(marker)) return bunExe;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  log(`npm pack @oven/bun-windows-x64@${bunVersion} into ${dir}`);
+  const tgz = execFileSync("npm", ["pack", "--silent", `@oven/bun-windows-x64@${bunVersion}`], {
+    cwd: dir,
+    encoding: "utf8",
+  })
+    .trim().split("\n").pop();
+  execFileSync("tar", ["xzf", tgz, "-C", dir, "--strip-components=2", "package/bin/bun.exe"], { cwd: dir });
+  rmSync(join(dir, tgz));
+  log("building the ProcessPrng stand-in (scripts/wine/bcryptprimitives.zig)");
+  const system32 = join(wineDir, "prefix", "drive_c", "windows", "system32");
+  execFileSync(zig, [
+    "build-lib",
+    "-dynamic",
+    "-target",
+    "x86_64-windows-gnu",
+    "-O",
+    "ReleaseSmall",
+    "--name",
+    "bcryptprimitives",
+    `-femit-bin=${join(system32, "bcryptprimitives.dll")}`,
+    "-fno-emit-implib",
+    join(root, "scripts", "wine", "bcryptprimitives.zig"),
+  ], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  writeFileSync(marker, "");
+  return bunExe;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quiet = process.argv.includes("--quiet");
-  const r = setupWine((m) => quiet || console.error(`[setup] ${m}`));
-  if (r.wine) console.log(r.wine);
+  const log = (m) => quiet || console.error(`[setup] ${m}`);
+  const r = setupWine(log);
+  if (r.wine) console.log(r.wine, setupBunWindows(log));
   else console.error(`[setup] no Wine: ${r.why}`);
 }

@@ -284,11 +284,10 @@ fn remove(name: [*:0]const u8, file: c_int) callconv(.c) c_int {
         const path = api.wide(&buf, "", name) orelse return neg(.NAMETOOLONG);
         return if (api.DeleteFileW(path) != 0) 0 else api.lastErrno();
     }
-    // A named mapping lives while anything has it open or mapped, and its
-    // name with it: nothing to remove, only whether it exists to report.
-    const w = sectionName(&buf, name) orelse return neg(.NAMETOOLONG);
-    const h = api.OpenFileMappingW(api.SECTION_QUERY, 0, w) orelse return api.lastErrno();
-    _ = api.CloseHandle(h);
+    // A named mapping lives while a process has it open or mapped, and its
+    // name with it: there is no name to remove, before or after the last
+    // process is done with it (so close-then-unlink works as on POSIX).
+    _ = sectionName(&buf, name) orelse return neg(.NAMETOOLONG);
     return 0;
 }
 
@@ -374,7 +373,6 @@ pub const c_exports = abi.group("shm", "shm.zig: Named shared memory for other p
     ),
     abi.func("sa_shm_close_fd", closeFd, &.{"fd"}, "Closes the descriptor; 0 or -errno."),
     abi.func("sa_shm_remove", remove, &.{ "name", "file" },
-        \\Deletes the file; a named mapping goes away with its last handle and view (0 if it exists, -ENOENT if
-        \\not).
+        \\Deletes the file; a named mapping goes away with its last handle and view by itself: 0.
     ),
 });
