@@ -164,9 +164,23 @@ function buildLibrary() {
   run(zig, ["build", "-Doptimize=ReleaseFast"]);
 }
 
+/** Wine for the Windows build's tests (Linux x64 hosts only; scripts/setup_wine.mjs). */
+async function wine() {
+  const { setupBunWindows, setupWine } = await import("./setup_wine.mjs");
+  try {
+    const r = setupWine(log);
+    if (!r.wine) log(`no Wine (the Windows tests will not run): ${r.why}`);
+    else setupBunWindows(log);
+  } catch (e) {
+    // not fatal here: .ci/run then counts the Windows tests as failed
+    console.error(`[setup] installing Wine failed: ${e.message}`);
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   npmDeps();
   zigToolchain();
   valkeyTool();
   buildLibrary();
+  await wine();
 }

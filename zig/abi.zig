@@ -17,12 +17,15 @@ pub const Platform = enum {
     posix,
     /// Linux and macOS.
     linux_macos,
+    /// Linux, macOS and Windows (zig/windows/ has the Windows half).
+    linux_macos_windows,
 
     pub fn has(p: Platform, os: std.Target.Os.Tag) bool {
         return switch (p) {
             .all => true,
             .posix => os != .windows,
             .linux_macos => os == .linux or os.isDarwin(),
+            .linux_macos_windows => os == .linux or os.isDarwin() or os == .windows,
         };
     }
 
@@ -32,6 +35,7 @@ pub const Platform = enum {
             .all => null,
             .posix => "!defined(_WIN32)",
             .linux_macos => "defined(__linux__) || defined(__APPLE__)",
+            .linux_macos_windows => "defined(__linux__) || defined(__APPLE__) || defined(_WIN32)",
         };
     }
 };

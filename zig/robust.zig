@@ -41,10 +41,11 @@ const std = @import("std");
 const builtin = @import("builtin");
 const abi = @import("abi.zig");
 const linux = std.os.linux;
-const wait = @import("wait.zig");
+const wait = if (is_windows) @import("windows/wait.zig") else @import("wait.zig");
 
 const is_linux = builtin.os.tag == .linux;
 const is_darwin = builtin.os.tag.isDarwin();
+const is_windows = builtin.os.tag == .windows;
 /// Whether the kernel's robust list is used (64-bit Linux).
 const has_list = is_linux and @sizeOf(usize) == 8;
 
@@ -108,6 +109,8 @@ fn setUp(t: *Thread) void {
     if (!has_list) {
         if (is_linux) {
             t.tid = @intCast(linux.gettid());
+        } else if (is_windows) {
+            t.tid = @as(u32, @bitCast(wait.threadId())) & TID; // ids are far below 2^30
         } else {
             const n = next_thread.fetchAdd(1, .monotonic);
             t.tid = ((@as(u32, @intCast(getpid())) << THREAD_BITS) | (n & THREAD_MASK)) & TID;
@@ -243,7 +246,7 @@ fn ownerGone(v: u32) bool {
     if (has_list) return false;
     const id = v & TID;
     if (id == 0) return false;
-    const pid = if (is_linux) id else id >> THREAD_BITS;
+    const pid = if (is_linux or is_windows) id else id >> THREAD_BITS;
     return wait.threadAlive(@intCast(pid)) == 0;
 }
 
@@ -633,7 +636,7 @@ pub fn semHeld(sem: *u32) callconv(.c) c_int {
 }
 
 /// The C functions, in the header's order.
-pub const c_exports = abi.group("robust", "robust.zig: Robust lock words: 32-bit words that hold their owner's thread id and that the kernel itself marks when the owner dies, through the robust-futex list that glibc's robust mutexes use.", .{ .platform = .linux_macos }, &.{
+pub const c_exports = abi.group("robust", "robust.zig: Robust lock words: 32-bit words that hold their owner's thread id and that the kernel itself marks when the owner dies, through the robust-futex list that glibc's robust mutexes use.", .{ .platform = .linux_macos_windows }, &.{
     abi.func("sa_robust_init", robustInit, &.{},
         \\Sets up the calling thread's robust list (once per thread) and returns its futex_offset (-32 with
         \\glibc, -28 with musl); 0 where there is no robust list (macOS: dead owners are then found by

@@ -6,6 +6,7 @@
 //! TypeScript ABI module from the same lists.
 
 const std = @import("std");
+const windows = @import("builtin").os.tag == .windows;
 /// The C ABI as data: exports, groups, the table walk, C and FFI types.
 pub const abi = @import("abi.zig");
 pub const table = @import("table.zig");
@@ -13,12 +14,12 @@ pub const ops = @import("ops.zig");
 pub const exports = @import("exports.zig");
 /// The seed package's C functions under their old names (SEED-ABI.md).
 pub const seed = @import("seed.zig");
-/// Named shared memory (POSIX shm and files) for other processes.
-pub const shm = @import("shm.zig");
+/// Named shared memory (POSIX shm and files; Windows: named file mappings) for other processes.
+pub const shm = if (windows) @import("windows/shm.zig") else @import("shm.zig");
 /// 128-bit integers and fixed-width byte strings.
 pub const wide = @import("wide.zig");
 /// Waiting on an address across processes, for the locks.
-pub const wait = @import("wait.zig");
+pub const wait = if (windows) @import("windows/wait.zig") else @import("wait.zig");
 /// Robust lock words: the kernel marks a dead owner (robust-futex list).
 pub const robust = @import("robust.zig");
 /// A bounded MPMC queue of byte messages in shared memory.
@@ -64,11 +65,17 @@ comptime {
 test {
     _ = @import("tests.zig");
     _ = abi;
-    _ = shm;
     _ = wide;
-    _ = wait;
-    _ = robust;
     _ = seed;
     _ = channel;
     _ = map;
+    // the POSIX files' tests call the C library; Windows has its own
+    if (windows) {
+        _ = @import("windows/tests.zig");
+    } else {
+        _ = shm;
+        _ = wait;
+        _ = robust;
+        _ = @import("windows/same_abi.zig");
+    }
 }

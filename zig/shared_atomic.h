@@ -72,7 +72,7 @@ const char *sa_version(void);
  * thread id and that the kernel itself marks when the owner dies, through
  * the robust-futex list that glibc's robust mutexes use.
  */
-#if defined(__linux__) || defined(__APPLE__)
+#if defined(__linux__) || defined(__APPLE__) || defined(_WIN32)
 /* Sets up the calling thread's robust list (once per thread) and returns
  * its futex_offset (-32 with glibc, -28 with musl); 0 where there is no
  * robust list (macOS: dead owners are then found by kill(id, 0)); a
@@ -148,12 +148,12 @@ int sa_sem_acquire(uint32_t *sem, uint32_t n, uint32_t *out);
 int sa_sem_release(uint32_t *sem, uint32_t n, uint32_t *out);
 /* Permits the calling thread holds in the Semaphore at sem. */
 int sa_sem_held(uint32_t *sem);
-#endif /* defined(__linux__) || defined(__APPLE__) */
+#endif /* defined(__linux__) || defined(__APPLE__) || defined(_WIN32) */
 
 /* shm.zig: Named shared memory for other processes: POSIX shm_open
- * segments and files on a path, mapped MAP_SHARED.
+ * segments and files on a path, mapped MAP_SHARED; Windows:
+ * zig/windows/shm.zig.
  */
-#if !defined(_WIN32)
 /* Opens (or with create, exclusively creates, mode 0600) the segment name
  * (file = 0: a POSIX shm name like "/x"; 1: a file path, relative to the
  * cwd unless absolute, refused with -ELOOP if any component is a symbolic
@@ -210,13 +210,13 @@ int sa_shm_retire(void *base, double len);
 int sa_shm_close_fd(int fd);
 /* Removes the name (file = 1: the path); 0 or -errno. */
 int sa_shm_remove(const char *name, int file);
-#endif /* !defined(_WIN32) */
 
 /* wait.zig: Waiting on a 32-bit word across threads AND processes: the
  * process-shared futex on Linux (no FUTEX_PRIVATE_FLAG),
- * __ulock_wait/__ulock_wake with the shared operation on macOS.
+ * __ulock_wait/__ulock_wake with the shared operation on macOS; Windows:
+ * zig/windows/wait.zig.
  */
-#if defined(__linux__) || defined(__APPLE__)
+#if defined(__linux__) || defined(__APPLE__) || defined(_WIN32)
 /* Waits while *addr == expected, up to timeout_ms (negative, NaN or
  * infinite: forever): SA_WAIT_OK (woken; may be spurious, as with any
  * futex), SA_WAIT_NOT_EQUAL (the value differed at the start) or
@@ -237,7 +237,7 @@ int sa_wake32(const uint32_t *addr, int count);
 int sa_thread_id(void);
 /* Whether thread (or process) id is alive: 1 yes, 0 no. */
 int sa_thread_alive(int id);
-#endif /* defined(__linux__) || defined(__APPLE__) */
+#endif /* defined(__linux__) || defined(__APPLE__) || defined(_WIN32) */
 
 /* wide.zig: Wide values, lock-free: 128-bit integers (i128, u128) and
  * fixed-width byte strings (bytes1, bytes2, bytes4, bytes8, bytes16).

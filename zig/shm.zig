@@ -297,7 +297,7 @@ fn remove(name: [*:0]const u8, file: c_int) callconv(.c) c_int {
 }
 
 /// The C functions, in the header's order.
-pub const c_exports = abi.group("shm", "shm.zig: Named shared memory for other processes: POSIX shm_open segments and files on a path, mapped MAP_SHARED.", .{ .platform = .posix }, &.{
+pub const c_exports = abi.group("shm", "shm.zig: Named shared memory for other processes: POSIX shm_open segments and files on a path, mapped MAP_SHARED; Windows: zig/windows/shm.zig.", .{ .platform = .all }, &.{
     abi.func("sa_shm_open_fd", openFd, &.{ "name", "create", "file" },
         \\Opens (or with `create`, exclusively creates, mode 0600) the segment `name` (`file` = 0: a POSIX shm
         \\name like "/x"; 1: a file path, relative to the cwd unless absolute, refused with -ELOOP if any

@@ -126,7 +126,7 @@ fn sleepMs(ms: f64) void {
 /// The C functions (Linux and macOS).
 pub const c_exports = abi.group("wait", "wait.zig: Waiting on a 32-bit word across threads AND processes: the " ++
     "process-shared futex on Linux (no FUTEX_PRIVATE_FLAG), __ulock_wait/__ulock_wake with the shared " ++
-    "operation on macOS.", .{ .platform = .linux_macos }, &.{
+    "operation on macOS; Windows: zig/windows/wait.zig.", .{ .platform = .linux_macos_windows }, &.{
     abi.func("sa_wait32", wait32, &.{ "addr", "expected", "timeout_ms" },
         \\Waits while *addr == expected, up to timeout_ms (negative, NaN or infinite: forever): SA_WAIT_OK
         \\(woken; may be spurious, as with any futex), SA_WAIT_NOT_EQUAL (the value differed at the start) or

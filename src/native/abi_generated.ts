@@ -1058,7 +1058,7 @@ export const WIDE_EXPORTS: Readonly<Record<string, CSignature>> = {
 // ---- the hand-written functions (the c_exports of zig/*.zig)
 
 /** Where a function exists: everywhere, on POSIX systems (not Windows), on Linux and macOS. */
-export type Platform = "all" | "posix" | "linux_macos";
+export type Platform = "all" | "posix" | "linux_macos" | "linux_macos_windows";
 
 /** The groups of hand-written functions (one per Zig file). */
 export type FunctionGroup = "library" | "robust" | "shm" | "wait" | "wide" | "map";
@@ -1079,7 +1079,7 @@ export const FUNCTIONS: Readonly<Record<FunctionGroup, FunctionGroupInfo>> = {
     },
   },
   robust: {
-    platform: "linux_macos",
+    platform: "linux_macos_windows",
     exports: {
       sa_robust_init: { args: [], returns: "i32" },
       sa_robust_tid: { args: [], returns: "i32" },
@@ -1099,7 +1099,7 @@ export const FUNCTIONS: Readonly<Record<FunctionGroup, FunctionGroupInfo>> = {
     },
   },
   shm: {
-    platform: "posix",
+    platform: "all",
     exports: {
       sa_shm_open_fd: { args: ["ptr", "i32", "i32"], returns: "i32" },
       sa_shm_fd_size: { args: ["i32"], returns: "f64" },
@@ -1116,7 +1116,7 @@ export const FUNCTIONS: Readonly<Record<FunctionGroup, FunctionGroupInfo>> = {
     },
   },
   wait: {
-    platform: "linux_macos",
+    platform: "linux_macos_windows",
     exports: {
       sa_wait32: { args: ["ptr", "u32", "f64"], returns: "i32" },
       sa_wake32: { args: ["ptr", "i32"], returns: "i32" },

@@ -1,5 +1,6 @@
 // Child processes of the runtime running the tests: Bun.spawn in Bun,
 // Deno.Command in Deno. Children run test/child.ts (or any command).
+import { fileURLToPath } from "node:url";
 import { isBun } from "./api.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -44,7 +45,7 @@ export function self(...args: string[]): string[] {
 
 /** The command that runs a child script (relative to test/children/) in this runtime. */
 export function selfScript(name: string, ...args: string[]): string[] {
-  const script = new URL(name, new URL("../children/", import.meta.url)).pathname;
+  const script = fileURLToPath(new URL(name, new URL("../children/", import.meta.url)));
   return isBun
     ? [g.process.execPath, script, ...args]
     : [g.Deno.execPath(), "run", "-A", "--no-check", script, ...args];
@@ -52,8 +53,8 @@ export function selfScript(name: string, ...args: string[]): string[] {
 
 /** The command that runs test/child.ts in the other runtime. */
 export function other(...args: string[]): string[] {
-  const script = new URL("../children/child.ts", import.meta.url).pathname;
-  const bin = new URL("../../node_modules/.bin/", import.meta.url).pathname;
+  const script = fileURLToPath(new URL("../children/child.ts", import.meta.url));
+  const bin = fileURLToPath(new URL("../../node_modules/.bin/", import.meta.url));
   return isBun ? [`${bin}deno`, "run", "-A", "--no-check", script, ...args] : [`${bin}bun`, script, ...args];
 }
 
