@@ -20,6 +20,22 @@ pub fn build(b: *std.Build) void {
     run_tests.has_side_effects = true; // always run (and report counts), never "cached"
     b.step("test", "Run the Zig unit tests").dependOn(&run_tests.step);
 
+    // `zig build aarch64-tests`: the unit-test binaries of the aarch64 Linux
+    // builds, installed into zig-out/aarch64-tests/ for
+    // scripts/emulation/zig.mjs to run under qemu-user: musl at the release
+    // CPU level (ARMv8-A: LL/SC, LDXP/STXP for 128-bit; run on a Cortex-A53
+    // too, where an LSE instruction would trap) and glibc with LSE
+    // (LDADD/CAS/CASP). The robust-list tests are left out: qemu-user does not
+    // implement set_robust_list (ENOSYS).
+    const aarch64_step = b.step("aarch64-tests", "Build the aarch64 Linux unit-test binaries (scripts/emulation/zig.mjs runs them under qemu)");
+    for (aarch64_variants) |v| {
+        const query = std.Target.Query.parse(.{ .arch_os_abi = v.triple, .cpu_features = v.cpu }) catch unreachable;
+        const v_mod = libraryModule(b, options, b.resolveTargetQuery(query), optimize, null);
+        const v_tests = b.addTest(.{ .name = v.name, .root_module = v_mod, .filters = &aarch64_test_filters });
+        const install = b.addInstallArtifact(v_tests, .{ .dest_dir = .{ .override = .{ .custom = "aarch64-tests" } } });
+        aarch64_step.dependOn(&install.step);
+    }
+
     // `zig build gen`: the C header and the TypeScript ABI module, written
     // from the library's own tables (zig/gen.zig); `-Dcheck`: only fail if
     // either file is stale (CI).
@@ -90,6 +106,15 @@ fn libraryModule(
     mod.addOptions("options", options);
     return mod;
 }
+
+/// The aarch64 test binaries `zig build aarch64-tests` builds.
+const aarch64_variants = [_]struct { name: []const u8, triple: []const u8, cpu: []const u8 }{
+    .{ .name = "test-aarch64-linux-musl", .triple = "aarch64-linux-musl", .cpu = "generic" },
+    .{ .name = "test-aarch64-linux-gnu-lse", .triple = "aarch64-linux-gnu.2.17", .cpu = "generic+lse" },
+};
+
+/// Every test file's tests but zig/robust.zig's (a new test file goes here too).
+const aarch64_test_filters = [_][]const u8{ "abi.test.", "seed.test.", "shm.test.", "tests.test.", "wait.test.", "wide.test." };
 
 /// One row of npm/platforms.json (the fields the build needs).
 const Platform = struct {

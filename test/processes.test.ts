@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
 import { libraryPath } from "../src/native/library.ts";
-import { other, run, runAll, self, start } from "./helpers/spawn.ts";
+import { hostLibrary, other, run, runAll, self, start } from "./helpers/spawn.ts";
 import { uniqueName } from "./helpers/names.ts";
 
 const { AtomicU32, AtomicU64, SharedMemory } = api;
@@ -50,7 +50,7 @@ test("Bun, Deno and Python processes on one segment at the same time: every incr
     const python = [
       "python3",
       new URL("./children/child.py", import.meta.url).pathname,
-      libraryPath(),
+      hostLibrary() ?? libraryPath(),
       seg.name,
       "2048",
     ];
