@@ -92,9 +92,10 @@ const VIEWS: Record<string, new (b: SharedArrayBuffer, byteOffset: number, lengt
 
 /**
  * The built-in `Atomics` expression for a seq_cst op on a small integer in a
- * SharedArrayBuffer, or undefined. Used in Bun only: there an FFI call
+ * SharedArrayBuffer, or undefined. Used in Bun and Node: in Bun an FFI call
  * (~2.8 ns) plus the argument check cannot get within 1.2× of the built-in
- * (~2.6 ns), while the built-in on the same address is the same lock-prefixed
+ * (~2.6 ns), in Node a Node-API call has a fixed cost several times the
+ * built-in's, while the built-in on the same address is the same lock-prefixed
  * instruction. Deno's FFI call (~7 ns) is faster than its built-in (~12 ns).
  * Segments always take the FFI path (their buffer is not a SharedArrayBuffer).
  */
@@ -169,7 +170,7 @@ interface Checks {
 function bindMethods(t: TypeInfo, name: string, proto: Record<string, Method>, b: Brand, c: Checks): void {
   const syms = typeSymbols(t.name);
   const runtime = backend().runtime;
-  const builtin = runtime === "bun" && t.name in VIEWS;
+  const builtin = runtime !== "deno" && t.name in VIEWS;
   // Deno's FFI throws "Invalid FFI i32 type" for -0; Bun's takes it as 0
   const plusZero = runtime === "deno" && t.name in VIEWS;
   for (const op of OPS) {
@@ -200,8 +201,8 @@ const DERIVED = ["loadNumber", "update", "descriptor", "handle", "toString", "wa
 export function defineAtomic(t: TypeInfo, name: string): unknown {
   let checks: Checks | undefined;
   const checksOf = (): Checks => checks ??= { check: valueCheck(t, backend().runtime), numCheck: numberCheck(t) };
-  // Bun: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr)
-  const builtin = (): boolean => backend().runtime === "bun" && t.name in VIEWS;
+  // Bun, Node: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr)
+  const builtin = (): boolean => backend().runtime !== "deno" && t.name in VIEWS;
   const { cls, brand } = defineValueClass({
     name,
     type: t.name,
