@@ -14,6 +14,7 @@ import { orderCode, RMW_ORDERS } from "./order.ts";
 import { OPS, type Shape, type TypeInfo } from "../native/abi.ts";
 import { type Brand, compileMethod, type Method, orderedCall, ordersOf, valueParams } from "./method.ts";
 import { defineValueClass } from "./value_class.ts";
+import type { Region } from "../memory/region.ts";
 import { numberCheck, type ValueCheck, valueCheck } from "./values.ts";
 
 const brands = new Map<unknown, Brand>();
@@ -194,6 +195,21 @@ function bindMethods(t: TypeInfo, name: string, proto: Record<string, Method>, b
   proto.update = update(name, c.check, STORED[t.name] ?? same, b);
 }
 
+/**
+ * The view the built-in works on for the value at `r`, or null (the FFI then).
+ * Node: also in a segment, since a Node-API call costs several times the
+ * built-in, over an ArrayBuffer of the value's own bytes in the mapping
+ * (the same lock-prefixed instruction on the same address); the view holds
+ * the segment, so the mapping outlives every view of it.
+ */
+function builtinView(t: TypeInfo, r: Region): ArrayBufferView | null {
+  const View = VIEWS[t.name];
+  if (!(r.owner instanceof SharedMemory)) return new View(r.owner, r.byteOffset, 1);
+  if (backend().runtime !== "node") return null;
+  const view = new View(backend().arrayBuffer(r.pointer, t.bytes) as unknown as SharedArrayBuffer, 0, 1);
+  return Object.defineProperty(view, "memory", { value: r.owner });
+}
+
 /** The methods besides the table's operations (some added by `wait.ts`), for the closed-segment prototype. */
 const DERIVED = ["loadNumber", "update", "descriptor", "handle", "toString", "wait", "waitAsync", "notify"];
 
@@ -211,12 +227,7 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
     // a view of this value's own bytes for the built-in: one over the whole
     // buffer would throw for a buffer whose length is not a multiple of the width
     properties: (r) => ({
-      ta: {
-        value: builtin() && !(r.owner instanceof SharedMemory)
-          ? new VIEWS[t.name](r.owner as SharedArrayBuffer, r.byteOffset, 1)
-          : null,
-        enumerable: true,
-      },
+      ta: { value: builtin() ? builtinView(t, r) : null, enumerable: true },
       ix: { value: 0, enumerable: true },
     }),
     checkInitial: (initial, where) => {
