@@ -15,6 +15,15 @@ pub fn build(b: *std.Build) void {
     const lib = b.addLibrary(.{ .linkage = .dynamic, .name = "shared_atomic", .root_module = mod });
     b.installArtifact(lib);
 
+    // The Node-API addon (zig/napi_addon.zig): the whole library plus wrappers
+    // generated from the same tables, installed beside the library as
+    // lib/shared_atomic.node (what node.ts loads). Not on Windows: there an
+    // addon links against node.exe's import library.
+    if (target.result.os.tag != .windows) {
+        const addon = nodeAddon(b, target, optimize, null);
+        b.getInstallStep().dependOn(&b.addInstallFileWithDir(addon.getEmittedBin(), .lib, addon_file).step);
+    }
+
     const tests = b.addTest(.{ .root_module = mod });
     const run_tests = b.addRunArtifact(tests);
     run_tests.has_side_effects = true; // always run (and report counts), never "cached"
@@ -83,7 +92,38 @@ pub fn build(b: *std.Build) void {
             .dylib_symlinks = false,
         });
         dist.dependOn(&install.step);
+        if (!std.mem.startsWith(u8, p.key, "win32")) {
+            const addon = nodeAddon(b, b.resolveTargetQuery(query), dist_optimize, true);
+            dist.dependOn(&b.addInstallFileWithDir(addon.getEmittedBin(), .{ .custom = b.fmt("dist/{s}", .{p.key}) }, addon_file).step);
+        }
     }
+}
+
+/// The Node-API addon's file name, beside the library.
+const addon_file = "shared_atomic.node";
+
+/// The Node-API addon for `target`: Node-API's functions are resolved from
+/// the node executable at load time, so undefined symbols are allowed.
+fn nodeAddon(
+    b: *std.Build,
+    target: std.Build.ResolvedTarget,
+    optimize: std.builtin.OptimizeMode,
+    strip: ?bool,
+) *std.Build.Step.Compile {
+    const options = b.addOptions();
+    options.addOption([:0]const u8, "version", zon.version);
+    options.addOption(bool, "exports", false); // the addon exports napi_register_module_v1, not the C ABI
+    const mod = b.createModule(.{
+        .root_source_file = b.path("zig/napi_addon.zig"),
+        .target = target,
+        .optimize = optimize,
+        .strip = strip,
+        .link_libc = true,
+    });
+    mod.addOptions("options", options);
+    const addon = b.addLibrary(.{ .linkage = .dynamic, .name = "shared_atomic_node", .root_module = mod });
+    addon.linker_allow_shlib_undefined = true;
+    return addon;
 }
 
 fn libraryModule(

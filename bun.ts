@@ -13,9 +13,9 @@
  */
 
 import { dlopen, type FFIFunction, ptr, toArrayBuffer } from "bun:ffi";
-import { statSync } from "node:fs";
 import { setBackend } from "./src/native/backend.ts";
 import { configureLibrary } from "./src/native/locate.ts";
+import { processHost } from "./src/native/process_host.ts";
 import type { FfiType } from "./src/native/abi.ts";
 
 const bunType = (t: FfiType): string => t;
@@ -40,23 +40,7 @@ setBackend({
 });
 
 // Where the library is (src/locate.ts): SHARED_ATOMIC_LIB, the npm platform package, zig-out.
-configureLibrary({
-  platform: process.platform,
-  arch: process.arch,
-  libc: () => ((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
-      ?.glibcVersionRuntime
-    ? "gnu"
-    : "musl"),
-  env: (name) => process.env[name],
-  cwd: () => process.cwd(),
-  isFile(path) {
-    try {
-      return statSync(path).isFile();
-    } catch {
-      return false;
-    }
-  },
-});
+configureLibrary(processHost());
 
 export * from "./src/index.ts";
 export { libraryPath, setLibraryPath } from "./src/native/locate.ts";

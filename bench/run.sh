@@ -6,6 +6,7 @@
 #   bench/locks.bench.ts      uncontended Mutex vs an Atomics mutex and C; wake-up latency
 #   bench/channel.bench.ts    Channel messages/s vs postMessage, child-process IPC, a Unix socket; latency
 #   bench/valkey.bench.ts     the Valkey backend vs the raw client and the local backend (round trips/s)
+#   bench/node.bench.ts       the Node column: issue 13's targets and the Node-API call cost, in the pinned Node
 #
 # Usage: bash bench/run.sh
 # Environment: BENCHES (default "atomics processes locks wide channel"), BENCH_ROUNDS
@@ -37,6 +38,9 @@ trap 'rm -rf "$work"' EXIT
 # Measure a private copy: a rebuild of zig-out during the run cannot swap the
 # library under a running benchmark.
 cp "$LIB" "$work/"
+# Node loads the Node-API addon beside the library (src/native/node_addon.ts)
+[ -f zig-out/lib/shared_atomic.node ] && cp zig-out/lib/shared_atomic.node "$work/"
+NODE_BIN=$(node -e 'import("./scripts/setup.mjs").then(m => console.log(m.nodeBin()))')
 export SHARED_ATOMIC_LIB="$work/$(basename "$LIB")"
 
 # BENCHES: which bench/<name>.bench.ts to run, in order (e.g. add "wide").
@@ -60,6 +64,7 @@ run_part() {
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 for bench in $BENCHES; do run_part Bun "$bench" "$BUN"; done
 for bench in $BENCHES; do run_part Deno "$bench" "$DENO" run -A; done
+run_part Node node "$NODE_BIN"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
@@ -80,6 +85,7 @@ git diff --quiet HEAD -- zig build.zig src bun.ts mod.ts 2>/dev/null || dirty=" 
   echo "| load average (1/5/15 min) | before $load_before, after $load_after |"
   echo "| Bun | $("$BUN" --version) |"
   echo "| Deno | $("$DENO" --version | head -1 | sed 's/ (.*//') |"
+  echo "| Node | $("$NODE_BIN" --version) |"
   echo "| Zig | $("$ZIG" version 2>/dev/null || echo '?') (library as built by \`node scripts/setup.mjs\`: ReleaseFast) |"
   echo "| C compiler (native loops) | $("${CC:-cc}" --version | head -1) |"
   echo
@@ -114,5 +120,9 @@ git diff --quiet HEAD -- zig build.zig src bun.ts mod.ts 2>/dev/null || dirty=" 
     cat "$work/Deno-$bench.md"
     echo
   done
+  echo "## Node (bench/node.bench.ts)"
+  echo
+  cat "$work/Node-node.md"
+  echo
 } >"$OUT"
 echo "wrote $OUT"

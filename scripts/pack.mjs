@@ -1,6 +1,7 @@
 // Builds the npm packages from `zig build dist`: one per platform in
-// npm/platforms.json (`@shared-atomic/<key>`: the library, with os/cpu/libc so
-// the package manager installs only the matching one) and the main package
+// npm/platforms.json (`@shared-atomic/<key>`: the library and, but on Windows,
+// the Node-API addon shared_atomic.node, with os/cpu/libc so the package
+// manager installs only the matching one) and the main package
 // `shared-atomic` (bun.ts + src/ for Bun, which runs TypeScript from
 // node_modules; dist/ compiled JavaScript and .d.ts for Deno, which does not,
 // and for type checkers; every platform package in optionalDependencies; the
@@ -9,6 +10,10 @@
 // Python module python/shared_atomic_js/). Every platform package also ships the
 // C header zig/shared_atomic.h. Also lays out the release assets the Deno entry
 // downloads (shared_atomic-<key>.<ext>).
+// node_modules; dist/ compiled JavaScript and .d.ts for Deno and Node, which
+// do not (Node strips types, but never under node_modules), and for type checkers; every platform package in optionalDependencies; the
+// SHA-256 of every platform's library in src/native/checksums.ts). Also lays out the
+// release assets the Deno entry downloads (shared_atomic-<key>.<ext>).
 //
 //   node scripts/pack.mjs [--out DIR] [--no-build]
 //
@@ -50,12 +55,17 @@ export async function buildDist() {
   execFileSync(zig, ["build", "dist"], { cwd: root, stdio: ["ignore", process.stderr, process.stderr] });
 }
 
-/** The built library of each platform: [{ ...platform, path, sha256 }]. */
+/** The Node-API addon's file name (beside the library; not on Windows). */
+export const ADDON_FILE = "shared_atomic.node";
+
+/** The built library (and Node-API addon) of each platform: [{ ...platform, path, sha256, addon? }]. */
 export function artefacts() {
   return platforms().map((p) => {
     const path = join(root, "zig-out", "dist", p.key, p.file);
     if (!existsSync(path)) throw new Error(`${path} is missing: run \`zig build dist\``);
-    return { ...p, path, sha256: createHash("sha256").update(readFileSync(path)).digest("hex") };
+    const addon = p.os === "win32" ? undefined : join(root, "zig-out", "dist", p.key, ADDON_FILE);
+    if (addon !== undefined && !existsSync(addon)) throw new Error(`${addon} is missing: run \`zig build dist\``);
+    return { ...p, path, addon, sha256: createHash("sha256").update(readFileSync(path)).digest("hex") };
   });
 }
 
@@ -97,8 +107,8 @@ const toJs = (code) =>
     .replace(/(new URL\(\s*)(["'])(\.{1,2}\/[^"']*?)\.ts\2(\s*,\s*import\.meta\.url)/g, "$1$2$3.js$2$4");
 
 /**
- * Compiles mod.ts and src/ of `dir` into `dir`/dist: JavaScript for Deno (one
- * file at a time: types stripped, specifiers rewritten) and declarations for
+ * Compiles mod.ts, node.ts and src/ of `dir` into `dir`/dist: JavaScript for Deno
+ * and Node (one file at a time: types stripped, specifiers rewritten) and declarations for
  * type checkers (one program, emitted without type checking: the runtime types
  * of the entries need not resolve here).
  */
@@ -109,6 +119,7 @@ export async function compile(dir) {
     ...(existsSync(join(dir, "valkey.ts")) ? [join(dir, "valkey.ts")] : []),
     ...listTs(join(dir, "src")),
   ];
+  const files = [join(dir, "mod.ts"), join(dir, "node.ts"), ...listTs(join(dir, "src"))];
   const out = (file, ext) => join(dir, "dist", relative(dir, file)).replace(/\.ts$/, ext);
   for (const file of files) {
     const js = ts.transpileModule(readFileSync(file, "utf8"), {
@@ -142,10 +153,6 @@ export async function compile(dir) {
   });
   const problems = emitted.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
   if (problems.length) throw new Error(`declarations for dist/:\n${problems.join("\n")}`);
-  writeFileSync(
-    join(dir, "dist", "node.js"),
-    'throw new Error("shared-atomic runs in Bun and Deno (it needs their FFI: bun:ffi, Deno.dlopen); Node.js is not supported");\n',
-  );
 }
 
 /**
@@ -185,6 +192,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
     mkdirSync(d, { recursive: true });
     copyFileSync(a.path, join(d, a.file));
     copyFileSync(join(root, "zig", "shared_atomic.h"), join(d, "shared_atomic.h"));
+    if (a.addon) copyFileSync(a.addon, join(d, ADDON_FILE));
     writeFileSync(
       join(d, "package.json"),
       JSON.stringify(
@@ -197,6 +205,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
           cpu: [a.cpu],
           ...(a.libc ? { libc: [a.libc] } : {}),
           files: [a.file, "shared_atomic.h"],
+          files: [a.file, ...(a.addon ? [ADDON_FILE] : [])],
           preferUnplugged: true,
         },
         null,
@@ -219,6 +228,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
   mkdirSync(join(main, "src"), { recursive: true });
   for (const f of ["bun.ts", "mod.ts", "LICENSE"]) {
   for (const f of ["bun.ts", "mod.ts", "valkey.ts", "README.md", "LICENSE"]) {
+  for (const f of ["bun.ts", "mod.ts", "node.ts", "README.md", "LICENSE"]) {
     if (existsSync(join(root, f))) copyFileSync(join(root, f), join(main, f));
   }
   // the user README (the repository's README is about the repository: building, testing, layout)
@@ -237,6 +247,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
   await compile(main);
   await compileBin(main);
   rmSync(join(main, "mod.ts")); // compiled to dist/mod.js; Bun uses bun.ts + src/
+  rmSync(join(main, "node.ts")); // compiled to dist/node.js
   const manifest = {
     name: pkg.name,
     version: v,
@@ -271,6 +282,8 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
       "README.md",
       ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : []),
     ],
+    engines: { node: ">=22" },
+    files: ["bun.ts", "src/", "dist/", "README.md", ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : [])],
     optionalDependencies: Object.fromEntries(arts.map((a) => [`@shared-atomic/${a.key}`, v])),
     peerDependencies: { ioredis: `^${pkg.devDependencies.ioredis}` },
     peerDependenciesMeta: { ioredis: { optional: true } },

@@ -12,6 +12,12 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+// place it is recorded) into .tools/, exact-pinned Node binaries from npm
+// (`node-<platform>-<arch>`, the lines in NODE_VERSIONS) into
+// .tools/node-<version>/, then the native library and its Node-API addon.
+// Usage: node scripts/setup.mjs [--quiet]
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -60,6 +66,42 @@ export const zigDir = join(root, ".tools", `zig-${zigVersion}`);
 export const zig = join(zigDir, "ziglang", process.platform === "win32" ? "zig.exe" : "zig");
 
 async function npmDeps() {
+/** The Node lines the suites run on, pinned exactly (npm's `node-<platform>-<arch>` binaries); the first runs the full suite. */
+export const NODE_VERSIONS = JSON.parse(readFileSync(join(root, "scripts", "node-versions.json"), "utf8")).versions;
+
+/** Where setup puts Node `version`: .tools/node-<version>/. */
+export const nodeDir = (version) => join(root, ".tools", `node-${version}`);
+
+/** The pinned Node binary of a major line (22, 24, 26), or of the full-suite line. */
+export function nodeBin(major) {
+  const v = major === undefined ? NODE_VERSIONS[0] : NODE_VERSIONS.find((x) => x.startsWith(`${major}.`));
+  if (v === undefined) throw new Error(`no pinned Node ${major} (pinned: ${NODE_VERSIONS.join(", ")})`);
+  return join(nodeDir(v), "bin", process.platform === "win32" ? "node.exe" : "node");
+}
+
+export function nodeBinaries() {
+  const os = process.platform === "win32" ? "win" : process.platform;
+  for (const version of NODE_VERSIONS) {
+    const dir = nodeDir(version);
+    if (existsSync(join(dir, "bin"))) continue;
+    log(`installing node ${version} from npm (node-${os}-${process.arch}) into ${dir}`);
+    mkdirSync(join(root, ".tools"), { recursive: true });
+    const tmp = mkdtempSync(join(root, ".tools", ".node-")); // same file system: one rename
+    try {
+      run("npm", ["pack", "--silent", `node-${os}-${process.arch}@${version}`], {
+        cwd: tmp,
+        shell: process.platform === "win32",
+      });
+      const tgz = readdirSync(tmp).find((f) => f.endsWith(".tgz"));
+      run("tar", ["xzf", tgz], { cwd: tmp });
+      renameSync(join(tmp, "package"), dir);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+}
+
+function npmDeps() {
   const marker = join(root, "node_modules", ".package-lock.json");
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const have = existsSync(marker) ? JSON.parse(readFileSync(marker, "utf8")).packages ?? {} : {};
@@ -181,6 +223,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   npmDeps();
   zigToolchain();
   valkeyTool();
+  nodeBinaries();
   buildLibrary();
   await wine();
 }

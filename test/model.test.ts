@@ -160,12 +160,13 @@ class Run {
   desc = "";
   before = "";
 
-  constructor(
-    readonly seed: number,
-    readonly kind: "sab" | "shm",
-    readonly memory: SharedArrayBuffer | Any,
-    mem: Uint8Array,
-  ) {
+  readonly seed: number;
+  readonly kind: "sab" | "shm";
+  readonly memory: SharedArrayBuffer | Any;
+  constructor(seed: number, kind: "sab" | "shm", memory: SharedArrayBuffer | Any, mem: Uint8Array) {
+    this.seed = seed;
+    this.kind = kind;
+    this.memory = memory;
     this.rng = new Rng(seed);
     this.mem = mem;
     this.model = mem.slice();
@@ -263,12 +264,16 @@ const clsOrder = (o: unknown, allowed: readonly string[]): Cls =>
 
 /** One step: an atomic of one class at one place, and the helpers its ops use. */
 class Step {
-  constructor(
-    readonly run: Run,
-    readonly spec: Spec,
-    readonly a: Any,
-    readonly abs: number,
-  ) {}
+  readonly run: Run;
+  readonly spec: Spec;
+  readonly a: Any;
+  readonly abs: number;
+  constructor(run: Run, spec: Spec, a: Any, abs: number) {
+    this.run = run;
+    this.spec = spec;
+    this.a = a;
+    this.abs = abs;
+  }
 
   get d(): Domain {
     return this.spec.d;

@@ -1,11 +1,13 @@
 // Across processes, for real: children of this runtime (Bun.spawn /
-// Deno.Command), of the other runtime and Python on one segment at once,
+// Deno.Command / child_process), of the other runtimes and Python on one segment at once,
 // and a child killed with SIGKILL mid-loop. Every result is exact.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
 import { libraryPath } from "../src/native/library.ts";
 import { hostLibrary, other, run, runAll, self, start } from "./helpers/spawn.ts";
+import { childIn, run, runAll, self, start } from "./helpers/spawn.ts";
+import { RUNTIMES } from "./helpers/runtime.ts";
 import { uniqueName } from "./helpers/names.ts";
 
 const { AtomicU32, AtomicU64, SharedMemory } = api;
@@ -41,7 +43,7 @@ test("a 10,000-attempt compareAndSet race across 20 processes has exactly one wi
   }
 });
 
-test("Bun, Deno and Python processes on one segment at the same time: every increment counted", async () => {
+test("Bun, Deno, Node and Python processes on one segment at the same time: every increment counted", async () => {
   using seg = SharedMemory.create(uniqueName(), 4096);
   try {
     const a = new AtomicU64(seg, 2048);
@@ -54,18 +56,16 @@ test("Bun, Deno and Python processes on one segment at the same time: every incr
       seg.name,
       "2048",
     ];
+    // two children of each runtime (this one first), and Python
     const jobs = [
-      run(self("add", a.handle(), N, gate.handle())),
-      run(self("add", a.handle(), N, gate.handle())),
-      run(other("add", a.handle(), N, gate.handle())),
-      run(other("add", a.handle(), N, gate.handle())),
+      ...RUNTIMES.flatMap((r) => [0, 1].map(() => run(childIn(r, "add", a.handle(), N, gate.handle())))),
       run([...python, N, "0"]),
     ];
     while ((gate.load() & 0xffff) < jobs.length) await new Promise((r) => setTimeout(r, 5));
-    gate.fetchAdd(0x10000); // all five start at once
+    gate.fetchAdd(0x10000); // all of them start at once
     for (let i = 0; i < 100000; i++) a.fetchAdd(1); // and this process too
     await Promise.all(jobs);
-    assert.equal(a.loadNumber(), 6 * 100000);
+    assert.equal(a.loadNumber(), (jobs.length + 1) * 100000);
   } finally {
     seg.unlink();
   }

@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { api } from "./helpers/api.ts";
+import { newWorker } from "./helpers/worker.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { type Child, selfScript, start } from "./helpers/spawn.ts";
 import { COUNTS, J, JOURNAL_BYTES, sum } from "./helpers/robust_journal.ts";
@@ -112,7 +113,7 @@ test("Mutex: a waiter asleep on the word of a holder that dies is woken by the k
     // the waiters bit, then a Worker asleep in one wait with no timeout: only a wake can end it
     const state = new api.AtomicU32(seg, 8);
     const v = (state.fetchOr(0x80000000) | 0x80000000) >>> 0;
-    const w = new Worker(new URL("./workers/robust_worker.ts", import.meta.url).href, { type: "module" });
+    const w = newWorker(new URL("./workers/robust_worker.ts", import.meta.url).href);
     await new Promise((r) => (w.onmessage = r));
     const woken = new Promise((r) => (w.onmessage = (e) => r(e.data)));
     w.postMessage({ kind: "wait", lock: state.descriptor(), expected: v });
@@ -315,7 +316,7 @@ test("Once: a killed runner lets the next caller run the initialiser", async () 
 // ---- Workers terminated holding --------------------------------------------------------
 
 async function workerHolds(job: Record<string, unknown>): Promise<Worker> {
-  const w = new Worker(new URL("./workers/robust_worker.ts", import.meta.url).href, { type: "module" });
+  const w = newWorker(new URL("./workers/robust_worker.ts", import.meta.url).href);
   await new Promise((r) => (w.onmessage = r));
   const held = new Promise((r) => (w.onmessage = r));
   w.postMessage(job);
@@ -554,7 +555,7 @@ test("re-entry that would deadlock: clear errors (Mutex, RwLock), and unlocking 
   const r = rw.read();
   assert.throws(() => rw.write(), /holds a read lock/);
   // a writer (a Worker) waits for that read lock: reading again would wait for it forever
-  const worker = new Worker(new URL("./workers/robust_worker.ts", import.meta.url).href, { type: "module" });
+  const worker = newWorker(new URL("./workers/robust_worker.ts", import.meta.url).href);
   await new Promise((r) => (worker.onmessage = r));
   const held = new Promise((r) => (worker.onmessage = r));
   worker.postMessage({ kind: "write", lock: rw.descriptor() });
@@ -599,7 +600,7 @@ test("huge timeouts wait, never spin (Semaphore.tryAcquire(1, 1e300) and friends
   const used = cpu() - c0;
   assert.ok(used < 300, `${used.toFixed(0)} ms of CPU in 700 ms of waiting`);
   // the blocking form: a Worker releases after 300 ms
-  const w = new Worker(new URL("./workers/robust_worker.ts", import.meta.url).href, { type: "module" });
+  const w = newWorker(new URL("./workers/robust_worker.ts", import.meta.url).href);
   await new Promise((r) => (w.onmessage = r));
   const c1 = cpu();
   const t1 = performance.now();

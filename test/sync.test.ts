@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
+import { newWorker } from "./helpers/worker.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { onWorkers } from "./helpers/workers.ts";
 import { run, selfScript, start } from "./helpers/spawn.ts";
@@ -25,7 +26,7 @@ test("wait/notify between Workers: notify wakes a blocked wait; not-equal; timed
   // a Worker stores and notifies while this thread waits asynchronously
   t = performance.now();
   const waiting = a.waitAsync(0, 5000);
-  const w = new Worker(new URL("./workers/sync_notify_worker.ts", import.meta.url).href, { type: "module" });
+  const w = newWorker(new URL("./workers/sync_notify_worker.ts", import.meta.url).href);
   await new Promise((r) => (w.onmessage = r));
   w.postMessage(a.descriptor());
   assert.equal(await waiting, "ok");
@@ -69,7 +70,7 @@ test("terminating a Worker whose waitAsync and lockAsync are pending, then wakin
   const a = AtomicI32.create(0);
   const m = Mutex.create();
   const held = m.lock();
-  const w = new Worker(new URL("./workers/sync_pending_worker.ts", import.meta.url).href, { type: "module" });
+  const w = newWorker(new URL("./workers/sync_pending_worker.ts", import.meta.url).href);
   await new Promise((r) => (w.onmessage = r));
   w.postMessage({ atomic: a.descriptor(), mutex: m.descriptor() });
   await new Promise((r) => (w.onmessage = r));

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
+import { newWorker } from "./helpers/worker.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { run as runCommand, self } from "./helpers/spawn.ts";
 import type { ReadResult, WideJob } from "./workers/wide_worker.ts";
@@ -23,7 +24,7 @@ const split = (total: number, n: number) =>
 async function onWorkers<R>(jobs: Omit<WideJob, "gate">[]): Promise<R[]> {
   const gate = new Int32Array(new SharedArrayBuffer(16));
   const url = new URL("./workers/wide_worker.ts", import.meta.url).href;
-  const workers = jobs.map(() => new Worker(url, { type: "module" }));
+  const workers = jobs.map(() => newWorker(url));
   try {
     await Promise.all(workers.map((w) =>
       new Promise<void>((resolve, reject) => {

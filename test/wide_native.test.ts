@@ -17,6 +17,29 @@ import { run as runCommand, self } from "./helpers/spawn.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
+/**
+ * What the child of this runtime opens for the baseline library `lib`: the
+ * library itself, or in Node the Node-API addon of a whole baseline build
+ * (`zig build -Dcpu=x86_64`; the addon holds the library, so it is built the same way).
+ */
+async function forRuntime(lib: string): Promise<string> {
+  if (runtime !== "node") return lib;
+  const root = new URL("../", import.meta.url).pathname;
+  const zigVersion = readFileSync(join(root, "build.zig.zon"), "utf8").match(/minimum_zig_version\s*=\s*"([^"]+)"/)![1];
+  const prefix = join(root, ".zig-cache", "sa-wide-baseline", "node");
+  await promisify(execFile)(join(root, ".tools", `zig-${zigVersion}`, "ziglang", "zig"), [
+    "build",
+    "-Doptimize=ReleaseSmall",
+    "-Dtarget=x86_64-linux-gnu",
+    "-Dcpu=x86_64",
+    "--prefix",
+    prefix,
+  ], { cwd: root });
+  const addon = join(prefix, "lib", "shared_atomic.node");
+  assert.doesNotMatch(execFileSync("nm", ["-D", "--undefined-only", addon], { encoding: "utf8" }), /atomic/);
+  return addon;
+}
+
 // ---- the native library --------------------------------------------------------------
 
 test("sa_wide_manifest() lists exactly the wide exports the TypeScript table expects; lock-free here", () => {
@@ -51,7 +74,7 @@ test("the library calls no 16-byte (or any) atomic helper, and its 16-byte ops a
 });
 
 test("where 16-byte atomics are not lock-free (x86-64 without cmpxchg16b), the classes refuse to exist", {
-  timeout: 120_000,
+  timeout: 900_000, // Node: the baseline build includes the Node-API addon (~1-3 min cold, a cache hit after)
 }, async (t) => {
   // Builds the wide exports for baseline x86-64 (no cmpxchg16b) into a small
   // library and runs a child against it: 16-byte classes throw
@@ -95,7 +118,7 @@ export fn sa_manifest() [*:0]const u8 { return ""; }
     assert.doesNotMatch(syms, /sa_u128_|sa_i128_|sa_bytes16_/, "no 16-byte exports");
     assert.match(syms, / T sa_bytes8_compare_exchange\n/);
     assert.doesNotMatch(syms, / U .*atomic/);
-    const out = await runCommand(self("wide-unavailable"), { SHARED_ATOMIC_LIB: lib });
+    const out = await runCommand(self("wide-unavailable"), { SHARED_ATOMIC_LIB: await forRuntime(lib) });
     const { message, ...classes } = JSON.parse(out);
     assert.deepEqual(classes, {
       u128: "AtomicUnavailableError",

@@ -88,7 +88,7 @@ pub fn func(comptime name: [:0]const u8, comptime function: anytype, comptime pa
     if (info.param_types.len != params.len)
         @compileError(std.fmt.comptimePrint("{s}: {d} parameter names for {d} parameters", .{ name, params.len, info.param_types.len }));
     return .{ .name = name, .holder = struct {
-        const f = function;
+        pub const f = function;
     }, .params = params, .doc = doc };
 }
 

@@ -14,6 +14,7 @@ import { orderCode, RMW_ORDERS } from "./order.ts";
 import { OPS, type Shape, type TypeInfo } from "../native/abi.ts";
 import { type Brand, compileMethod, type Method, orderedCall, ordersOf, valueParams } from "./method.ts";
 import { defineValueClass } from "./value_class.ts";
+import type { Region } from "../memory/region.ts";
 import { numberCheck, type ValueCheck, valueCheck } from "./values.ts";
 
 const brands = new Map<unknown, Brand>();
@@ -92,9 +93,10 @@ const VIEWS: Record<string, new (b: SharedArrayBuffer, byteOffset: number, lengt
 
 /**
  * The built-in `Atomics` expression for a seq_cst op on a small integer in a
- * SharedArrayBuffer, or undefined. Used in Bun only: there an FFI call
+ * SharedArrayBuffer, or undefined. Used in Bun and Node: in Bun an FFI call
  * (~2.8 ns) plus the argument check cannot get within 1.2× of the built-in
- * (~2.6 ns), while the built-in on the same address is the same lock-prefixed
+ * (~2.6 ns), in Node a Node-API call has a fixed cost several times the
+ * built-in's, while the built-in on the same address is the same lock-prefixed
  * instruction. Deno's FFI call (~7 ns) is faster than its built-in (~12 ns).
  * Segments always take the FFI path (their buffer is not a SharedArrayBuffer).
  */
@@ -169,7 +171,7 @@ interface Checks {
 function bindMethods(t: TypeInfo, name: string, proto: Record<string, Method>, b: Brand, c: Checks): void {
   const syms = typeSymbols(t.name);
   const runtime = backend().runtime;
-  const builtin = runtime === "bun" && t.name in VIEWS;
+  const builtin = runtime !== "deno" && t.name in VIEWS;
   // Deno's FFI throws "Invalid FFI i32 type" for -0; Bun's takes it as 0
   const plusZero = runtime === "deno" && t.name in VIEWS;
   for (const op of OPS) {
@@ -193,6 +195,21 @@ function bindMethods(t: TypeInfo, name: string, proto: Record<string, Method>, b
   proto.update = update(name, c.check, STORED[t.name] ?? same, b);
 }
 
+/**
+ * The view the built-in works on for the value at `r`, or null (the FFI then).
+ * Node: also in a segment, since a Node-API call costs several times the
+ * built-in, over an ArrayBuffer of the value's own bytes in the mapping
+ * (the same lock-prefixed instruction on the same address); the view holds
+ * the segment, so the mapping outlives every view of it.
+ */
+function builtinView(t: TypeInfo, r: Region): ArrayBufferView | null {
+  const View = VIEWS[t.name];
+  if (!(r.owner instanceof SharedMemory)) return new View(r.owner, r.byteOffset, 1);
+  if (backend().runtime !== "node") return null;
+  const view = new View(backend().arrayBuffer(r.pointer, t.bytes) as unknown as SharedArrayBuffer, 0, 1);
+  return Object.defineProperty(view, "memory", { value: r.owner });
+}
+
 /** The methods besides the table's operations (some added by `wait.ts`), for the closed-segment prototype. */
 const DERIVED = ["loadNumber", "update", "descriptor", "handle", "toString", "wait", "waitAsync", "notify"];
 
@@ -200,8 +217,8 @@ const DERIVED = ["loadNumber", "update", "descriptor", "handle", "toString", "wa
 export function defineAtomic(t: TypeInfo, name: string): unknown {
   let checks: Checks | undefined;
   const checksOf = (): Checks => checks ??= { check: valueCheck(t, backend().runtime), numCheck: numberCheck(t) };
-  // Bun: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr)
-  const builtin = (): boolean => backend().runtime === "bun" && t.name in VIEWS;
+  // Bun, Node: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr)
+  const builtin = (): boolean => backend().runtime !== "deno" && t.name in VIEWS;
   const { cls, brand } = defineValueClass({
     name,
     type: t.name,
@@ -210,12 +227,7 @@ export function defineAtomic(t: TypeInfo, name: string): unknown {
     // a view of this value's own bytes for the built-in: one over the whole
     // buffer would throw for a buffer whose length is not a multiple of the width
     properties: (r) => ({
-      ta: {
-        value: builtin() && !(r.owner instanceof SharedMemory)
-          ? new VIEWS[t.name](r.owner as SharedArrayBuffer, r.byteOffset, 1)
-          : null,
-        enumerable: true,
-      },
+      ta: { value: builtin() ? builtinView(t, r) : null, enumerable: true },
       ix: { value: 0, enumerable: true },
     }),
     checkInitial: (initial, where) => {

@@ -119,7 +119,10 @@ export interface MutexGuard extends Disposable, AsyncDisposable {
 
 /** The guard: one per mutex, reused. */
 class Guard implements MutexGuard {
-  constructor(readonly mutex: Mutex) {}
+  readonly mutex: Mutex;
+  constructor(mutex: Mutex) {
+    this.mutex = mutex;
+  }
   unlock(): void {
     this.mutex.unlock();
   }

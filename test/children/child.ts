@@ -6,13 +6,12 @@
 //   child.ts wide <gate> <u128> <str> <count>  wait for the gate, then count × (u128.fetchAdd(1n),
 //                                            str.compareAndSet("ab", "cd")); prints wins
 //   child.ts wide-unavailable                prints which wide classes construct (JSON)
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { scriptArgs } from "../helpers/runtime.ts";
 type U64 = InstanceType<typeof api.AtomicU64>;
 type U32 = InstanceType<typeof api.AtomicU32>;
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [mode, ...args] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const [mode, ...args] = scriptArgs();
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
 /** Counts this process in (low 16 bits), then waits until the parent adds 0x10000. */

@@ -8,11 +8,10 @@
 //   hardening_child.ts this                every method that touches memory, called on a `this` that is not an
 //                                          instance of its class (forged pointers, other classes' atomics,
 //                                          plain objects, undefined); prints JSON [call, error name, message]
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { scriptArgs } from "../helpers/runtime.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [mode, ...args] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const [mode, ...args] = scriptArgs();
 const ORDERS = [undefined, "relaxed", "acquire", "release", "acq_rel", "seq_cst"] as const;
 
 switch (mode) {

@@ -2,14 +2,12 @@
 // SharedMemory lifetimes and prints "survived <details>" if the process lives
 // through it. A crash (SIGSEGV, SIGBUS) shows as a signal exit in the parent.
 //   lifetime_probe.ts <scenario> <segment name prefix>
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { exit, gc, isDeno, scriptArgs } from "../helpers/runtime.ts";
 const { SharedMemory, SharedMemoryClosedError, AtomicBytes, AtomicString, AtomicI32, AtomicU64, Mutex } = api;
 const { Once, Semaphore, RwLock } = api;
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [scenario, prefix] = isBun ? g.process.argv.slice(2) : g.Deno.args;
-const gc: () => void = isBun ? () => g.Bun.gc(true) : () => g.gc?.();
+const [scenario, prefix] = scriptArgs();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const notes: string[] = [];
 let n = 0;
@@ -192,5 +190,5 @@ const run = scenarios[scenario];
 if (!run) throw new Error(`unknown scenario ${scenario}`);
 await run();
 console.log(`survived ${notes.join(", ")}`);
-if (isBun) g.process.exit(0);
+if (!isDeno) exit(0);
 export {};

@@ -1,11 +1,9 @@
 // Run by test/lifetime.test.ts inside a private mount namespace with a 1 MiB
 // tmpfs: creating a 16 MiB segment there must be a RangeError up front (the
 // backing is reserved at creation), never a SIGBUS on first touch.
-const isBun = "Bun" in globalThis;
-const api: typeof import("../../src/index.ts") = await import(isBun ? "../../bun.ts" : "../../mod.ts");
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [path] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+import { scriptArgs } from "../helpers/runtime.ts";
+const { api } = await import("../helpers/api.ts");
+const [path] = scriptArgs();
 let result = "created";
 try {
   const seg = api.SharedMemory.create({ path }, 16 << 20);

@@ -10,11 +10,10 @@
 //       journaled updates under the lock until the deadline (see the test), repairing after a dead holder
 import { check, COUNTS, J, JOURNAL_BYTES, repair, update } from "../helpers/robust_journal.ts";
 
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { pid, scriptArgs } from "../helpers/runtime.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [mode, ...args] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const [mode, ...args] = scriptArgs();
 const nap = new Int32Array(new SharedArrayBuffer(4));
 const forever = (): never => {
   for (;;) Atomics.wait(nap, 0, 0, 1000);
@@ -23,7 +22,7 @@ const words = (segHandle: string, base: number): Int32Array =>
   new Int32Array(api.SharedMemory.fromHandle(segHandle).bytes.buffer, base, JOURNAL_BYTES / 4);
 const tid = (): number => {
   // the Linux tid of this (main) thread is the pid
-  return isBun ? g.process.pid : g.Deno.pid;
+  return pid();
 };
 
 switch (mode) {

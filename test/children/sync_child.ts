@@ -3,11 +3,10 @@
 //   sync_child.ts hold <mutex handle>          lock, print "locked", then spin forever
 //   sync_child.ts once <once handle> <counter handle>
 //   sync_child.ts notify <i32 handle> <delay ms>
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { scriptArgs } from "../helpers/runtime.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [mode, ...args] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const [mode, ...args] = scriptArgs();
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
 switch (mode) {

@@ -2,6 +2,10 @@
 // Deno.Command in Deno. Children run test/child.ts (or any command).
 import { fileURLToPath } from "node:url";
 import { isBun } from "./api.ts";
+// Deno.Command in Deno, child_process in Node. Children run
+// test/children/child.ts (or any command).
+import { spawn } from "node:child_process";
+import { command, isBun, isNode, type Runtime, runtime } from "./runtime.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -26,6 +30,7 @@ export function start(cmd: string[], env?: Record<string, string>): Child {
     })();
     return { pid: p.pid, kill: (s) => p.kill(s), done };
   }
+  if (isNode) return nodeStart(cmd, env);
   const p = new g.Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "piped", stderr: "piped", env }).spawn();
   const done = (async () => {
     const out = await p.output();
@@ -36,6 +41,19 @@ export function start(cmd: string[], env?: Record<string, string>): Child {
     };
   })();
   return { pid: p.pid, kill: (s) => p.kill(s), done };
+}
+
+function nodeStart(cmd: string[], env?: Record<string, string>): Child {
+  const p = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { ...g.process.env, ...env } });
+  const out: Uint8Array[] = [], err: Uint8Array[] = [];
+  p.stdout!.on("data", (c: Uint8Array) => out.push(c));
+  p.stderr!.on("data", (c: Uint8Array) => err.push(c));
+  const text = (parts: Uint8Array[]) => decoder.decode(g.Buffer.concat(parts));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    p.on("error", reject);
+    p.on("close", (code, signal) => resolve({ code: signal ? null : code, stdout: text(out), stderr: text(err) }));
+  });
+  return { pid: p.pid!, kill: (s) => p.kill(s), done };
 }
 
 /** The command that runs test/child.ts in this runtime. */
@@ -86,6 +104,19 @@ export function other(...args: string[]): string[] {
   return isBun
     ? [...env, `${bin}deno`, "run", "-A", "--no-check", script, ...args]
     : [...env, `${bin}bun`, script, ...args];
+/** The command that runs a child script (relative to test/children/) in this runtime. */
+export function selfScript(name: string, ...args: string[]): string[] {
+  return command(runtime, new URL(name, new URL("../children/", import.meta.url)).pathname, args);
+}
+
+/** The command that runs test/children/child.ts in runtime `r`. */
+export function childIn(r: Runtime, ...args: string[]): string[] {
+  return command(r, new URL("../children/child.ts", import.meta.url).pathname, args);
+}
+
+/** The command that runs test/children/child.ts in another runtime (Bun runs Deno's, the others Bun's). */
+export function other(...args: string[]): string[] {
+  return childIn(isBun ? "deno" : "bun", ...args);
 }
 
 /** Runs `cmd`, throwing with its stderr if it fails; returns its stdout. */

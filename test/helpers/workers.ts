@@ -1,5 +1,6 @@
 // Runs a job on N Workers at once and collects their results.
 import type { Job } from "../workers/worker.ts";
+import { newWorker } from "./worker.ts";
 
 export async function onWorkers(
   n: number,
@@ -9,7 +10,7 @@ export async function onWorkers(
 ): Promise<number[]> {
   const gate = new Int32Array(new SharedArrayBuffer(8));
   const url = new URL(script, new URL("../workers/", import.meta.url)).href;
-  const workers = Array.from({ length: n }, () => new Worker(url, { type: "module" }));
+  const workers = Array.from({ length: n }, () => newWorker(url));
   try {
     const ready = workers.map((w) =>
       new Promise<void>((resolve, reject) => {

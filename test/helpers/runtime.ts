@@ -1,0 +1,84 @@
+// The runtime running the tests (Bun, Deno or Node) and what differs between
+// them, in one place: the script's arguments, the pid, gc, exit, the entry
+// file, and how to run a script in each runtime (for child processes). It
+// imports no entry, so any child script can use it.
+import { existsSync, readFileSync } from "node:fs";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const repo = new URL("../../", import.meta.url);
+
+/** A runtime the package supports. */
+export type Runtime = "bun" | "deno" | "node";
+export const isBun = "Bun" in globalThis;
+export const isDeno = "Deno" in globalThis;
+export const isNode = !isBun && !isDeno;
+/** The runtime running this script. */
+export const runtime: Runtime = isBun ? "bun" : isDeno ? "deno" : "node";
+/** Every runtime, this one first. */
+export const RUNTIMES: readonly Runtime[] = [
+  runtime,
+  ...(["bun", "deno", "node"] as const).filter((r) => r !== runtime),
+];
+
+/** The package entry of a runtime, relative to the repository root. */
+export const ENTRIES: Readonly<Record<Runtime, string>> = { bun: "bun.ts", deno: "mod.ts", node: "node.ts" };
+
+/** The arguments after the script. */
+export function scriptArgs(): string[] {
+  return isDeno ? g.Deno.args : g.process.argv.slice(2);
+}
+
+/** This process's id. */
+export function pid(): number {
+  return isDeno ? g.Deno.pid : g.process.pid;
+}
+
+/** A full garbage collection, where the runtime offers one (Deno and Node need --expose-gc: see `command`). */
+export function gc(): void {
+  if (isBun) g.Bun.gc(true);
+  else g.gc?.();
+}
+
+/** The pinned Node versions (scripts/setup.mjs installs them into .tools/node-<version>/); the first runs the full suite. */
+export const NODE_VERSIONS: readonly string[] =
+  JSON.parse(readFileSync(new URL("scripts/node-versions.json", repo), "utf8")).versions;
+
+/** The Node binary of a pinned version (the full-suite line by default). */
+export function nodeBinary(version: string = NODE_VERSIONS[0]): string {
+  return new URL(`.tools/node-${version}/bin/node`, repo).pathname;
+}
+
+/** The binary of a runtime: this process's own for this runtime, else the pinned one of the checkout. */
+export function binary(r: Runtime): string {
+  if (r === runtime) return isDeno ? g.Deno.execPath() : g.process.execPath;
+  if (r === "node") return nodeBinary();
+  return new URL(`node_modules/.bin/${r}`, repo).pathname;
+}
+
+/** Whether a runtime's binary is there (Node's comes from scripts/setup.mjs). */
+export function available(r: Runtime): boolean {
+  return r === runtime || existsSync(binary(r));
+}
+
+/** The command that runs `script` (a path) in runtime `r` with `args`; `gc` exposes a collector. */
+export function command(
+  r: Runtime,
+  script: string,
+  args: readonly string[] = [],
+  opts: { gc?: boolean } = {},
+): string[] {
+  const bin = binary(r);
+  if (r === "deno") {
+    return [bin, "run", "-A", "--no-check", ...(opts.gc ? ["--v8-flags=--expose-gc"] : []), script, ...args];
+  }
+  if (r === "node") return [bin, ...(opts.gc ? ["--expose-gc"] : []), script, ...args];
+  return [bin, script, ...args];
+}
+
+/** Ends this process with `code`. */
+export function exit(code: number): never {
+  if (isDeno) g.Deno.exit(code);
+  else g.process.exit(code);
+  throw new Error("unreachable");
+}
