@@ -7,13 +7,10 @@
 #   bench/channel.bench.ts    Channel messages/s vs postMessage, child-process IPC, a Unix socket; latency
 #   bench/valkey.bench.ts     the Valkey backend vs the raw client and the local backend (round trips/s)
 #   bench/node.bench.ts       the Node column: issue 13's targets and the Node-API call cost, in the pinned Node
-#
-# Usage: bash bench/run.sh
-# Environment: BENCHES (default "atomics processes locks wide channel"), BENCH_ROUNDS
 #   bench/map.bench.ts        SharedMap get/set/fetchAdd vs a JS Map; 1 thread, 2 Workers, 2 processes vs SQLite
 #
 # Usage: bash bench/run.sh
-# Environment: BENCHES (default "atomics processes locks wide map"), BENCH_ROUNDS
+# Environment: BENCHES (default "atomics processes locks wide channel map valkey"), BENCH_ROUNDS
 # (every bench), BENCH_N (atomics), BENCH_ADD_N,
 # BENCH_SQL_N, BENCH_SQL_FULL_N (processes), BENCH_LOCK_N, BENCH_TRIPS (locks), BENCH_VALKEY_N (valkey)
 # are passed through; BENCH_REBUILD=1 runs scripts/setup.mjs first even when
@@ -44,9 +41,7 @@ NODE_BIN=$(node -e 'import("./scripts/setup.mjs").then(m => console.log(m.nodeBi
 export SHARED_ATOMIC_LIB="$work/$(basename "$LIB")"
 
 # BENCHES: which bench/<name>.bench.ts to run, in order (e.g. add "wide").
-BENCHES=${BENCHES:-atomics processes locks wide channel}
-BENCHES=${BENCHES:-atomics processes locks wide map}
-BENCHES=${BENCHES:-atomics processes locks wide valkey}
+BENCHES=${BENCHES:-atomics processes locks wide channel map valkey}
 runs=""
 # run_part <runtime> <bench> <command...>: its markdown into $work/<runtime>-<bench>.md,
 # and a line for the table of runs (seconds taken, load average before).

@@ -3,17 +3,14 @@
 // the Node-API addon shared_atomic.node, with os/cpu/libc so the package
 // manager installs only the matching one) and the main package
 // `shared-atomic` (bun.ts + src/ for Bun, which runs TypeScript from
-// node_modules; dist/ compiled JavaScript and .d.ts for Deno, which does not,
+// node_modules; dist/ compiled JavaScript and .d.ts for Deno and Node, which do not,
 // and for type checkers; every platform package in optionalDependencies; the
 // SHA-256 of every platform's library in src/native/checksums.ts; the user README
 // npm/README.md; the `shared-atomic` command, bin/ compiled to dist/bin/; the
 // Python module python/shared_atomic_js/). Every platform package also ships the
 // C header zig/shared_atomic.h. Also lays out the release assets the Deno entry
-// downloads (shared_atomic-<key>.<ext>).
-// node_modules; dist/ compiled JavaScript and .d.ts for Deno and Node, which
-// do not (Node strips types, but never under node_modules), and for type checkers; every platform package in optionalDependencies; the
-// SHA-256 of every platform's library in src/native/checksums.ts). Also lays out the
-// release assets the Deno entry downloads (shared_atomic-<key>.<ext>).
+// downloads (shared_atomic-<key>.<ext>). Node, like Deno, gets dist/ (Node strips
+// types, but never under node_modules).
 //
 //   node scripts/pack.mjs [--out DIR] [--no-build]
 //
@@ -116,10 +113,10 @@ export async function compile(dir) {
   const { default: ts } = await import(join(root, "node_modules", "typescript", "lib", "typescript.js"));
   const files = [
     join(dir, "mod.ts"),
+    join(dir, "node.ts"),
     ...(existsSync(join(dir, "valkey.ts")) ? [join(dir, "valkey.ts")] : []),
     ...listTs(join(dir, "src")),
   ];
-  const files = [join(dir, "mod.ts"), join(dir, "node.ts"), ...listTs(join(dir, "src"))];
   const out = (file, ext) => join(dir, "dist", relative(dir, file)).replace(/\.ts$/, ext);
   for (const file of files) {
     const js = ts.transpileModule(readFileSync(file, "utf8"), {
@@ -204,8 +201,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
           os: [a.os],
           cpu: [a.cpu],
           ...(a.libc ? { libc: [a.libc] } : {}),
-          files: [a.file, "shared_atomic.h"],
-          files: [a.file, ...(a.addon ? [ADDON_FILE] : [])],
+          files: [a.file, "shared_atomic.h", ...(a.addon ? [ADDON_FILE] : [])],
           preferUnplugged: true,
         },
         null,
@@ -226,9 +222,7 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
 
   const main = join(stage, "shared-atomic");
   mkdirSync(join(main, "src"), { recursive: true });
-  for (const f of ["bun.ts", "mod.ts", "LICENSE"]) {
-  for (const f of ["bun.ts", "mod.ts", "valkey.ts", "README.md", "LICENSE"]) {
-  for (const f of ["bun.ts", "mod.ts", "node.ts", "README.md", "LICENSE"]) {
+  for (const f of ["bun.ts", "mod.ts", "node.ts", "valkey.ts", "LICENSE"]) {
     if (existsSync(join(root, f))) copyFileSync(join(root, f), join(main, f));
   }
   // the user README (the repository's README is about the repository: building, testing, layout)
@@ -271,19 +265,14 @@ export async function pack({ out = join(root, "zig-out", "npm"), build = true } 
     bin: { "shared-atomic": "./dist/bin/shared-atomic.js" },
     files: [
       "bun.ts",
-      "src/",
-      "dist/",
-      "python/",
-    files: [
-      "bun.ts",
       "valkey.ts",
       "src/",
       "dist/",
+      "python/",
       "README.md",
       ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : []),
     ],
     engines: { node: ">=22" },
-    files: ["bun.ts", "src/", "dist/", "README.md", ...(existsSync(join(root, "LICENSE")) ? ["LICENSE"] : [])],
     optionalDependencies: Object.fromEntries(arts.map((a) => [`@shared-atomic/${a.key}`, v])),
     peerDependencies: { ioredis: `^${pkg.devDependencies.ioredis}` },
     peerDependenciesMeta: { ioredis: { optional: true } },

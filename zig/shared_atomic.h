@@ -247,6 +247,78 @@ const char *sa_wide_manifest(void);
 /* 1 if the 16-byte exports exist (lock-free), 0 if this build has none. */
 int sa_wide_lock_free(void);
 
+/* channel.zig: A bounded multi-producer multi-consumer FIFO of byte
+ * messages in shared memory, robust to a participant that dies
+ * mid-operation. Results below 0: -1 would block (full or empty), -2
+ * closed (send), or closed and empty (receive), -3 timed out, -4 message
+ * longer than message_size, -5 buffer smaller than the next message (it
+ * stays), -6 not a channel's memory, -7 memory holding something else or
+ * another configuration. The channel pointer is 8-aligned.
+ */
+#if defined(__linux__) || defined(__APPLE__)
+/* Bytes a channel of capacity messages of up to message_size bytes takes
+ * (0: out of range; capacity in [1, 2^24], message_size in [1, 2^30]).
+ */
+uint64_t sa_channel_bytes(uint32_t capacity, uint32_t message_size);
+/* Makes zeroed memory (sa_channel_bytes(capacity, message_size) bytes) a
+ * channel, or adopts one with the same configuration: 1 initialised, 0
+ * already a channel like it, -6 bad configuration, -7 it holds something
+ * else or another configuration.
+ */
+int sa_channel_init(void *ch, uint32_t capacity, uint32_t message_size);
+/* Checks that ch is a channel whose slots fit in byte_length bytes: 0, or
+ * -6.
+ */
+int sa_channel_open(void *ch, uint64_t byte_length);
+/* Sends data[0..len] as one message, waiting while the channel is full up
+ * to timeout_ms (0: do not wait; negative, NaN or infinite: forever): len,
+ * or -1 (full; only with a zero timeout), -2, -3, -4, -6.
+ */
+int sa_channel_send(void *ch, const uint8_t *data, uint32_t len, double timeout_ms);
+/* sa_channel_send with a zero timeout. */
+int sa_channel_try_send(void *ch, const uint8_t *data, uint32_t len);
+/* Receives the next message into buf[0..cap], waiting while the channel is
+ * empty up to timeout_ms (as for send): its length, or -1 (empty; only
+ * with a zero timeout), -2 (closed and empty), -3, -5, -6.
+ */
+int sa_channel_recv(void *ch, uint8_t *buf, uint32_t cap, double timeout_ms);
+/* sa_channel_recv with a zero timeout. */
+int sa_channel_try_recv(void *ch, uint8_t *buf, uint32_t cap);
+/* Sends count messages laid out in buf as records (a little-endian u32
+ * length, then the bytes, padded to a multiple of 4), in order, waiting as
+ * send does: how many were sent (fewer when the time ran out or the
+ * channel closed), or -2/-3 if none was, -4 (a record too long: nothing
+ * sent), -6.
+ */
+int sa_channel_send_many(void *ch, const uint8_t *buf, uint32_t count, double timeout_ms);
+/* Receives up to max messages into buf[0..cap] as records (as for
+ * send_many): waits for the first as recv does, then takes those that are
+ * ready and fit. Returns how many, or -1, -2, -3, -5, -6.
+ */
+int sa_channel_recv_many(void *ch, uint8_t *buf, uint32_t cap, uint32_t max, double timeout_ms);
+/* Closes the channel: later sends fail with -2, receivers drain what is
+ * left, then get -2; wakes every sleeper. Returns 1 if this call closed
+ * it, 0 if it already was.
+ */
+int sa_channel_close(void *ch);
+/* 1 if the channel is closed, else 0. */
+int sa_channel_closed(void *ch);
+/* Messages sent and not yet received (a snapshot; counts messages being
+ * written or taken).
+ */
+int sa_channel_length(void *ch);
+/* The length of the next message if one is ready, else -1. */
+int sa_channel_peek_length(void *ch);
+/* For a caller that sleeps on its own (an event loop): counts it as a
+ * sleeping receiver (receiving != 0) or sender and returns the value of
+ * that side's event word (u32 at +20 receiving, +28 sending) to wait on
+ * with sa_wait32, after trying once more. Pair with sa_channel_wait_end.
+ */
+int sa_channel_wait_begin(void *ch, int receiving);
+/* Ends a sa_channel_wait_begin. */
+int sa_channel_wait_end(void *ch, int receiving);
+#endif /* defined(__linux__) || defined(__APPLE__) */
+
 /* map.zig: SharedMap, a hash map in shared memory: open addressing with
  * double-buffered slots read lock-free through per-slot versions, writers
  * serialised by a robust lock, backward-shift deletion under a journal,

@@ -1061,7 +1061,7 @@ export const WIDE_EXPORTS: Readonly<Record<string, CSignature>> = {
 export type Platform = "all" | "posix" | "linux_macos" | "linux_macos_windows";
 
 /** The groups of hand-written functions (one per Zig file). */
-export type FunctionGroup = "library" | "robust" | "shm" | "wait" | "wide" | "map";
+export type FunctionGroup = "library" | "robust" | "shm" | "wait" | "wide" | "channel" | "map";
 
 /** A group of hand-written functions and where they exist. */
 export interface FunctionGroupInfo {
@@ -1129,6 +1129,26 @@ export const FUNCTIONS: Readonly<Record<FunctionGroup, FunctionGroupInfo>> = {
     exports: {
       sa_wide_manifest: { args: [], returns: "cstring" },
       sa_wide_lock_free: { args: [], returns: "i32" },
+    },
+  },
+  channel: {
+    platform: "linux_macos",
+    exports: {
+      sa_channel_bytes: { args: ["u32", "u32"], returns: "u64" },
+      sa_channel_init: { args: ["ptr", "u32", "u32"], returns: "i32" },
+      sa_channel_open: { args: ["ptr", "u64"], returns: "i32" },
+      sa_channel_send: { args: ["ptr", "ptr", "u32", "f64"], returns: "i32" },
+      sa_channel_try_send: { args: ["ptr", "ptr", "u32"], returns: "i32" },
+      sa_channel_recv: { args: ["ptr", "ptr", "u32", "f64"], returns: "i32" },
+      sa_channel_try_recv: { args: ["ptr", "ptr", "u32"], returns: "i32" },
+      sa_channel_send_many: { args: ["ptr", "ptr", "u32", "f64"], returns: "i32" },
+      sa_channel_recv_many: { args: ["ptr", "ptr", "u32", "u32", "f64"], returns: "i32" },
+      sa_channel_close: { args: ["ptr"], returns: "i32" },
+      sa_channel_closed: { args: ["ptr"], returns: "i32" },
+      sa_channel_length: { args: ["ptr"], returns: "i32" },
+      sa_channel_peek_length: { args: ["ptr"], returns: "i32" },
+      sa_channel_wait_begin: { args: ["ptr", "i32"], returns: "i32" },
+      sa_channel_wait_end: { args: ["ptr", "i32"], returns: "i32" },
     },
   },
   map: {

@@ -61,6 +61,33 @@ export function available(r: Runtime): boolean {
   return r === runtime || existsSync(binary(r));
 }
 
+function env(name: string): string | undefined {
+  return (isDeno ? g.Deno.env.get(name) : g.process.env[name]) || undefined;
+}
+
+/**
+ * The library for processes of the host's own runtimes when this runtime is
+ * not one of them: SHARED_ATOMIC_TEST_HOST_LIB, set by the emulated suites
+ * (scripts/emulation/run.mjs: an x86-64 glibc Deno or Python cannot load an
+ * aarch64 or musl library; they join the segment with the x86-64 glibc one).
+ */
+export function hostLibrary(): string | undefined {
+  return env("SHARED_ATOMIC_TEST_HOST_LIB");
+}
+
+/**
+ * How to start runtime `r`: its binary, except this runtime when
+ * SHARED_ATOMIC_TEST_RUNTIME (a JSON array) says otherwise (the emulated
+ * suites: an aarch64 Bun under qemu-user, a musl Bun through musl's loader),
+ * and another runtime with {@linkcode hostLibrary} when that is set.
+ */
+function launcher(r: Runtime): string[] {
+  const given = r === runtime ? env("SHARED_ATOMIC_TEST_RUNTIME") : undefined;
+  if (given) return JSON.parse(given);
+  const lib = r === runtime ? undefined : hostLibrary();
+  return [...(lib === undefined ? [] : ["env", `SHARED_ATOMIC_LIB=${lib}`]), binary(r)];
+}
+
 /** The command that runs `script` (a path) in runtime `r` with `args`; `gc` exposes a collector. */
 export function command(
   r: Runtime,
@@ -68,12 +95,12 @@ export function command(
   args: readonly string[] = [],
   opts: { gc?: boolean } = {},
 ): string[] {
-  const bin = binary(r);
+  const bin = launcher(r);
   if (r === "deno") {
-    return [bin, "run", "-A", "--no-check", ...(opts.gc ? ["--v8-flags=--expose-gc"] : []), script, ...args];
+    return [...bin, "run", "-A", "--no-check", ...(opts.gc ? ["--v8-flags=--expose-gc"] : []), script, ...args];
   }
-  if (r === "node") return [bin, ...(opts.gc ? ["--expose-gc"] : []), script, ...args];
-  return [bin, script, ...args];
+  if (r === "node") return [...bin, ...(opts.gc ? ["--expose-gc"] : []), script, ...args];
+  return [...bin, script, ...args];
 }
 
 /** Ends this process with `code`. */

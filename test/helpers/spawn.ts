@@ -1,7 +1,4 @@
 // Child processes of the runtime running the tests: Bun.spawn in Bun,
-// Deno.Command in Deno. Children run test/child.ts (or any command).
-import { fileURLToPath } from "node:url";
-import { isBun } from "./api.ts";
 // Deno.Command in Deno, child_process in Node. Children run
 // test/children/child.ts (or any command).
 import { spawn } from "node:child_process";
@@ -56,54 +53,19 @@ function nodeStart(cmd: string[], env?: Record<string, string>): Child {
   return { pid: p.pid!, kill: (s) => p.kill(s), done };
 }
 
+/**
+ * The library for processes of the host's own runtimes (another runtime,
+ * Python) when this runtime is not one of them: SHARED_ATOMIC_TEST_HOST_LIB,
+ * set by the emulated suites (an x86-64 glibc Deno or Python cannot load an
+ * aarch64 or musl library; they join the segment with the x86-64 glibc one).
+ */
+export { hostLibrary } from "./runtime.ts";
+
 /** The command that runs test/child.ts in this runtime. */
 export function self(...args: string[]): string[] {
   return selfScript("./child.ts", ...args);
 }
 
-/**
- * The command that starts this runtime: `process.execPath` / `Deno.execPath()`,
- * unless SHARED_ATOMIC_TEST_RUNTIME (a JSON array) says otherwise. The emulated
- * suites (scripts/emulation/run.mjs) set it: a Bun for aarch64 runs under
- * qemu-user and a musl Bun through musl's loader, where the binary's own path
- * cannot be started by itself.
- */
-export function runtimeCommand(): string[] {
-  const given = g.process?.env?.SHARED_ATOMIC_TEST_RUNTIME ?? g.Deno?.env.get("SHARED_ATOMIC_TEST_RUNTIME");
-  if (given) return JSON.parse(given);
-  return [isBun ? g.process.execPath : g.Deno.execPath()];
-}
-
-/**
- * The library for processes of the host's own runtimes (the other runtime,
- * Python) when this runtime is not one of them: SHARED_ATOMIC_TEST_HOST_LIB,
- * set by the emulated suites (an x86-64 glibc Deno or Python cannot load an
- * aarch64 or musl library; they join the segment with the x86-64 glibc one).
- */
-export function hostLibrary(): string | undefined {
-  return (g.process?.env?.SHARED_ATOMIC_TEST_HOST_LIB ?? g.Deno?.env.get("SHARED_ATOMIC_TEST_HOST_LIB")) || undefined;
-}
-
-/** The command that runs a child script (relative to test/children/) in this runtime. */
-export function selfScript(name: string, ...args: string[]): string[] {
-  const script = fileURLToPath(new URL(name, new URL("../children/", import.meta.url)));
-  return isBun
-    ? [...runtimeCommand(), script, ...args]
-    : [...runtimeCommand(), "run", "-A", "--no-check", script, ...args];
-}
-
-/** The command that runs test/child.ts in the other runtime (with {@linkcode hostLibrary} when set). */
-export function other(...args: string[]): string[] {
-  const script = fileURLToPath(new URL("../children/child.ts", import.meta.url));
-  const bin = fileURLToPath(new URL("../../node_modules/.bin/", import.meta.url));
-  return isBun ? [`${bin}deno`, "run", "-A", "--no-check", script, ...args] : [`${bin}bun`, script, ...args];
-  const script = new URL("../children/child.ts", import.meta.url).pathname;
-  const bin = new URL("../../node_modules/.bin/", import.meta.url).pathname;
-  const lib = hostLibrary();
-  const env = lib === undefined ? [] : ["env", `SHARED_ATOMIC_LIB=${lib}`];
-  return isBun
-    ? [...env, `${bin}deno`, "run", "-A", "--no-check", script, ...args]
-    : [...env, `${bin}bun`, script, ...args];
 /** The command that runs a child script (relative to test/children/) in this runtime. */
 export function selfScript(name: string, ...args: string[]): string[] {
   return command(runtime, new URL(name, new URL("../children/", import.meta.url)).pathname, args);
