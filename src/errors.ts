@@ -124,6 +124,10 @@ export class ChannelClosedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ChannelClosedError";
+  }
+}
+
+/**
  * Thrown by `SharedMap.set`, `setIfAbsent`, `fetchAdd` and `addFetch` when a
  * new key does not fit: the map holds `capacity` entries (after expired ones
  * were removed). Nothing changed.
