@@ -36,7 +36,7 @@ from ._atomics import (
     AtomicU64,
 )
 from ._library import find as library_path
-from ._locks import LockNotHeldError, Mutex, Once, OwnerDiedError, OwnerDiedWarning, Semaphore, WaitGroup
+from ._locks import Barrier, LockNotHeldError, Mutex, Once, OwnerDiedError, OwnerDiedWarning, Semaphore, WaitGroup
 from ._memory import (
     SharedMemory,
     SharedMemoryClosedError,
@@ -47,7 +47,7 @@ from ._memory import (
 )
 
 __all__ = [
-    "Atomic", "AtomicBool", "AtomicF32", "AtomicF64", "AtomicI8", "AtomicI16", "AtomicI32", "AtomicI64",
+    "Atomic", "AtomicBool", "Barrier", "AtomicF32", "AtomicF64", "AtomicI8", "AtomicI16", "AtomicI32", "AtomicI64",
     "AtomicU8", "AtomicU16", "AtomicU32", "AtomicU64", "LockNotHeldError", "Mutex", "ORDERS", "OwnerDiedError", "OwnerDiedWarning",
     "Once", "Semaphore", "SharedMemory", "SharedMemoryClosedError", "SharedMemoryError", "SharedMemoryExistsError",
     "SharedMemoryNotFoundError", "WaitGroup", "from_handle", "library_path", "register_type",
@@ -55,7 +55,7 @@ __all__ = [
 
 #: The class for each handle type ("u64", "mutex", ...): what from_handle builds.
 HANDLE_TYPES: dict[str, type] = {cls.TYPE: cls for cls in CLASSES}
-HANDLE_TYPES.update({c.TYPE: c for c in (Mutex, Semaphore, Once, WaitGroup)})
+HANDLE_TYPES.update({c.TYPE: c for c in (Mutex, Semaphore, Once, WaitGroup, Barrier)})
 
 # The Channel and SharedMap (issues 11 and 12, built in TypeScript now) join here: a module
 # `_channel.py` / `_map.py` with a class whose TYPE is the handle type TypeScript writes

@@ -5,7 +5,7 @@ processes lock one another out. A holder that dies (its thread or process)
 frees its lock: the kernel marks its robust word, and the next owner is told
 (``OwnerDiedError``).
 
-Also ``Once`` and ``WaitGroup``. RwLock and Barrier are not here yet (see
+Also ``Once``, ``WaitGroup`` and ``Barrier``. RwLock is not here yet (see
 docs/python.md)."""
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ KIND_NAMES = {
     0x53454D32: "Semaphore",
     0x4F4E4332: "Once",
     0x57474731: "WaitGroup",
+    0x42415231: "Barrier",
 }
 
 
@@ -125,14 +126,14 @@ class _Primitive:
     BYTES = 0
     ALIGN = 8
 
-    def __init__(self, memory: SharedMemory, byte_offset: int = 0, *, adopt_only: bool = False):
+    def __init__(self, memory: SharedMemory, byte_offset: int = 0, *, adopt_only: bool = False, config=()):
         where = f"{type(self).__name__}()"
         if not isinstance(memory, SharedMemory):
             raise TypeError(f"{where}: memory must be a SharedMemory; got {memory!r}")
         self.memory, self.byte_offset = memory, byte_offset
         self._base = memory.address(where, byte_offset, self.BYTES, self.ALIGN)
         robust()
-        self._adopt(where, adopt_only)
+        self._adopt(where, adopt_only, config)
         memory._locks.add(self)
 
     def _abandon(self) -> None:
@@ -144,14 +145,29 @@ class _Primitive:
     def _robust_words(self):
         return ()
 
-    def _adopt(self, where, adopt_only) -> None:
+    def _adopt(self, where, adopt_only, config=()) -> None:
+        """Fresh (zeroed) memory becomes this primitive, with ``config`` ((name, value) of the words after the tag:
+        None adopts what is stored, and is refused in fresh memory); memory that holds one already must have the
+        same configuration."""
         deadline = time.monotonic() + 5
         while True:
             t = load(self._base)
             if t == self.TAG:
+                for i, (name, want) in enumerate(config):
+                    have = load(self._base + 4 * (1 + i))
+                    if want is not None and want != have:
+                        raise ValueError(
+                            f"{where}: {name} must be what this {type(self).__name__} already has, {have} "
+                            f"(or left out, to adopt it); got {want}"
+                        )
                 return
             if t == 0 and not adopt_only:
+                missing = [name for name, want in config if want is None]
+                if missing:
+                    raise ValueError(f"{where}: {missing[0]} is required: this memory holds no {type(self).__name__} yet")
                 if _cas_plain(self._base, 0, INITIALISING):
+                    for i, (_, want) in enumerate(config):
+                        _store(self._base + 4 * (1 + i), want)
                     _store(self._base, self.TAG)
                     return
                 continue
@@ -482,3 +498,54 @@ class WaitGroup(_Primitive):
             if left <= 0:
                 return False
             _wait(word, c, left)
+
+
+class Barrier(_Primitive):
+    """``parties`` threads or processes meet: ``wait(timeout=None)`` returns True in the one that completed the
+    generation, False in the others, None on timeout (its arrival taken back). 12 bytes; fresh memory needs
+    ``parties``, an existing Barrier is adopted (a different ``parties`` is a ValueError)."""
+
+    TYPE, TAG, BYTES, ALIGN = "barrier", 0x42415231, 12, 4
+    _PARTIES, _WORD = 4, 8
+    MAX_PARTIES = 0xFFFF
+
+    def __init__(self, memory: SharedMemory, byte_offset: int = 0, parties: int | None = None):
+        where = "Barrier()"
+        if parties is not None and (
+            isinstance(parties, bool) or not isinstance(parties, int) or not 1 <= parties <= self.MAX_PARTIES
+        ):
+            raise ValueError(f"{where}: parties must be an int in [1, {self.MAX_PARTIES}]; got {parties!r}")
+        super().__init__(memory, byte_offset, config=(("parties", parties),))
+
+    @property
+    def parties(self) -> int:
+        return load(self._at("Barrier.parties", self._PARTIES))
+
+    @property
+    def generation(self) -> int:
+        return load(self._at("Barrier.generation", self._WORD)) >> 16
+
+    def wait(self, timeout: float | None = None):
+        """True in the party that completed the generation, False in the others, None on timeout."""
+        where = "Barrier.wait"
+        deadline = _timeout(where, timeout)
+        word = self._at(where, self._WORD)
+        parties = load(self._base + self._PARTIES)
+        mine = _f("sa_u32_fetch_add", ctypes.c_uint32, _u32p, ctypes.c_uint32)(word, 1)
+        gen = mine >> 16
+        if (mine & 0xFFFF) + 1 == parties:
+            _store(word, ((gen + 1) & 0xFFFF) << 16)
+            _wake(word, 0)
+            return True
+        while True:
+            word = self._at(where, self._WORD)
+            v = load(word)
+            if v >> 16 != gen:
+                return False
+            left = min(SLICE_S, deadline - time.monotonic())
+            if left <= 0:
+                # take the arrival back, unless the generation completed meanwhile
+                if _cas_plain(word, v, v - 1):
+                    return None
+                continue
+            _wait(word, v, left)

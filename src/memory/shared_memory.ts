@@ -136,7 +136,9 @@ export interface CreateOptions {
    * Remove the name when this process exits normally or is ended by SIGINT
    * or SIGTERM, if the name still refers to this segment. Best effort:
    * nothing runs after SIGKILL or a crash (`shared-atomic ls`/`rm` finds and
-   * removes what is left). Default false.
+   * removes what is left). It is registered in the calling thread: use it
+   * in the main thread (a Worker's registration is lost when the Worker is
+   * terminated). Default false.
    */
   readonly unlinkOnExit?: boolean;
 }

@@ -7,6 +7,7 @@
 //   python_peer.ts hold <mutex handle>                         locks, prints "locked", then spins until killed
 //   python_peer.ts done <waitgroup handle> <n>                 n × done()
 //   python_peer.ts once <once handle> <u32 handle>             once.run(() => counter.fetchAdd(1)); prints whether it ran
+//   python_peer.ts barrier <barrier handle> <rounds>           rounds × wait(); prints how many returned true
 import { api, isBun } from "../helpers/api.ts";
 type U32 = InstanceType<typeof api.AtomicU32>;
 type U64 = InstanceType<typeof api.AtomicU64>;
@@ -56,6 +57,13 @@ switch (mode) {
     const once = api.Once.fromHandle(args[0]);
     const counter = api.fromHandle(args[1], api.AtomicU32);
     console.log(String(once.run(() => void counter.fetchAdd(1))));
+    break;
+  }
+  case "barrier": {
+    const b = api.Barrier.fromHandle(args[0]);
+    let completed = 0;
+    for (let i = 0, n = Number(args[1]); i < n; i++) if (b.wait()) completed++;
+    console.log(String(completed));
     break;
   }
   case "hold": {

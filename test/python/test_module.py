@@ -224,6 +224,21 @@ class Locks(Segment):
         for t in threads:
             t.join()
 
+    def test_barrier_timeout_and_configuration(self):
+        b = sa.Barrier(self.seg, 256, parties=2)
+        self.assertIsNone(b.wait(timeout=0.01), "alone: times out, arrival taken back")
+        with self.assertRaisesRegex(ValueError, r"Barrier\(\): parties must be what this Barrier already has, 2"):
+            sa.Barrier(self.seg, 256, parties=3)
+        self.assertEqual(sa.Barrier(self.seg, 256).parties, 2, "adopted")
+        with self.assertRaisesRegex(ValueError, r"Barrier\(\): parties is required"):
+            sa.Barrier(self.seg, 512)
+        results = []
+        t = threading.Thread(target=lambda: results.append(b.wait(timeout=60)))
+        t.start()
+        results.append(b.wait(timeout=60))
+        t.join()
+        self.assertEqual(sorted(results), [False, True])
+
     def test_a_mutex_over_other_memory_says_what_it_holds(self):
         sa.AtomicU32(self.seg, 64).store(0x53454D32)
         with self.assertRaisesRegex(TypeError, r"Mutex\(\): memory must hold a Mutex; this memory holds a Semaphore"):
@@ -298,6 +313,15 @@ class WithBunAndDeno(Segment):
         self.assertEqual(ran.load(), 1, "exactly one of five runners ran it")
         self.assertEqual(sum([mine] + [o == "true" for o in outs]), 1, (mine, outs))
         self.assertTrue(once.done)
+
+    def test_barrier_python_bun_and_deno_meet(self):
+        b = sa.Barrier(self.seg, 448, parties=3)
+        rounds = 200
+        kids = [peer(rt, "barrier", b.handle(), str(rounds)) for rt in ("bun", "deno")]
+        mine = sum(1 for _ in range(rounds) if b.wait(timeout=120))
+        outs = [int(k.communicate(timeout=120)[0].strip()) for k in kids]
+        self.assertEqual(mine + sum(outs), rounds, "exactly one completer per generation")
+        self.assertEqual(b.generation, rounds)
 
     def test_a_holder_killed_with_sigkill_frees_the_mutex(self):
         for i, rt in enumerate(("bun", "deno")):
