@@ -101,7 +101,11 @@ export function unsupported() {
     return `the host is ${process.platform}-${process.arch}, not linux-x64`;
   }
   if (!existsSync("/usr/bin/apt-get") || !existsSync("/usr/bin/dpkg-deb")) {
-    return "no apt-get/dpkg-deb (not a Debian-based host)";
+    return "no apt-get/dpkg-deb (not a Debian host)";
+  }
+  const osRelease = existsSync("/etc/os-release") ? readFileSync("/etc/os-release", "utf8") : "";
+  if (!/^ID=debian$/m.test(osRelease) || !existsSync("/usr/share/keyrings/debian-archive-keyring.gpg")) {
+    return "not a Debian host (the set-up fetches Debian packages through the host's Debian mirror and keyring)";
   }
   return undefined;
 }

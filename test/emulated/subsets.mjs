@@ -7,8 +7,8 @@
 // every library suite already (only the files in NOT_ON_MUSL_HOSTS stay out).
 // Anything in it that takes a lock needs its test name in NEEDS_ROBUST_LIST.
 
-/** Per-test timeout under emulation (qemu-user is 5-30x slower than native). */
-export const TIMEOUT_MS = 300_000;
+/** Per-test timeout under emulation: a guard against hangs (qemu-user is 5-30x slower than native, more on a loaded machine). */
+export const TIMEOUT_MS = 600_000;
 
 /**
  * Tests that cannot run under qemu-user: the locks (Mutex, RwLock, Semaphore,
