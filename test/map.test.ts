@@ -264,7 +264,7 @@ test("descriptor and from in this thread; handle and fromHandle over a SharedMem
     const b = SharedMap.fromHandle(a.handle());
     assert.equal(b.getText("k"), "v");
     assert.equal(api.fromHandle(a.handle()) instanceof SharedMap, true);
-    seg.close();
+    assert.throws(() => a.update("k", () => (seg.close(), "w")), SharedMemoryClosedError); // closed inside fn
     assert.throws(() => a.get("k"), SharedMemoryClosedError);
     assert.throws(() => a.size, SharedMemoryClosedError);
     assert.throws(() => b.set("k", "w"), SharedMemoryClosedError);

@@ -239,6 +239,8 @@ export class SharedMap extends Primitive {
     for (;;) {
       const current = this.get(key);
       const next = fn(current);
+      this.live("SharedMap.update"); // fn may have closed the SharedMemory
+
       if (current === undefined) {
         if (next === undefined || this.#put("SharedMap.update", key, next, undefined, 1) === 1) return next;
       } else if (next === undefined) {
