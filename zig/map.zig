@@ -1074,3 +1074,59 @@ test "fetch-add from four threads: every total exact" {
         try testing.expectEqual(@as(i64, 4 * 400), std.mem.readInt(i64, &out, .little));
     }
 }
+
+const Churn = struct {
+    p: *anyopaque,
+    stop: *std.atomic.Value(bool),
+    misses: *std.atomic.Value(u32),
+};
+
+fn churner(c: Churn, seed: u64) void {
+    var prng = std.Random.DefaultPrng.init(seed);
+    var key: [8]u8 = undefined;
+    while (!c.stop.load(.monotonic)) {
+        const k = prng.random().uintLessThan(u64, 300);
+        std.mem.writeInt(u64, &key, 1000 + k, .little);
+        if (prng.random().boolean()) {
+            _ = mapSet(c.p, &key, 8, &key, 8, 0, 0);
+        } else {
+            _ = mapDelete(c.p, &key, 8);
+        }
+    }
+}
+
+fn stableReader(c: Churn) void {
+    var key: [8]u8 = undefined;
+    var out: [8]u8 = undefined;
+    for (0..200) |_| {
+        for (0..300) |k| {
+            std.mem.writeInt(u64, &key, k, .little);
+            if (mapGet(c.p, &key, 8, &out) != 8 or !std.mem.eql(u8, &out, &key)) _ = c.misses.fetchAdd(1, .monotonic);
+        }
+    }
+}
+
+test "lock-free readers never miss a key present throughout while writers insert and delete around it" {
+    // 680 entries in 1,024 slots, up to 600 present: long clusters, so deletes move entries often
+    const t = try testMap(680, 8, 8);
+    defer testing.allocator.free(t.mem);
+    const p: *anyopaque = t.mem.ptr;
+    var key: [8]u8 = undefined;
+    for (0..300) |k| {
+        std.mem.writeInt(u64, &key, k, .little);
+        try testing.expectEqual(@as(c_int, 1), set(p, &key, &key));
+    }
+    var stop = std.atomic.Value(bool).init(false);
+    var misses = std.atomic.Value(u32).init(0);
+    const c = Churn{ .p = p, .stop = &stop, .misses = &misses };
+    const w1 = try std.Thread.spawn(.{}, churner, .{ c, 1 });
+    const w2 = try std.Thread.spawn(.{}, churner, .{ c, 2 });
+    const r1 = try std.Thread.spawn(.{}, stableReader, .{c});
+    const r2 = try std.Thread.spawn(.{}, stableReader, .{c});
+    r1.join();
+    r2.join();
+    stop.store(true, .monotonic);
+    w1.join();
+    w2.join();
+    try testing.expectEqual(@as(u32, 0), misses.load(.monotonic));
+}
