@@ -26,7 +26,7 @@ import {
   TOO_SMALL,
 } from "./native.ts";
 import { deltaOf, mapOptions, newConfig, type SetOptions, type SharedMapOptions, ttlOf } from "./options.ts";
-import { type MapBytes, Scratch } from "./scratch.ts";
+import { isUint8Array, type MapBytes, Scratch } from "./scratch.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { pool, renew, take } from "./pool.ts";
 
@@ -184,7 +184,7 @@ export class SharedMap extends Primitive {
    */
   getInto(key: MapBytes, target: Uint8Array): number | undefined {
     const s = this.#s;
-    if (!(target instanceof Uint8Array)) throw this.#type("getInto", "target", "a Uint8Array", target);
+    if (!isUint8Array(target)) throw this.#type("getInto", "target", "a Uint8Array", target);
     const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getInto", key), s.aPtr);
     if (r === ABSENT) return undefined;
     if (r < 0) throw this.#corrupt("getInto");
