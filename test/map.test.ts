@@ -315,6 +315,20 @@ test("bad input: a TypeError or RangeError naming the method and parameter, and 
     [() => m.has(5 as never), TypeError, /SharedMap\.has: key must be a string or a Uint8Array; got 5/],
     [() => m.get(new Uint16Array(1) as never), TypeError, /key must be a string or a Uint8Array/],
     [() => m.delete(null as never), TypeError, /SharedMap\.delete: key/],
+    [() => m.get(Object.create(Uint8Array.prototype)), TypeError, /key must be a string or a Uint8Array/],
+    [() => m.set("k", new Proxy(new Uint8Array(2), {})), TypeError, /value must be a Uint8Array or a string/],
+    [
+      () =>
+        m.get(
+          new Proxy({}, {
+            getPrototypeOf: () => {
+              throw new Error("trap");
+            },
+          }) as never,
+        ),
+      TypeError,
+      /key must be/,
+    ],
     [() => m.set("k", "123456789"), RangeError, /value must be at most 8 bytes/],
     [() => m.set("k", new Uint8Array(9)), RangeError, /value must be at most 8 bytes/],
     [() => m.set("k", 5 as never), TypeError, /value must be a Uint8Array or a string/],
