@@ -274,6 +274,8 @@ const Map = struct {
 
     fn lock(m: Map) void {
         const w = &m.h.lock[0];
+        // uncontended: one compare-and-set 0 -> our id (the word was free, so nobody died holding it)
+        if (robust.robustLockAt(robust.robustContext(), w) == 1) return;
         const tid: u32 = @intCast(robust.robustTid());
         var waited = false;
         var spins: u32 = 0;
@@ -301,6 +303,8 @@ const Map = struct {
 
     fn unlock(m: Map) void {
         const w = &m.h.lock[0];
+        // nobody waits: our id -> 0
+        if (robust.robustUnlockAt(robust.robustContext(), w) == 1) return;
         while (true) {
             const v = @atomicLoad(u32, w, .seq_cst);
             const r = robust.robustCas(w, v, 0);
