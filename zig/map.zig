@@ -970,11 +970,12 @@ test "expired entries are invisible and their room is reused" {
     const t = try testMap(2, 8, 8);
     defer testing.allocator.free(t.mem);
     const p: *anyopaque = t.mem.ptr;
-    try testing.expectEqual(@as(c_int, 1), mapSet(p, "a", 1, "1", 1, 1, 0));
-    try testing.expectEqual(@as(c_int, 1), mapSet(p, "b", 1, "2", 1, 1, 0));
+    // long enough that a loaded machine gets to the FULL check before they expire
+    try testing.expectEqual(@as(c_int, 1), mapSet(p, "a", 1, "1", 1, 300, 0));
+    try testing.expectEqual(@as(c_int, 1), mapSet(p, "b", 1, "2", 1, 300, 0));
     try testing.expectEqual(FULL, set(p, "z", "z"));
     var nap: u32 = 0;
-    _ = wait.wait32(&nap, 0, 5);
+    _ = wait.wait32(&nap, 0, 400);
     var out: [8]u8 = undefined;
     try testing.expectEqual(ABSENT, get(p, "a", &out));
     try testing.expectEqual(@as(c_int, 1), set(p, "c", "3"));
