@@ -74,7 +74,7 @@ test("iteration during concurrent inserts and deletes: every stable key exactly 
   const m = SharedMap.create({ capacity: 680, keySize: 16, valueSize: 32 });
   const stable = Array.from({ length: 300 }, (_, i) => `stable${i}`);
   for (const [i, k] of stable.entries()) m.set(k, checkedValue(32, i + 1));
-  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const stop = new Int32Array(new SharedArrayBuffer(8)); // [stop, operations done]
   const map = m.descriptor();
   let rounds = 0;
   const ops = await onMapWorkers([
@@ -83,7 +83,10 @@ test("iteration during concurrent inserts and deletes: every stable key exactly 
   ], () => {
     // while the Workers insert and delete other keys (backward shifts move entries around)
     const t = performance.now();
-    while (performance.now() - t < 1500 || rounds < 20) {
+    // at least 1.5 s, 20 rounds and 2,000 churn operations (however little CPU the Workers get)
+    while (
+      performance.now() - t < 1500 || rounds < 20 || (Atomics.load(stop, 1) < 2000 && performance.now() - t < 60_000)
+    ) {
       const seen = new Map<string, number>();
       for (const [k, v] of m.entries()) {
         seen.set(k as string, (seen.get(k as string) ?? 0) + 1);
@@ -96,7 +99,7 @@ test("iteration during concurrent inserts and deletes: every stable key exactly 
     }
     Atomics.store(stop, 0, 1);
   });
-  assert.ok(ops[0] > 0 && ops[1] > 0, `churned: ${ops}`);
+  assert.ok(ops[0] + ops[1] >= 2000, `churned: ${ops}`);
   assert.ok(rounds >= 20);
   assert.equal(m.size, [...m.keys()].length);
 });
