@@ -400,6 +400,9 @@ test("memory overwritten by something else is refused by every call, never read 
   assert.throws(() => m.set("k", "w"), /does not hold a SharedMap/);
   assert.throws(() => m.size, /does not hold a SharedMap/);
   assert.throws(() => [...m.keys()], /does not hold a SharedMap/);
+  assert.throws(() => new SharedMap(m.memory as SharedArrayBuffer), /cannot hold a 184549504-byte value/); // adopting it
+  words[1] = 2 ** 30;
+  assert.throws(() => new SharedMap(m.memory as SharedArrayBuffer), /a SharedMap of an impossible configuration/);
   words[1] = 4;
   assert.equal(m.getText("k"), "v");
   // random bytes in the slots: reads stay within the map, whatever they find

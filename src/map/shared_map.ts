@@ -25,7 +25,16 @@ import {
   SEAL_OFFSET,
   TOO_SMALL,
 } from "./native.ts";
-import { deltaOf, mapOptions, newConfig, type SetOptions, type SharedMapOptions, ttlOf } from "./options.ts";
+import {
+  DEFAULT_KEY_SIZE,
+  DEFAULT_VALUE_SIZE,
+  deltaOf,
+  mapOptions,
+  newConfig,
+  type SetOptions,
+  type SharedMapOptions,
+  ttlOf,
+} from "./options.ts";
 import { isUint8Array, type MapBytes, Scratch } from "./scratch.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { pool, renew, take } from "./pool.ts";
@@ -84,10 +93,17 @@ export class SharedMap extends Primitive {
     super(KIND, memory, byteOffset, {
       robust: true,
       config: [c.capacity, c.keySize, c.valueSize],
-      defaults: [undefined, 64, 256],
+      defaults: [undefined, DEFAULT_KEY_SIZE, DEFAULT_VALUE_SIZE],
       fixed: 3,
       names: ["capacity", "keySize", "valueSize"],
-      size: ([cap, k, v]) => Number(n.bytes(cap, k, v)),
+      size: ([cap, k, v]) => {
+        const bytes = Number(n.bytes(cap, k, v));
+        if (bytes > 0) return bytes;
+        // only a map's header overwritten with a configuration out of range gets here
+        throw new RangeError(
+          `new SharedMap: this memory holds a SharedMap of an impossible configuration (${cap}, ${k}, ${v})`,
+        );
+      },
       fresh: ([cap, k, v]) => [[SEAL_OFFSET, n.seal(cap, k, v)]],
     });
     this.#n = n;
