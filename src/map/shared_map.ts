@@ -179,7 +179,7 @@ export class SharedMap extends Primitive {
   getText(key: MapBytes): string | undefined {
     const s = this.#s;
     const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getText", key), s.aPtr);
-    if (r >= 0) return decoder.decode(s.a.slice(0, r));
+    if (r >= 0) return decoder.decode(s.prefix(r)); // decoded straight from the scratch: no copy
     if (r === ABSENT) return undefined;
     throw this.#corrupt("getText");
   }
@@ -243,9 +243,9 @@ export class SharedMap extends Primitive {
 
   /**
    * Replaces the value of `key` with `fn(current)` (current: a copy, or
-   * undefined if absent), as a compare-and-set loop: `fn` may run more than
-   * once when others write the key meanwhile, and must not write this map
-   * itself. Returning undefined deletes the key (or leaves it absent).
+   * undefined if absent), as a compare-and-set loop: `fn` runs again when
+   * another write to the key came between (so it should have no other
+   * effects). Returning undefined deletes the key (or leaves it absent).
    * Returns what `fn` returned last. MapFullError if the key is new and the
    * map is full.
    */
