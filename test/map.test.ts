@@ -153,40 +153,35 @@ test("delete and re-insert churn far beyond capacity never exhausts the table", 
 });
 
 test("TTL: an entry expires, is invisible everywhere, and its room is reused", async () => {
-  const m = SharedMap.create({ capacity: 4, keySize: 8, valueSize: 8 });
-  // TTLs long enough that a loaded machine still runs the next lines before they end
-  m.set("short", "1", { ttlMs: 250 });
+  const m = SharedMap.create({ capacity: 6, keySize: 8, valueSize: 8 });
+  // TTLs long enough that a loaded machine runs the checks before they end; one sleep for all of them
+  const TTL = 1000;
+  m.set("short", "1", { ttlMs: TTL });
   m.set("long", "2", { ttlMs: 60_000 });
   m.set("never", "3");
-  m.fetchAdd("window", 1, { ttlMs: 250 });
-  assert.equal(m.size, 4);
+  m.fetchAdd("window", 1, { ttlMs: TTL });
+  m.set("t", "x", { ttlMs: TTL });
+  m.set("t", "y"); // set without ttlMs clears the expiry
+  m.set("s", "old", { ttlMs: TTL });
+  assert.equal(m.fetchAdd("window", 1, { ttlMs: 60_000 }), 1); // a later ttlMs does not move the window's end
+  assert.equal(m.size, 6);
   assert.throws(() => m.set("x", "x"), MapFullError);
-  await sleep(400);
+  assert.equal(m.setIfAbsent("s", "new"), false);
+  await sleep(TTL + 300);
   assert.equal(m.get("short"), undefined);
   assert.equal(m.has("window"), false);
+  assert.equal(m.getInto("s", new Uint8Array(8)), undefined);
   assert.equal(m.getText("long"), "2");
   assert.equal(m.getText("never"), "3");
-  assert.equal(m.size, 2);
-  assert.deepEqual([...m.keys()].sort(), ["long", "never"]);
+  assert.equal(m.getText("t"), "y");
+  assert.equal(m.size, 3);
+  assert.deepEqual([...m.keys()].sort(), ["long", "never", "t"]);
+  // the room is reused, and an expired key counts as absent: setIfAbsent and fetchAdd start afresh
   m.set("a", "a");
-  m.set("b", "b");
-  assert.equal(m.size, 4);
-  // an expired key counts as absent: setIfAbsent and fetchAdd start afresh
-  m.delete("a");
-  m.set("s", "old", { ttlMs: 20 });
-  await sleep(60);
   assert.equal(m.setIfAbsent("s", "new"), true);
   assert.equal(m.getText("s"), "new");
-  // set without ttlMs clears the expiry; fetchAdd keeps a window's expiry
-  m.delete("s");
-  m.delete("b");
-  m.set("t", "x", { ttlMs: 30 });
-  m.set("t", "y");
-  m.fetchAdd("w", 1, { ttlMs: 250 });
-  assert.equal(m.fetchAdd("w", 1, { ttlMs: 60_000 }), 1);
-  await sleep(400);
-  assert.equal(m.getText("t"), "y");
-  assert.equal(m.fetchAdd("w", 1), 0); // the window ended: a new one
+  assert.equal(m.fetchAdd("window", 1), 0); // the window ended: a new one
+  assert.equal(m.size, 6);
 });
 
 test("fetchAdd and addFetch: number and bigint paths, absent is 0, wrapping at 64 bits", () => {
@@ -264,7 +259,7 @@ test("descriptor and from in this thread; handle and fromHandle over a SharedMem
     const b = SharedMap.fromHandle(a.handle());
     assert.equal(b.getText("k"), "v");
     assert.equal(api.fromHandle(a.handle()) instanceof SharedMap, true);
-    seg.close();
+    assert.throws(() => a.update("k", () => (seg.close(), "w")), SharedMemoryClosedError); // closed inside fn
     assert.throws(() => a.get("k"), SharedMemoryClosedError);
     assert.throws(() => a.size, SharedMemoryClosedError);
     assert.throws(() => b.set("k", "w"), SharedMemoryClosedError);
@@ -315,6 +310,20 @@ test("bad input: a TypeError or RangeError naming the method and parameter, and 
     [() => m.has(5 as never), TypeError, /SharedMap\.has: key must be a string or a Uint8Array; got 5/],
     [() => m.get(new Uint16Array(1) as never), TypeError, /key must be a string or a Uint8Array/],
     [() => m.delete(null as never), TypeError, /SharedMap\.delete: key/],
+    [() => m.get(Object.create(Uint8Array.prototype)), TypeError, /key must be a string or a Uint8Array/],
+    [() => m.set("k", new Proxy(new Uint8Array(2), {})), TypeError, /value must be a Uint8Array or a string/],
+    [
+      () =>
+        m.get(
+          new Proxy({}, {
+            getPrototypeOf: () => {
+              throw new Error("trap");
+            },
+          }) as never,
+        ),
+      TypeError,
+      /key must be/,
+    ],
     [() => m.set("k", "123456789"), RangeError, /value must be at most 8 bytes/],
     [() => m.set("k", new Uint8Array(9)), RangeError, /value must be at most 8 bytes/],
     [() => m.set("k", 5 as never), TypeError, /value must be a Uint8Array or a string/],
@@ -391,6 +400,9 @@ test("memory overwritten by something else is refused by every call, never read 
   assert.throws(() => m.set("k", "w"), /does not hold a SharedMap/);
   assert.throws(() => m.size, /does not hold a SharedMap/);
   assert.throws(() => [...m.keys()], /does not hold a SharedMap/);
+  assert.throws(() => new SharedMap(m.memory as SharedArrayBuffer), /cannot hold a 184549504-byte value/); // adopting it
+  words[1] = 2 ** 30;
+  assert.throws(() => new SharedMap(m.memory as SharedArrayBuffer), /a SharedMap of an impossible configuration/);
   words[1] = 4;
   assert.equal(m.getText("k"), "v");
   // random bytes in the slots: reads stay within the map, whatever they find

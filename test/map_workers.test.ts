@@ -70,19 +70,23 @@ test("writers and readers race on checksummed values: no torn read, ever", async
 });
 
 test("iteration during concurrent inserts and deletes: every stable key exactly once, every value whole", async () => {
-  const m = SharedMap.create({ capacity: 400, keySize: 16, valueSize: 32 });
-  const stable = Array.from({ length: 100 }, (_, i) => `stable${i}`);
+  // a full table (1,024 slots for 680 entries, up to 650 present): long clusters, so deletes move entries often
+  const m = SharedMap.create({ capacity: 680, keySize: 16, valueSize: 32 });
+  const stable = Array.from({ length: 300 }, (_, i) => `stable${i}`);
   for (const [i, k] of stable.entries()) m.set(k, checkedValue(32, i + 1));
-  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const stop = new Int32Array(new SharedArrayBuffer(8)); // [stop, operations done]
   const map = m.descriptor();
   let rounds = 0;
   const ops = await onMapWorkers([
-    { job: "churn", map, keys: 250, stop, seed: 1 },
-    { job: "churn", map, keys: 250, stop, seed: 2 },
+    { job: "churn", map, keys: 350, stop, seed: 1 },
+    { job: "churn", map, keys: 350, stop, seed: 2 },
   ], () => {
     // while the Workers insert and delete other keys (backward shifts move entries around)
     const t = performance.now();
-    while (performance.now() - t < 1500 || rounds < 20) {
+    // at least 1.5 s, 20 rounds and 2,000 churn operations (however little CPU the Workers get)
+    while (
+      performance.now() - t < 1500 || rounds < 20 || (Atomics.load(stop, 1) < 2000 && performance.now() - t < 60_000)
+    ) {
       const seen = new Map<string, number>();
       for (const [k, v] of m.entries()) {
         seen.set(k as string, (seen.get(k as string) ?? 0) + 1);
@@ -90,12 +94,12 @@ test("iteration during concurrent inserts and deletes: every stable key exactly 
       }
       for (const k of stable) assert.equal(seen.get(k), 1, `${k} seen once in round ${rounds}`);
       for (const [k, n] of seen) assert.equal(n, 1, `${k} seen ${n} times`);
-      for (const k of stable) assert.equal(m.has(k), true);
+      for (let again = 0; again < 20; again++) for (const k of stable) assert.equal(m.has(k), true, `has(${k})`);
       rounds++;
     }
     Atomics.store(stop, 0, 1);
   });
-  assert.ok(ops[0] > 0 && ops[1] > 0, `churned: ${ops}`);
+  assert.ok(ops[0] + ops[1] >= 2000, `churned: ${ops}`);
   assert.ok(rounds >= 20);
   assert.equal(m.size, [...m.keys()].length);
 });

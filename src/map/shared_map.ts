@@ -25,8 +25,17 @@ import {
   SEAL_OFFSET,
   TOO_SMALL,
 } from "./native.ts";
-import { deltaOf, mapOptions, newConfig, type SetOptions, type SharedMapOptions, ttlOf } from "./options.ts";
-import { type MapBytes, Scratch } from "./scratch.ts";
+import {
+  DEFAULT_KEY_SIZE,
+  DEFAULT_VALUE_SIZE,
+  deltaOf,
+  mapOptions,
+  newConfig,
+  type SetOptions,
+  type SharedMapOptions,
+  ttlOf,
+} from "./options.ts";
+import { isUint8Array, type MapBytes, Scratch } from "./scratch.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { pool, renew, take } from "./pool.ts";
 
@@ -84,10 +93,17 @@ export class SharedMap extends Primitive {
     super(KIND, memory, byteOffset, {
       robust: true,
       config: [c.capacity, c.keySize, c.valueSize],
-      defaults: [undefined, 64, 256],
+      defaults: [undefined, DEFAULT_KEY_SIZE, DEFAULT_VALUE_SIZE],
       fixed: 3,
       names: ["capacity", "keySize", "valueSize"],
-      size: ([cap, k, v]) => Number(n.bytes(cap, k, v)),
+      size: ([cap, k, v]) => {
+        const bytes = Number(n.bytes(cap, k, v));
+        if (bytes > 0) return bytes;
+        // only a map's header overwritten with a configuration out of range gets here
+        throw new RangeError(
+          `new SharedMap: this memory holds a SharedMap of an impossible configuration (${cap}, ${k}, ${v})`,
+        );
+      },
       fresh: ([cap, k, v]) => [[SEAL_OFFSET, n.seal(cap, k, v)]],
     });
     this.#n = n;
@@ -163,7 +179,7 @@ export class SharedMap extends Primitive {
   getText(key: MapBytes): string | undefined {
     const s = this.#s;
     const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getText", key), s.aPtr);
-    if (r >= 0) return decoder.decode(s.a.slice(0, r));
+    if (r >= 0) return decoder.decode(s.prefix(r)); // decoded straight from the scratch: no copy
     if (r === ABSENT) return undefined;
     throw this.#corrupt("getText");
   }
@@ -184,7 +200,7 @@ export class SharedMap extends Primitive {
    */
   getInto(key: MapBytes, target: Uint8Array): number | undefined {
     const s = this.#s;
-    if (!(target instanceof Uint8Array)) throw this.#type("getInto", "target", "a Uint8Array", target);
+    if (!isUint8Array(target)) throw this.#type("getInto", "target", "a Uint8Array", target);
     const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getInto", key), s.aPtr);
     if (r === ABSENT) return undefined;
     if (r < 0) throw this.#corrupt("getInto");
@@ -227,9 +243,9 @@ export class SharedMap extends Primitive {
 
   /**
    * Replaces the value of `key` with `fn(current)` (current: a copy, or
-   * undefined if absent), as a compare-and-set loop: `fn` may run more than
-   * once when others write the key meanwhile, and must not write this map
-   * itself. Returning undefined deletes the key (or leaves it absent).
+   * undefined if absent), as a compare-and-set loop: `fn` runs again when
+   * another write to the key came between (so it should have no other
+   * effects). Returning undefined deletes the key (or leaves it absent).
    * Returns what `fn` returned last. MapFullError if the key is new and the
    * map is full.
    */
@@ -239,6 +255,8 @@ export class SharedMap extends Primitive {
     for (;;) {
       const current = this.get(key);
       const next = fn(current);
+      this.live("SharedMap.update"); // fn may have closed the SharedMemory
+
       if (current === undefined) {
         if (next === undefined || this.#put("SharedMap.update", key, next, undefined, 1) === 1) return next;
       } else if (next === undefined) {

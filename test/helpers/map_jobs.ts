@@ -52,7 +52,7 @@ export function readJob(m: SharedMap, count: number, keys: number): number {
   return torn;
 }
 
-/** Inserts and deletes keys "churn<i>" (i < keys) until `stop[0]` is set; returns how many operations. */
+/** Inserts and deletes keys "churn<i>" (i < keys) until `stop[0]` is set, counting them in `stop[1]`; returns how many. */
 export function churnJob(m: SharedMap, keys: number, stop: Int32Array, seed: number): number {
   let ops = 0;
   let s = seed;
@@ -62,6 +62,7 @@ export function churnJob(m: SharedMap, keys: number, stop: Int32Array, seed: num
     if (s & 0x100) m.set(k, checkedValue(m.valueSize, s));
     else m.delete(k);
     ops++;
+    Atomics.add(stop, 1, 1);
   }
   return ops;
 }

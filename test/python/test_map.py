@@ -107,10 +107,10 @@ class MapTest(unittest.TestCase):
     def test_full_ttl_and_churn(self):
         m = Map(4, 8, 8)
         for i in range(4):
-            self.assertEqual(m.set(b"k%d" % i, b"v", ttl=300 if i < 2 else 0), 1)
+            self.assertEqual(m.set(b"k%d" % i, b"v", ttl=1000 if i < 2 else 0), 1)
         self.assertEqual(m.set(b"new", b"v"), FULL)
         self.assertEqual(m.add(b"new", 1), FULL)
-        time.sleep(0.5)
+        time.sleep(1.3)
         self.assertIsNone(m.get(b"k0"))
         self.assertEqual(m.set(b"new", b"v"), 1)
         self.assertEqual(m.set(b"new2", b"v"), 1)
