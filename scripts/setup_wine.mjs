@@ -106,6 +106,8 @@ export function setupWine(log = () => {}) {
   // the wineserver writes the registry when it exits: wait for that
   execFileSync(wrapper, ["-w"], { stdio: "ignore", env: { ...process.env, WINE_TOOL: "wineserver" } });
   if (!existsSync(join(wineDir, "prefix", "system.reg"))) throw new Error("wineboot did not create the Wine prefix");
+  // (a plain mingw DLL is not found in Wine's own DLL folder by programs: give the prefix a copy too)
+  copyFileSync(join(dlls, "zlib1.dll"), join(wineDir, "prefix", "drive_c", "windows", "system32", "zlib1.dll"));
   writeFileSync(done, `${PACKAGES.join(" ")}\n`);
   return { wine: wrapper };
 }
