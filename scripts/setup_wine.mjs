@@ -85,7 +85,13 @@ export function setupWine(log = () => {}) {
   const tree = join(wineDir, "root");
   mkdirSync(debs, { recursive: true });
   chmodSync(debs, 0o777); // apt-get downloads as its own user when it can
-  execFileSync("apt-get", ["download", ...PACKAGES], { cwd: debs, stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    execFileSync("apt-get", ["download", ...PACKAGES], { cwd: debs, stdio: ["ignore", "ignore", "inherit"] });
+  } catch (e) {
+    throw new Error(
+      `apt-get download ${PACKAGES.join(" ")} failed (no package lists? run apt-get update): ${e.message}`,
+    );
+  }
   for (const deb of readdirSync(debs).filter((f) => f.endsWith(".deb"))) {
     execFileSync("dpkg-deb", ["-x", join(debs, deb), tree]);
   }
