@@ -58,3 +58,21 @@ test(`a closed segment's name: ${windows ? "gone with the last open mapping (Win
     assert.throws(() => SharedMemory.open(name), SharedMemoryNotFoundError);
   }
 });
+
+test(`a "\\" in a name: ${windows ? "refused (Windows object names)" : "an ordinary character (POSIX)"}`, () => {
+  const name = `${uniqueName()}\\x`;
+  if (windows) {
+    assert.throws(() => SharedMemory.create(name, 64), (e: Error) => {
+      assert.ok(e instanceof RangeError, String(e));
+      assert.match(e.message, /SharedMemory\.create: name .*without "\\" on Windows/);
+      return true;
+    });
+  } else {
+    const seg = SharedMemory.create(name, 64);
+    const other = SharedMemory.open(name);
+    assert.equal(other.byteLength, 64);
+    other.close();
+    seg.close();
+    SharedMemory.unlink(name);
+  }
+});

@@ -199,6 +199,10 @@ function parseName(where: string, name: unknown): Parsed {
       name,
     );
   }
+  if (backend().os === "windows" && bare.includes("\\")) {
+    // "Local\\<name>" is an object name: a backslash would name another directory of the object namespace
+    throw rangeError(where, "name", 'a name without "\\" on Windows', name);
+  }
   const bytes = new TextEncoder().encode(bare).length;
   if (bytes > limit) {
     throw rangeError(where, "name", `at most ${limit} bytes on ${backend().os} (this one has ${bytes})`, name);

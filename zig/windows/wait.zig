@@ -91,11 +91,9 @@ fn sharedWait(p: views.Place, addr: *const u32, expected: u32, timeout_ms: f64) 
     if (timeout_ms == 0) return timed_out;
     const bucket = bucketOf(p);
     var buf: [64]u16 = undefined;
-    const sa = api.ownerOnly() orelse return timed_out;
-    const sem = api.CreateSemaphoreW(sa, 0, std.math.maxInt(i32), views.name(&buf, p.key, bucket)) orelse {
-        api.Sleep(1); // cannot wait: behave as a short spurious wake
-        return ok;
-    };
+    // cannot wait (no security descriptor, no semaphore): a short spurious wake, after which the caller re-checks
+    const sa = api.ownerOnly() orelse return spurious();
+    const sem = api.CreateSemaphoreW(sa, 0, std.math.maxInt(i32), views.name(&buf, p.key, bucket)) orelse return spurious();
     defer _ = api.CloseHandle(sem);
     const counter = &p.counters[bucket];
     _ = @atomicRmw(u32, counter, .Add, 1, .seq_cst);
@@ -106,6 +104,11 @@ fn sharedWait(p: views.Place, addr: *const u32, expected: u32, timeout_ms: f64) 
     const r = sliced(timeout_ms, sem, semOnce);
     if (r == timed_out) leave(counter);
     return r;
+}
+
+fn spurious() c_int {
+    api.Sleep(1);
+    return ok;
 }
 
 /// A waiter that stops waiting without a token takes itself off the
