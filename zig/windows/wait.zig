@@ -147,16 +147,15 @@ pub fn threadId() callconv(.c) c_int {
     return @bitCast(api.GetCurrentThreadId());
 }
 
-/// Whether thread `id` runs (OpenThread, then its exit code): 1 yes, 0 no.
-/// An id Windows has given to a new thread since counts as alive.
+/// Whether thread `id` runs: 1 yes, 0 no. A thread's object is signalled
+/// when it ends (its exit code could be STILL_ACTIVE's 259 by chance); an id
+/// Windows has given to a new thread since counts as alive.
 pub fn threadAlive(id: c_int) callconv(.c) c_int {
     if (id <= 0) return 0;
-    const h = api.OpenThread(api.THREAD_QUERY_LIMITED_INFORMATION, 0, @bitCast(id)) orelse
+    const h = api.OpenThread(api.SYNCHRONIZE | api.THREAD_QUERY_LIMITED_INFORMATION, 0, @bitCast(id)) orelse
         return if (api.GetLastError() == api.ERROR_INVALID_PARAMETER) 0 else 1;
     defer _ = api.CloseHandle(h);
-    var code: u32 = 0;
-    if (api.GetExitCodeThread(h, &code) == 0) return 1;
-    return @intFromBool(code == api.STILL_ACTIVE);
+    return @intFromBool(api.WaitForSingleObject(h, 0) == api.WAIT_TIMEOUT);
 }
 
 pub const c_exports = abi.group("wait", "wait.zig: Waiting on a 32-bit word across threads AND processes: the " ++
