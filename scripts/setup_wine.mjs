@@ -85,7 +85,13 @@ export function setupWine(log = () => {}) {
   const tree = join(wineDir, "root");
   mkdirSync(debs, { recursive: true });
   chmodSync(debs, 0o777); // apt-get downloads as its own user when it can
-  execFileSync("apt-get", ["download", ...PACKAGES], { cwd: debs, stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    execFileSync("apt-get", ["download", ...PACKAGES], { cwd: debs, stdio: ["ignore", "ignore", "inherit"] });
+  } catch (e) {
+    throw new Error(
+      `apt-get download ${PACKAGES.join(" ")} failed (no package lists? run apt-get update): ${e.message}`,
+    );
+  }
   for (const deb of readdirSync(debs).filter((f) => f.endsWith(".deb"))) {
     execFileSync("dpkg-deb", ["-x", join(debs, deb), tree]);
   }
@@ -106,6 +112,8 @@ export function setupWine(log = () => {}) {
   // the wineserver writes the registry when it exits: wait for that
   execFileSync(wrapper, ["-w"], { stdio: "ignore", env: { ...process.env, WINE_TOOL: "wineserver" } });
   if (!existsSync(join(wineDir, "prefix", "system.reg"))) throw new Error("wineboot did not create the Wine prefix");
+  // (a plain mingw DLL is not found in Wine's own DLL folder by programs: give the prefix a copy too)
+  copyFileSync(join(dlls, "zlib1.dll"), join(wineDir, "prefix", "drive_c", "windows", "system32", "zlib1.dll"));
   writeFileSync(done, `${PACKAGES.join(" ")}\n`);
   return { wine: wrapper };
 }

@@ -36,6 +36,10 @@
 //! thread within its process (13 bits), and an owner whose process is gone
 //! (`kill(pid, 0)`) counts as dead; a thread that ends while its process
 //! lives (a terminated Worker) is not noticed there.
+//!
+//! On Windows a word holds the owner's thread id (GetCurrentThreadId), and an
+//! owner whose thread has ended (its process killed, or a Worker terminated)
+//! counts as dead (zig/windows/wait.zig `threadAlive`; docs/windows.md).
 
 const std = @import("std");
 const builtin = @import("builtin");

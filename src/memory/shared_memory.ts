@@ -246,6 +246,10 @@ function parseName(where: string, name: unknown): Parsed {
       name,
     );
   }
+  if (backend().os === "windows" && bare.includes("\\")) {
+    // "Local\\<name>" is an object name: a backslash would name another directory of the object namespace
+    throw rangeError(where, "name", 'a name without "\\" on Windows', name);
+  }
   const bytes = new TextEncoder().encode(bare).length;
   if (bytes > limit) {
     throw rangeError(where, "name", `at most ${limit} bytes on ${backend().os} (this one has ${bytes})`, name);
@@ -267,6 +271,21 @@ function cString(s: string): Pointer {
 function osError(where: string, what: string, p: Parsed, rc: number): SharedMemoryError {
   const code = errnoName(-rc, backend().os);
   const label = p.kind === "file" ? `file ${JSON.stringify(p.name)}` : `segment ${JSON.stringify(p.name)}`;
+  // Windows: a named segment (a named file mapping) exists exactly while some process has it open
+  const windowsName = p.kind === "shm" && backend().os === "windows";
+  if (code === "EEXIST" && windowsName) {
+    return new SharedMemoryExistsError(
+      `${where}: ${label} already exists (open it with SharedMemory.open; on Windows the name is free again ` +
+        "once no process has the segment open)",
+      code,
+    );
+  }
+  if (code === "ENOENT" && windowsName) {
+    return new SharedMemoryNotFoundError(
+      `${where}: ${label} does not exist (on Windows a named segment exists only while some process has it open)`,
+      code,
+    );
+  }
   if (code === "EEXIST") {
     // often left by an earlier run that was killed before it unlinked the name: say how to remove it
     const remove = p.kind === "file"
@@ -605,6 +624,8 @@ export class SharedMemory implements Disposable {
 
   /**
    * Removes a segment's name (processes that have it mapped keep using it).
+   * On Windows a named segment has no name to remove (it exists while some
+   * process has it open), so this removes files only there.
    *
    * @example
    * ```ts

@@ -65,7 +65,6 @@ pub const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x00200000;
 pub const FILE_TYPE_DISK: u32 = 1;
 pub const PAGE_READWRITE: u32 = 0x04;
 pub const SEC_COMMIT: u32 = 0x08000000;
-pub const FILE_MAP_ALL_ACCESS: u32 = 0xf001f;
 pub const FILE_MAP_READ_WRITE: u32 = 0x0004 | 0x0002;
 pub const SECTION_QUERY: u32 = 0x0001;
 pub const MEM_COMMIT: u32 = 0x1000;
@@ -75,7 +74,6 @@ pub const SYNCHRONIZE: u32 = 0x00100000;
 pub const SEMAPHORE_MODIFY_STATE: u32 = 0x0002;
 pub const THREAD_QUERY_LIMITED_INFORMATION: u32 = 0x0800;
 pub const TOKEN_QUERY: u32 = 0x0008;
-pub const STILL_ACTIVE: u32 = 259;
 
 pub extern "kernel32" fn GetLastError() callconv(.winapi) u32;
 pub extern "kernel32" fn CloseHandle(h: HANDLE) callconv(.winapi) BOOL;
@@ -99,11 +97,7 @@ pub extern "kernel32" fn WaitForSingleObject(h: HANDLE, ms: u32) callconv(.winap
 pub extern "kernel32" fn GetCurrentThreadId() callconv(.winapi) u32;
 pub extern "kernel32" fn GetCurrentProcess() callconv(.winapi) HANDLE;
 pub extern "kernel32" fn DuplicateHandle(from: HANDLE, h: HANDLE, to: HANDLE, out: *HANDLE, access: u32, inherit: BOOL, options: u32) callconv(.winapi) BOOL;
-pub extern "kernel32" fn GetCurrentThread() callconv(.winapi) HANDLE;
 pub extern "kernel32" fn OpenThread(access: u32, inherit: BOOL, id: u32) callconv(.winapi) ?HANDLE;
-pub extern "kernel32" fn GetExitCodeThread(h: HANDLE, code: *u32) callconv(.winapi) BOOL;
-pub extern "kernel32" fn GetThreadTimes(h: HANDLE, creation: *u64, exit: *u64, kernel: *u64, user: *u64) callconv(.winapi) BOOL;
-pub extern "kernel32" fn GetTickCount64() callconv(.winapi) u64;
 pub extern "kernel32" fn QueryPerformanceCounter(c: *i64) callconv(.winapi) BOOL;
 pub extern "kernel32" fn QueryPerformanceFrequency(f: *i64) callconv(.winapi) BOOL;
 pub extern "kernel32" fn Sleep(ms: u32) callconv(.winapi) void;
@@ -124,7 +118,6 @@ pub extern "advapi32" fn SetSecurityDescriptorDacl(sd: *anyopaque, present: BOOL
 pub extern "advapi32" fn SetSecurityDescriptorOwner(sd: *anyopaque, owner: ?*anyopaque, defaulted: BOOL) callconv(.winapi) BOOL;
 pub extern "advapi32" fn InitializeAcl(acl: *anyopaque, len: u32, revision: u32) callconv(.winapi) BOOL;
 pub extern "advapi32" fn AddAccessAllowedAce(acl: *anyopaque, revision: u32, mask: u32, sid: *anyopaque) callconv(.winapi) BOOL;
-pub extern "advapi32" fn GetLengthSid(sid: *anyopaque) callconv(.winapi) u32;
 pub extern "advapi32" fn EqualSid(a: *anyopaque, b: *anyopaque) callconv(.winapi) BOOL;
 pub extern "advapi32" fn GetAce(acl: *anyopaque, index: u32, ace: *?*anyopaque) callconv(.winapi) BOOL;
 pub extern "advapi32" fn GetSecurityInfo(h: HANDLE, kind: c_int, info: u32, owner: ?*?*anyopaque, group: ?*?*anyopaque, dacl: ?*?*anyopaque, sacl: ?*?*anyopaque, sd: *?*anyopaque) callconv(.winapi) u32;

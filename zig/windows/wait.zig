@@ -91,11 +91,9 @@ fn sharedWait(p: views.Place, addr: *const u32, expected: u32, timeout_ms: f64) 
     if (timeout_ms == 0) return timed_out;
     const bucket = bucketOf(p);
     var buf: [64]u16 = undefined;
-    const sa = api.ownerOnly() orelse return timed_out;
-    const sem = api.CreateSemaphoreW(sa, 0, std.math.maxInt(i32), views.name(&buf, p.key, bucket)) orelse {
-        api.Sleep(1); // cannot wait: behave as a short spurious wake
-        return ok;
-    };
+    // cannot wait (no security descriptor, no semaphore): a short spurious wake, after which the caller re-checks
+    const sa = api.ownerOnly() orelse return spurious();
+    const sem = api.CreateSemaphoreW(sa, 0, std.math.maxInt(i32), views.name(&buf, p.key, bucket)) orelse return spurious();
     defer _ = api.CloseHandle(sem);
     const counter = &p.counters[bucket];
     _ = @atomicRmw(u32, counter, .Add, 1, .seq_cst);
@@ -106,6 +104,11 @@ fn sharedWait(p: views.Place, addr: *const u32, expected: u32, timeout_ms: f64) 
     const r = sliced(timeout_ms, sem, semOnce);
     if (r == timed_out) leave(counter);
     return r;
+}
+
+fn spurious() c_int {
+    api.Sleep(1);
+    return ok;
 }
 
 /// A waiter that stops waiting without a token takes itself off the
@@ -144,16 +147,15 @@ pub fn threadId() callconv(.c) c_int {
     return @bitCast(api.GetCurrentThreadId());
 }
 
-/// Whether thread `id` runs (OpenThread, then its exit code): 1 yes, 0 no.
-/// An id Windows has given to a new thread since counts as alive.
+/// Whether thread `id` runs: 1 yes, 0 no. A thread's object is signalled
+/// when it ends (its exit code could be STILL_ACTIVE's 259 by chance); an id
+/// Windows has given to a new thread since counts as alive.
 pub fn threadAlive(id: c_int) callconv(.c) c_int {
     if (id <= 0) return 0;
-    const h = api.OpenThread(api.THREAD_QUERY_LIMITED_INFORMATION, 0, @bitCast(id)) orelse
+    const h = api.OpenThread(api.SYNCHRONIZE | api.THREAD_QUERY_LIMITED_INFORMATION, 0, @bitCast(id)) orelse
         return if (api.GetLastError() == api.ERROR_INVALID_PARAMETER) 0 else 1;
     defer _ = api.CloseHandle(h);
-    var code: u32 = 0;
-    if (api.GetExitCodeThread(h, &code) == 0) return 1;
-    return @intFromBool(code == api.STILL_ACTIVE);
+    return @intFromBool(api.WaitForSingleObject(h, 0) == api.WAIT_TIMEOUT);
 }
 
 pub const c_exports = abi.group("wait", "wait.zig: Waiting on a 32-bit word across threads AND processes: the " ++
