@@ -3,6 +3,7 @@
 // file, and how to run a script in each runtime (for child processes). It
 // imports no entry, so any child script can use it.
 import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -46,14 +47,14 @@ export const NODE_VERSIONS: readonly string[] =
 
 /** The Node binary of a pinned version (the full-suite line by default). */
 export function nodeBinary(version: string = NODE_VERSIONS[0]): string {
-  return new URL(`.tools/node-${version}/bin/node`, repo).pathname;
+  return fileURLToPath(new URL(`.tools/node-${version}/bin/node`, repo));
 }
 
 /** The binary of a runtime: this process's own for this runtime, else the pinned one of the checkout. */
 export function binary(r: Runtime): string {
   if (r === runtime) return isDeno ? g.Deno.execPath() : g.process.execPath;
   if (r === "node") return nodeBinary();
-  return new URL(`node_modules/.bin/${r}`, repo).pathname;
+  return fileURLToPath(new URL(`node_modules/.bin/${r}`, repo));
 }
 
 /** Whether a runtime's binary is there (Node's comes from scripts/setup.mjs). */

@@ -1,6 +1,7 @@
 // Child processes of the runtime running the tests: Bun.spawn in Bun,
 // Deno.Command in Deno, child_process in Node. Children run
 // test/children/child.ts (or any command).
+import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
 import { command, isBun, isNode, type Runtime, runtime } from "./runtime.ts";
 
@@ -68,12 +69,12 @@ export function self(...args: string[]): string[] {
 
 /** The command that runs a child script (relative to test/children/) in this runtime. */
 export function selfScript(name: string, ...args: string[]): string[] {
-  return command(runtime, new URL(name, new URL("../children/", import.meta.url)).pathname, args);
+  return command(runtime, fileURLToPath(new URL(name, new URL("../children/", import.meta.url))), args);
 }
 
 /** The command that runs test/children/child.ts in runtime `r`. */
 export function childIn(r: Runtime, ...args: string[]): string[] {
-  return command(r, new URL("../children/child.ts", import.meta.url).pathname, args);
+  return command(r, fileURLToPath(new URL("../children/child.ts", import.meta.url)), args);
 }
 
 /** The command that runs test/children/child.ts in another runtime (Bun runs Deno's, the others Bun's). */
