@@ -106,6 +106,10 @@ test("the server restarts while a lock is held: the lost lease is reported to it
   for (let i = 0; !permits.signal?.aborted && i < 1000; i++) await sleep(10);
   assert.equal(permits.signal?.aborted, true, "the semaphore's permit lease too");
   await assert.rejects(permits.release(), LeaseLostError);
+  assert.equal(await permits.acquireAsync(1, 1000), true, "a new permit after the lost one");
+  assert.equal(permits.held, 1);
+  assert.equal(permits.signal?.aborted, false, "a new lease");
+  await permits.release();
   // and the lock works again
   const again = await store.mutex("m", { leaseMs: 300 }).lockAsync(1000);
   assert.ok(again);
