@@ -174,7 +174,13 @@ test("map: get/set/setIfAbsent/compareAndSet/delete, bytes and text, TTLs, count
   assert.equal(await m.has("t"), true);
   assert.equal(await m.delete("t"), true);
   assert.equal(await m.delete("t"), false);
-  // TTLs
+  // TTLs: compareAndSet keeps an entry's TTL, set without ttlMs clears it
+  await m.set("cas", "a", { ttlMs: 60_000 });
+  assert.equal(await m.compareAndSet("cas", "a", "b"), true);
+  assert.ok(((await raw.call("HPTTL", m.key, "FIELDS", 1, "cas")) as number[])[0] > 0, "kept");
+  await m.set("cas", "c");
+  assert.equal(((await raw.call("HPTTL", m.key, "FIELDS", 1, "cas")) as number[])[0], -1, "cleared");
+  await m.delete("cas");
   await m.set("short", "v", { ttlMs: 60 });
   assert.equal(await m.setIfAbsent("short2", "v", { ttlMs: 60 }), true);
   await sleep(150);
