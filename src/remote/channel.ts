@@ -211,7 +211,10 @@ export class ValkeyChannel implements AsyncChannel {
     signal: AbortSignal | undefined,
     acked: Promise<void>,
   ): Promise<Uint8Array | undefined> {
-    const reader = await (this.#reader ??= this.#c.blocking(where));
+    const reader = await (this.#reader ??= this.#c.blocking(where).catch((e) => {
+      this.#reader = undefined; // not reached now: the next receive tries again
+      throw e;
+    }));
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       await this.#ensureGroup(where);
