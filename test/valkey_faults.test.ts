@@ -125,8 +125,13 @@ test("a receiver blocked on an empty channel when the server stops: it rejects, 
   const f = await waiting;
   assert.ok(f.error instanceof ValkeyError, String(f.error));
   assert.ok(f.ms < 3000, `${f.ms} ms`);
+  // a receiver whose first receive comes while the server is down: its connection cannot be made yet
+  const late = store.channel("late");
+  await assert.rejects(late.recvAsync({ timeoutMs: 100 }), ValkeyConnectionError);
   await server.restart();
   await reconnected(store);
   await c.sendAsync("after");
   assert.equal(await c.recvText({ timeoutMs: 2000 }), "after", "the group is made again on the new server");
+  await late.sendAsync("later");
+  assert.equal(await late.recvText({ timeoutMs: 2000 }), "later", "its connection is made on a later receive");
 });
