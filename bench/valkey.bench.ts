@@ -34,6 +34,20 @@ async function rate(body: () => unknown, n = N): Promise<number> {
   for (let i = 0; i < n; i++) await body();
   return n / ((performance.now() - t) / 1000);
 }
+/** The rates of `a` and `b`, measured in ten alternating slices of N/10 calls each. */
+async function interleaved(a: () => unknown, b: () => unknown): Promise<[number, number]> {
+  const slice = Math.max(1, Math.floor(N / 10));
+  let ta = 0, tb = 0;
+  for (let s = 0; s < 10; s++) {
+    let t = performance.now();
+    for (let i = 0; i < slice; i++) await a();
+    ta += performance.now() - t;
+    t = performance.now();
+    for (let i = 0; i < slice; i++) await b();
+    tb += performance.now() - t;
+  }
+  return [(10 * slice) / (ta / 1000), (10 * slice) / (tb / 1000)];
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Row {
@@ -142,8 +156,8 @@ for (const r of rows) {
 for (let round = 0; round < ROUNDS; round++) {
   progress(`valkey round ${round + 1}/${ROUNDS}\n`);
   for (const [i, r] of rows.entries()) {
-    const ours = await rate(r.ours);
-    const rawRate = await rate(r.raw);
+    // ours and raw alternate in slices of a tenth, so that a change in the machine's load hits both alike
+    const [ours, rawRate] = await interleaved(r.ours, r.raw);
     results[i].ours.push(ours);
     results[i].raw.push(rawRate);
     results[i].ratio.push(rawRate / ours);

@@ -19,7 +19,9 @@ export async function valkey(): Promise<Server> {
       s.close(() => resolve(p));
     });
   });
-  const child = spawn(valkeyServer(), [
+  const bin: string | undefined = valkeyServer();
+  if (!bin) throw new Error("no valkey-server: run `node scripts/setup.mjs`, or set VALKEY_URL");
+  const child = spawn(bin, [
     "--port",
     String(port),
     "--bind",

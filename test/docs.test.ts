@@ -28,7 +28,9 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 /** This runtime's command for a TypeScript file. */
 const command = (file: string): string[] =>
-  isBun ? [process.execPath, file] : [process.execPath, "run", "-A", "--no-check", file];
+  isBun
+    ? [process.execPath, file]
+    : [process.execPath, "run", "-A", "--no-check", "--config", join(repo, "deno.json"), file];
 
 test("every code block of README.md and docs/ says how CI treats it", () => {
   assert.ok(blocks.length > 0, "no code blocks found");

@@ -38,7 +38,9 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 /** This runtime's command for a TypeScript file. */
 const command = (file: string): string[] =>
-  isBun ? [process.execPath, file] : [process.execPath, "run", "-A", "--no-check", file];
+  isBun
+    ? [process.execPath, file]
+    : [process.execPath, "run", "-A", "--no-check", "--config", join(repo, "deno.json"), file];
 
 /** A block's code as it runs: imports into the repository, results in comments asserted. */
 const runnable = (code: string, entry: string, b: Block): string =>

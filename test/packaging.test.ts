@@ -185,6 +185,10 @@ test("npm packages: one version everywhere; each platform package holds only its
   assert.equal(exp.deno, "./dist/mod.js");
   assert.equal(exp.types, "./dist/mod.d.ts");
   assert.deepEqual(Object.keys(exp), ["types", "bun", "deno", "node", "default"], "condition order");
+  // the Valkey backend: a subpath of its own, its client an optional peer (no native library needed)
+  const valkey = (main.exports as Record<string, Record<string, string>>)["./valkey"];
+  assert.deepEqual(valkey, { types: "./dist/valkey.d.ts", bun: "./valkey.ts", default: "./dist/valkey.js" });
+  assert.deepEqual(main.peerDependenciesMeta, { ioredis: { optional: true } });
 
   const files = tarList(pk.main);
   for (
@@ -195,6 +199,9 @@ test("npm packages: one version everywhere; each platform package holds only its
       "dist/mod.js",
       "dist/mod.d.ts",
       "dist/node.js",
+      "valkey.ts",
+      "dist/valkey.js",
+      "dist/valkey.d.ts",
     ]
   ) {
     assert.ok(files.includes(f), `${f} is in the package`);

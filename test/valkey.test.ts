@@ -118,10 +118,13 @@ test("mutex: fencing tokens grow, timeout gives null, signal aborts, only the ow
 test("mutex: the lease is renewed while held, and expires when its holder stops renewing", async () => {
   await using store = await fresh();
   const m = store.mutex("renewed", { leaseMs: 150 });
+  const long = store.mutex("renewed-long", { leaseMs: 600 });
+  const kept = await long.lockAsync();
+  await sleep(2000);
+  assert.equal(kept.lost, false, "renewed past 3 leases");
+  assert.equal(await raw.get(long.key), kept.token);
+  await kept.unlock();
   const g = await m.lockAsync();
-  await sleep(500);
-  assert.equal(g.lost, false, "renewed past 3 leases");
-  assert.equal(await raw.get(m.key), g.token);
   await g.unlock();
   // a holder that vanishes without unlocking (its store closed: no renewals)
   const other = await fresh();
@@ -174,18 +177,24 @@ test("map: get/set/setIfAbsent/compareAndSet/delete, bytes and text, TTLs, count
   assert.equal(await m.has("t"), true);
   assert.equal(await m.delete("t"), true);
   assert.equal(await m.delete("t"), false);
-  // TTLs
+  // TTLs: compareAndSet keeps an entry's TTL, set without ttlMs clears it
+  await m.set("cas", "a", { ttlMs: 60_000 });
+  assert.equal(await m.compareAndSet("cas", "a", "b"), true);
+  assert.ok(((await raw.call("HPTTL", m.key, "FIELDS", 1, "cas")) as number[])[0] > 0, "kept");
+  await m.set("cas", "c");
+  assert.equal(((await raw.call("HPTTL", m.key, "FIELDS", 1, "cas")) as number[])[0], -1, "cleared");
+  await m.delete("cas");
   await m.set("short", "v", { ttlMs: 60 });
   assert.equal(await m.setIfAbsent("short2", "v", { ttlMs: 60 }), true);
   await sleep(150);
   assert.equal(await m.get("short"), undefined, "expired");
   assert.equal(await m.has("short2"), false);
   // a fixed window: the TTL is set when the counter is created, not moved by later adds
-  assert.equal(await m.fetchAdd("hits", 1, { ttlMs: 300 }), 0);
-  await sleep(100);
-  assert.equal(await m.addFetch("hits", 1, { ttlMs: 300 }), 2);
-  await sleep(300);
-  assert.equal(await m.addFetch("hits", 1, { ttlMs: 300 }), 1, "a new window");
+  assert.equal(await m.fetchAdd("hits", 1, { ttlMs: 1500 }), 0);
+  await sleep(50);
+  assert.equal(await m.addFetch("hits", 1, { ttlMs: 1500 }), 2);
+  await sleep(1600);
+  assert.equal(await m.addFetch("hits", 1, { ttlMs: 60_000 }), 1, "a new window");
   assert.equal(await m.addFetch("big", 2n ** 62n), 2n ** 62n);
   assert.equal(await m.fetchAdd("big", 2n ** 62n - 1n), 2n ** 62n);
   await assert.rejects(m.fetchAdd("big", 1n), RangeError);

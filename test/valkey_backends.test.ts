@@ -7,6 +7,8 @@ import { api } from "./helpers/api.ts";
 import {
   type AsyncAtomicFloat,
   type AsyncAtomicInteger,
+  type AsyncChannel,
+  type AsyncMap,
   type AsyncMutex,
   type AsyncSemaphore,
   ValkeyStore,
@@ -85,6 +87,49 @@ async function semaphore(s: AsyncSemaphore): Promise<void> {
   assert.equal(most, 2);
 }
 
+const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+/** A map: values, conditional writes, counters with a fixed-window TTL. */
+async function map(m: AsyncMap): Promise<void> {
+  await m.clear();
+  assert.equal(await m.get("k"), undefined);
+  await m.set("k", "v1");
+  assert.equal(text(await m.get("k")), "v1");
+  assert.equal(await m.getText(new TextEncoder().encode("k")), "v1", "bytes and string keys are the same key");
+  assert.equal(await m.has("k"), true);
+  assert.equal(await m.setIfAbsent("k", "x"), false);
+  assert.equal(await m.compareAndSet("k", "nope", "x"), false);
+  assert.equal(await m.compareAndSet("k", "v1", "v2"), true);
+  assert.equal(await m.getText("k"), "v2");
+  assert.equal(await m.delete("k"), true);
+  assert.equal(await m.delete("k"), false);
+  assert.equal(await m.fetchAdd("hits", 5), 0, "absent counts as 0");
+  assert.equal(await m.addFetch("hits", 2n), 7n);
+  await Promise.all(Array.from({ length: 100 }, () => m.fetchAdd("hits", 1)));
+  assert.equal(await m.addFetch("hits", 0), 107);
+  assert.equal(await m.addFetch("window", 1, { ttlMs: 1000 }), 1);
+  assert.equal(await m.addFetch("window", 1, { ttlMs: 1000 }), 2, "a later add keeps the window");
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal(await m.addFetch("window", 1, { ttlMs: 1000 }), 1, "a new window after the TTL");
+  await m.set("gone", "x", { ttlMs: 50 });
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(await m.has("gone"), false);
+  await m.clear();
+  assert.equal(await m.has("hits"), false);
+}
+
+/** A channel with one receiver: FIFO, timeouts, close drains then ends the loop, later sends refused. */
+async function channel(c: AsyncChannel): Promise<void> {
+  assert.equal(await c.recvAsync({ timeoutMs: 20 }), undefined, "empty: undefined after the timeout");
+  for (let i = 0; i < 20; i++) assert.equal(await c.sendAsync(`m${i}`), true);
+  assert.equal(text(await c.recvAsync()), "m0");
+  await c.close();
+  await assert.rejects(c.sendAsync("late"), (e: Error) => e.name === "ChannelClosedError");
+  const rest: string[] = [];
+  for await (const m of c) rest.push(text(m)!);
+  assert.deepEqual(rest, Array.from({ length: 19 }, (_, i) => `m${i + 1}`));
+}
+
 test("atomic integer: the same function on AtomicI64 and on Valkey's atomicI64", async () => {
   await counter(api.AtomicI64.create());
   await counter(store.atomicI64("counter"));
@@ -103,4 +148,14 @@ test("mutex: the same function on Mutex and on Valkey's mutex", async () => {
 test("semaphore: the same function on Semaphore and on Valkey's semaphore", async () => {
   await semaphore(api.Semaphore.create({ max: 2 }));
   await semaphore(store.semaphore("semaphore", { max: 2 }));
+});
+
+// The local SharedMap and Channel are separate changes (issues 12 and 11): once merged, these two tests also run the
+// same function on SharedMap.create(...) and Channel.create(...).
+test("map: the function every backend's map must pass, on Valkey's map", async () => {
+  await map(store.map("map"));
+});
+
+test("channel: the function every backend's channel must pass, on Valkey's channel", async () => {
+  await channel(store.channel("channel"));
 });

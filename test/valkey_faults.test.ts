@@ -106,6 +106,10 @@ test("the server restarts while a lock is held: the lost lease is reported to it
   for (let i = 0; !permits.signal?.aborted && i < 1000; i++) await sleep(10);
   assert.equal(permits.signal?.aborted, true, "the semaphore's permit lease too");
   await assert.rejects(permits.release(), LeaseLostError);
+  assert.equal(await permits.acquireAsync(1, 1000), true, "a new permit after the lost one");
+  assert.equal(permits.held, 1);
+  assert.equal(permits.signal?.aborted, false, "a new lease");
+  await permits.release();
   // and the lock works again
   const again = await store.mutex("m", { leaseMs: 300 }).lockAsync(1000);
   assert.ok(again);
@@ -121,8 +125,13 @@ test("a receiver blocked on an empty channel when the server stops: it rejects, 
   const f = await waiting;
   assert.ok(f.error instanceof ValkeyError, String(f.error));
   assert.ok(f.ms < 3000, `${f.ms} ms`);
+  // a receiver whose first receive comes while the server is down: its connection cannot be made yet
+  const late = store.channel("late");
+  await assert.rejects(late.recvAsync({ timeoutMs: 100 }), ValkeyConnectionError);
   await server.restart();
   await reconnected(store);
   await c.sendAsync("after");
   assert.equal(await c.recvText({ timeoutMs: 2000 }), "after", "the group is made again on the new server");
+  await late.sendAsync("later");
+  assert.equal(await late.recvText({ timeoutMs: 2000 }), "later", "its connection is made on a later receive");
 });

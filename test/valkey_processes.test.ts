@@ -36,6 +36,25 @@ test("4 Bun + 4 Deno processes × 10,000 fetchAdd on one counter: exact, every o
   assert.equal(sum, (total * (total - 1)) / 2, "the old values are 0 … 79,999, each once");
 });
 
+test("map counters with a TTL across processes: 2 Bun + 2 Deno × 2,000 addFetch on 10 keys: every total exact", async () => {
+  const p = prefix();
+  const outs = await Promise.all(both(2, "map-add", server.url, p, "2000", "10").map((c) => run(c)));
+  assert.equal(outs.length, 4);
+  await using store = await ValkeyStore.connect(server.url, { prefix: p });
+  const m = store.map("counters");
+  for (let k = 0; k < 10; k++) assert.equal(await m.fetchAdd(`k${k}`, 0), 800, `k${k}`);
+  const raw = server.client();
+  const ttls = await raw.call(
+    "HPTTL",
+    m.key,
+    "FIELDS",
+    10,
+    ...Array.from({ length: 10 }, (_, k) => `k${k}`),
+  ) as number[];
+  raw.disconnect();
+  for (const t of ttls) assert.ok(t > 0 && t <= 60_000, `each counter expires within its window (${t} ms left)`);
+});
+
 test("mutex across processes: 2 Bun + 2 Deno transfer between two balances; the total is always 2000", async () => {
   const p = prefix();
   await using store = await ValkeyStore.connect(server.url, { prefix: p });

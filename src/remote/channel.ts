@@ -127,7 +127,8 @@ export class ValkeyChannel implements AsyncChannel {
 
   /**
    * Receives a message (acknowledging the one this receiver got before);
-   * undefined if `timeoutMs` passes first; ChannelClosedError once the
+   * undefined if `timeoutMs` passes first (an AbortSignal is noticed
+   * between blocking reads of at most 200 ms); ChannelClosedError once the
    * channel is closed and drained (every message sent is acknowledged: a
    * message another receiver holds unacknowledged may still come back).
    */
@@ -190,7 +191,7 @@ export class ValkeyChannel implements AsyncChannel {
         if (m !== undefined) yield m;
       }
     } finally {
-      await this.ack();
+      await this.ack().catch(() => {}); // unacknowledged (the server is gone?): redelivered later, at least once
     }
   }
 
@@ -210,7 +211,10 @@ export class ValkeyChannel implements AsyncChannel {
     signal: AbortSignal | undefined,
     acked: Promise<void>,
   ): Promise<Uint8Array | undefined> {
-    const reader = await (this.#reader ??= this.#c.blocking(where));
+    const reader = await (this.#reader ??= this.#c.blocking(where).catch((e) => {
+      this.#reader = undefined; // not reached now: the next receive tries again
+      throw e;
+    }));
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       await this.#ensureGroup(where);

@@ -15,18 +15,43 @@ import { unref } from "./poll.ts";
 /** A renewal: true if the server still had the lease (and extended it). */
 export type Renew = () => Promise<boolean>;
 
-/** The renewal timer of one held lease. */
+/**
+ * The leases held in this thread, by renewal period, with one interval per
+ * period (a timer per lock would cost ~15 µs a lock in Deno): made when the
+ * first lease of its period is taken, stopped at a tick that finds none.
+ */
+const held = new Map<number, { leases: Set<Lease>; timer: ReturnType<typeof setInterval> }>();
+
+function track(lease: Lease, period: number): void {
+  let group = held.get(period);
+  if (!group) {
+    const leases = new Set<Lease>();
+    const timer = setInterval(() => {
+      if (leases.size === 0) {
+        clearInterval(timer);
+        held.delete(period);
+      }
+      for (const l of leases) l.tick();
+    }, period);
+    unref(timer);
+    held.set(period, group = { leases, timer });
+  }
+  group.leases.add(lease);
+}
+
+/** The renewal of one held lease. */
 export class Lease {
   /** Made on first use (most leases are released without anyone looking at their signal). */
   #abort: AbortController | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #active = true;
+  readonly #period: number;
   #lastRenewed = performance.now();
   #renewing = false;
 
-  /** Starts renewing `name`'s lease of `leaseMs` through `renew`. */
+  /** Starts renewing `name`'s lease of `leaseMs` through `renew`, every third of it. */
   constructor(readonly where: string, readonly name: string, readonly leaseMs: number, readonly renew: Renew) {
-    this.#timer = setInterval(() => this.#tick(), Math.max(1, Math.floor(leaseMs / 3)));
-    unref(this.#timer);
+    this.#period = Math.max(1, Math.floor(leaseMs / 3));
+    track(this, this.#period);
   }
 
   /** Aborts (with a LeaseLostError) once the lease is lost. */
@@ -58,21 +83,22 @@ export class Lease {
 
   /** Stops renewing (released). */
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#active = false;
+    held.get(this.#period)?.leases.delete(this);
   }
 
-  async #tick(): Promise<void> {
-    if (this.#renewing || this.#timer === undefined) return;
+  /** @internal One renewal, by the interval of its period (skipped while one is under way). */
+  async tick(): Promise<void> {
+    if (this.#renewing || !this.#active) return;
     this.#renewing = true;
     try {
-      const held = await this.renew();
-      if (this.#timer === undefined) return; // released meanwhile
-      if (held) this.#lastRenewed = performance.now();
+      const ok = await this.renew();
+      if (!this.#active) return; // released meanwhile
+      if (ok) this.#lastRenewed = performance.now();
       else this.markLost();
     } catch {
       // the server is unreachable: the lease may run out there meanwhile
-      if (this.#timer !== undefined && performance.now() - this.#lastRenewed >= this.leaseMs) this.markLost();
+      if (this.#active && performance.now() - this.#lastRenewed >= this.leaseMs) this.markLost();
     } finally {
       this.#renewing = false;
     }

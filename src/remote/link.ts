@@ -1,7 +1,7 @@
 /**
  * A link: one client connection to the server, as the Valkey objects use it.
  * Two kinds: ioredis (Bun and Deno; binary-safe replies, exact integers as
- * strings) and, in Bun, Bun's built-in RedisClient (about 2.5× the round
+ * strings) and, in Bun, Bun's built-in RedisClient (1.7–2.6× the round
  * trips of ioredis in Bun, measured in bench/valkey.bench.ts; its replies
  * are text, and integers come back as numbers, so it carries the objects
  * whose replies are text: the 64-bit integers, the locks and the semaphore).

@@ -142,6 +142,7 @@ export class ValkeyMutexGuard implements AsyncLockGuard {
 export class ValkeyMutex implements AsyncMutex {
   readonly #c: Connection;
   readonly #fence: string;
+  readonly #leaseArg: string;
   /** The object's name in the store. */
   readonly name: string;
   /** The lease key on the server (its fencing counter is this key + ":fence"). */
@@ -156,6 +157,7 @@ export class ValkeyMutex implements AsyncMutex {
     this.#fence = key + ":fence";
     this.name = name;
     this.leaseMs = leaseMs;
+    this.#leaseArg = String(leaseMs);
   }
 
   /** Waits for the lock (no timeout: the guard, never null). */
@@ -173,8 +175,9 @@ export class ValkeyMutex implements AsyncMutex {
 
   /** One try: the fencing token, or undefined while another holds it. */
   async #try(where: string, token: string): Promise<number | undefined> {
-    const [taken, n] = (await this.#c.run(where, ACQUIRE, [this.key, this.#fence], [token, this.leaseMs]) as unknown[])
-      .map(String);
+    const [taken, n] =
+      (await this.#c.run(where, ACQUIRE, [this.key, this.#fence], [token, this.#leaseArg]) as unknown[])
+        .map(String);
     if (taken === "1") return Number(n);
     if (n === "-1") {
       throw new ValkeyWrongTypeError(

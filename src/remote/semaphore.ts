@@ -132,6 +132,12 @@ export class ValkeySemaphore implements AsyncSemaphore {
     const token = randomUUID();
     const got = await poll(() => this.#try(where, k, token), deadline, s);
     if (!got) return false;
+    if (this.#lease?.lost) {
+      // permits of a lost lease are gone (or expire on their own): start afresh with the new ones
+      this.#lease.stop();
+      this.#lease = undefined;
+      this.#members = [];
+    }
     for (let i = 1; i <= k; i++) this.#members.push(`${token}:${i}`);
     this.#lease ??= new Lease("ValkeySemaphore", this.name, this.leaseMs, () => this.#renew());
     return true;

@@ -130,8 +130,13 @@ class Guard implements MutexGuard {
     this.mutex.unlock();
   }
   /** `await using` a guard: the same unlock (the async interface of both backends, src/remote/interfaces.ts). */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.mutex.unlock();
+  [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.mutex.unlock();
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 }
 

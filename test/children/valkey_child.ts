@@ -25,6 +25,19 @@ if (mode === "add") {
   };
   await Promise.all(Array.from({ length: 8 }, lane));
   print({ sum });
+} else if (mode === "map-add") {
+  // COUNT addFetch(1) with a TTL spread over KEYS counters of one map, 8 in flight
+  const [count, keys] = [Number(rest[0]), Number(rest[1])];
+  const m = store.map("counters");
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      await m.addFetch(`k${i % keys}`, 1, { ttlMs: 60_000 });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, lane));
+  print({ done: count });
 } else if (mode === "transfer") {
   // ROUNDS transfers between two balances under the mutex; the total is checked inside the lock
   const rounds = Number(rest[0]);

@@ -98,7 +98,7 @@ export function failure(w: Written, what: string, r: Result, timeoutMs: number):
  * its config is written under `root`) in Bun, `deno check` in Deno.
  */
 export function checkCommand(files: readonly string[], root: string, repo: string): string[] {
-  if (!("Bun" in globalThis)) return [process.execPath, "check", "-q", ...files];
+  if (!("Bun" in globalThis)) return [process.execPath, "check", "-q", "--config", join(repo, "deno.json"), ...files]; // its imports (ioredis)
   const config = join(root, "tsconfig.json");
   writeFileSync(
     config,
