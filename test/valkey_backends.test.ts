@@ -150,12 +150,12 @@ test("semaphore: the same function on Semaphore and on Valkey's semaphore", asyn
   await semaphore(store.semaphore("semaphore", { max: 2 }));
 });
 
-// The local SharedMap and Channel are separate changes (issues 12 and 11): once merged, these two tests also run the
-// same function on SharedMap.create(...) and Channel.create(...).
-test("map: the function every backend's map must pass, on Valkey's map", async () => {
+test("map: the same function on SharedMap and on Valkey's map", async () => {
+  await map(api.SharedMap.create({ capacity: 64, keySize: 16, valueSize: 16 }));
   await map(store.map("map"));
 });
 
-test("channel: the function every backend's channel must pass, on Valkey's channel", async () => {
+test("channel: the same function on Channel and on Valkey's channel", async () => {
+  await channel(api.Channel.create({ capacity: 32, messageSize: 16 }));
   await channel(store.channel("channel"));
 });
