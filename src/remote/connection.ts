@@ -27,8 +27,14 @@ export class Script {
   readonly sha: string;
   /** The number of keys as the argument EVALSHA takes (a string: Bun's client sends strings fastest). */
   readonly count: string;
+  /** The Lua source. */
+  readonly source: string;
+  /** How many of the script's arguments are keys. */
+  readonly keys: number;
   /** A script of `keys` keys. */
-  constructor(readonly source: string, readonly keys: number) {
+  constructor(source: string, keys: number) {
+    this.source = source;
+    this.keys = keys;
     this.sha = createHash("sha1").update(source).digest("hex");
     this.count = String(keys);
   }
@@ -98,7 +104,10 @@ export class Connection {
   /** Blocking duplicates (channel receivers), closed with this connection. */
   #blocking = new Set<Connection>();
 
-  private constructor(link: Link, readonly settings: ConnectionSettings) {
+  /** What this connection was opened with. */
+  readonly settings: ConnectionSettings;
+  private constructor(link: Link, settings: ConnectionSettings) {
+    this.settings = settings;
     this.#link = link;
   }
 

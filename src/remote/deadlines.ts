@@ -21,8 +21,12 @@ export class Deadlines {
   readonly #pending = new Set<Pending>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
+  /** How long a reply may take. */
+  readonly timeoutMs: number;
   /** Deadlines of `timeoutMs`. */
-  constructor(readonly timeoutMs: number) {}
+  constructor(timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
+  }
 
   /** `reply`, failed through `fail` once it is late (or when it rejects). */
   track(reply: Promise<unknown>, fail: OnError): Promise<unknown> {

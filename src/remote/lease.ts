@@ -48,8 +48,20 @@ export class Lease {
   #lastRenewed = performance.now();
   #renewing = false;
 
+  /** The method that took the lease, for messages. */
+  readonly where: string;
+  /** The lease's name. */
+  readonly name: string;
+  /** The lease's length. */
+  readonly leaseMs: number;
+  /** How to renew it. */
+  readonly renew: Renew;
   /** Starts renewing `name`'s lease of `leaseMs` through `renew`, every third of it. */
-  constructor(readonly where: string, readonly name: string, readonly leaseMs: number, readonly renew: Renew) {
+  constructor(where: string, name: string, leaseMs: number, renew: Renew) {
+    this.where = where;
+    this.name = name;
+    this.leaseMs = leaseMs;
+    this.renew = renew;
     this.#period = Math.max(1, Math.floor(leaseMs / 3));
     track(this, this.#period);
   }

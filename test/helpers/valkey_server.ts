@@ -29,7 +29,10 @@ export function freePort(): Promise<number> {
 export class ValkeyServer {
   #child: Child | undefined;
   readonly #dir = mkdtempSync(join(tmpdir(), "sa-valkey-"));
-  private constructor(readonly port: number) {}
+  readonly port: number;
+  private constructor(port: number) {
+    this.port = port;
+  }
 
   /** The URL clients connect to. */
   get url(): string {
