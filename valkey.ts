@@ -32,8 +32,9 @@ export type {
   ChannelWaitOptions,
   MapWriteOptions,
 } from "./src/remote/interfaces.ts";
+/** The same class as `shared-atomic`'s: code written against the interfaces catches one class on both backends. */
+export { ChannelClosedError } from "./src/errors.ts";
 export {
-  ChannelClosedError,
   LeaseLostError,
   ValkeyConnectionError,
   ValkeyError,

@@ -124,7 +124,7 @@ async function channel(c: AsyncChannel): Promise<void> {
   for (let i = 0; i < 20; i++) assert.equal(await c.sendAsync(`m${i}`), true);
   assert.equal(text(await c.recvAsync()), "m0");
   await c.close();
-  await assert.rejects(c.sendAsync("late"), (e: Error) => e.name === "ChannelClosedError");
+  await assert.rejects(c.sendAsync("late"), api.ChannelClosedError);
   const rest: string[] = [];
   for await (const m of c) rest.push(text(m)!);
   assert.deepEqual(rest, Array.from({ length: 19 }, (_, i) => `m${i + 1}`));

@@ -19,7 +19,8 @@
 import { randomUUID } from "node:crypto";
 import type { AsyncChannel, Bytes, ChannelWaitOptions } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
-import { ChannelClosedError, ValkeyError } from "./errors.ts";
+import { ChannelClosedError } from "../errors.ts";
+import { ValkeyError } from "./errors.ts";
 import { checkOptions, checkSignal, checkTimeout } from "./checks.ts";
 import { poll } from "./poll.ts";
 import { bytesArg, ownBytes } from "./values.ts";
@@ -116,7 +117,7 @@ export class ValkeyChannel implements AsyncChannel {
     const sent = await poll(
       async () => {
         const r = String(await this.#c.run(where, SEND, keys, [this.capacity, d]));
-        if (r === "-1") throw new ChannelClosedError(where, this.name);
+        if (r === "-1") throw new ChannelClosedError(`${where}: the channel ${JSON.stringify(this.name)} is closed`);
         return r === "1" ? true : undefined;
       },
       deadline,
@@ -243,7 +244,7 @@ export class ValkeyChannel implements AsyncChannel {
       // closed, and every message acknowledged (ours too): nothing can come any more
       await acked;
       if (String(await this.#c.run(where, DRAINED, [this.key, this.#closedKey], [])) === "1") {
-        throw new ChannelClosedError(where, this.name);
+        throw new ChannelClosedError(`${where}: the channel ${JSON.stringify(this.name)} is closed`);
       }
       if (performance.now() >= deadline) return undefined;
     }

@@ -153,29 +153,3 @@ export class LeaseLostError extends ValkeyError {
     this.name = "LeaseLostError";
   }
 }
-
-/**
- * The channel was closed: sending is refused, and a receiver gets this once
- * every message sent before the close is taken.
- *
- * @example
- * ```ts
- * import { ChannelClosedError } from "./valkey.ts";
- * new ChannelClosedError("ValkeyChannel.sendAsync", "jobs").name; // "ChannelClosedError"
- * ```
- */
-export class ChannelClosedError extends ValkeyError {
-  /**
-   * A closed-channel report for channel `name`.
-   *
-   * @example
-   * ```ts
-   * import { ChannelClosedError } from "./valkey.ts";
-   * new ChannelClosedError("m", "jobs") instanceof Error; // true
-   * ```
-   */
-  constructor(where: string, name: string) {
-    super(where, `the channel ${JSON.stringify(name)} is closed`);
-    this.name = "ChannelClosedError";
-  }
-}
