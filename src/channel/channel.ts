@@ -126,7 +126,9 @@ export class Channel extends Primitive {
   /** The longest message, in bytes. */
   readonly messageSize: number;
   readonly #ch: Pointer;
+  /** Staging for one message; for batches, a larger one made on first use. */
   readonly #stage: Staging;
+  #batchStage: Staging | undefined;
   readonly #s: Record<string, NativeFn>;
 
   /**
@@ -152,7 +154,7 @@ export class Channel extends Primitive {
     this.messageSize = this.config[1];
     this.#s = channelSymbols();
     this.#ch = this.at(0);
-    this.#stage = new Staging(Math.max(this.messageSize + 8, BATCH_BYTES));
+    this.#stage = new Staging(this.messageSize);
   }
 
   /** Bytes a channel with these options takes (place it at a multiple of `Channel.ALIGN`). */
@@ -267,7 +269,7 @@ export class Channel extends Primitive {
     const list = messages.slice() as unknown[];
     const bounds = list.map((m, i) => messageLength(where, `messages[${i}]`, m, this.messageSize));
     const deadline = performance.now() + t;
-    const stage = this.#stage;
+    const stage = this.#batch();
     let sent = 0;
     while (sent < list.length) {
       let at = 0, count = 0;
@@ -301,7 +303,7 @@ export class Channel extends Primitive {
     if (typeof max !== "number") throw typeError(where, "max", "an integer ≥ 1", max);
     if (!Number.isInteger(max) || max < 1) throw rangeError(where, "max", "an integer ≥ 1", max);
     const t = checkTimeout(where, timeoutMs);
-    const stage = this.#stage;
+    const stage = this.#batch();
     const want = Math.min(max, 0xffffffff);
     const r = this.#s.sa_channel_recv_many(this.#ch, stage.pointer, stage.bytes.length, want, nativeTimeout(t));
     const count = this.#got(where, r);
@@ -346,6 +348,11 @@ export class Channel extends Primitive {
       }
       if (m !== undefined) yield m;
     }
+  }
+
+  /** The batch staging: room for at least one record of the longest message. */
+  #batch(): Staging {
+    return this.#batchStage ??= new Staging(Math.max(this.messageSize + 8, BATCH_BYTES));
   }
 
   /** Checks and stages `data`; returns its length. */
