@@ -13,7 +13,7 @@ import { argumentError, ChannelClosedError, rangeError, typeError } from "../err
 import type { AtomicMemory } from "../memory/region.ts";
 import { definePrimitive, type Kind, Primitive } from "../sync/primitive.ts";
 import { checkSignal, checkTimeout, waitAsync } from "../sync/waiting.ts";
-import { bytesLength, isBytes, isSharedView, messageLength, recordBytes, Staging } from "./data.ts";
+import { bytesLength, isSharedView, messageLength, recordBytes, Staging } from "./data.ts";
 import {
   channelBytes,
   channelSymbols,
@@ -129,6 +129,9 @@ export class Channel extends Primitive {
   /** Staging for one message; for batches, a larger one made on first use. */
   readonly #stage: Staging;
   #batchStage: Staging | undefined;
+  /** recvInto's last SharedArrayBuffer target and its pointer (a view of one never moves or changes). */
+  #lastTarget: Uint8Array | undefined;
+  #lastPointer: Pointer;
   readonly #s: Record<string, NativeFn>;
 
   /**
@@ -238,12 +241,12 @@ export class Channel extends Primitive {
    */
   recvInto(target: Uint8Array, timeoutMs?: number): number | undefined {
     const where = "Channel.recvInto";
-    if (!isBytes(target)) throw typeError(where, "target", "a Uint8Array", target);
-    const t = nativeTimeout(checkTimeout(where, timeoutMs));
     const cap = bytesLength(target);
-    const shared = cap > 0 && isSharedView(target);
-    const r = shared
-      ? this.#s.sa_channel_recv(this.#ch, backend().pointer(target), cap, t)
+    if (cap < 0) throw typeError(where, "target", "a Uint8Array", target);
+    const t = nativeTimeout(checkTimeout(where, timeoutMs));
+    const direct = cap > 0 && this.#direct(target);
+    const r = direct
+      ? this.#s.sa_channel_recv(this.#ch, this.#lastPointer, cap, t)
       : this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, Math.min(cap, this.messageSize), t);
     if (r === TOO_SMALL) {
       const need = this.#s.sa_channel_peek_length(this.#ch);
@@ -251,7 +254,7 @@ export class Channel extends Primitive {
     }
     const n = this.#got(where, r);
     if (n < 0) return undefined;
-    if (!shared) target.set(this.#stage.bytes.subarray(0, n));
+    if (!direct) target.set(this.#stage.bytes.subarray(0, n));
     return n;
   }
 
@@ -348,6 +351,15 @@ export class Channel extends Primitive {
       }
       if (m !== undefined) yield m;
     }
+  }
+
+  /** Whether `target` is a view of a SharedArrayBuffer (then its pointer is in #lastPointer). */
+  #direct(target: Uint8Array): boolean {
+    if (target === this.#lastTarget) return true;
+    if (!isSharedView(target)) return false;
+    this.#lastPointer = backend().pointer(target);
+    this.#lastTarget = target;
+    return true;
   }
 
   /** The batch staging: room for at least one record of the longest message. */
