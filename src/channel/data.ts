@@ -92,11 +92,15 @@ export class Staging {
     this.#view = new DataView(this.bytes.buffer);
   }
 
-  /** Writes message `v` (already checked) at byte `at`; returns its length. */
+  /**
+   * Writes message `v` (already checked) at byte `at`; returns its length.
+   * `room` is what `messageLength` returned: a Uint8Array's exact length, a
+   * string's most.
+   */
   put(v: string | Uint8Array, at: number, room: number): number {
     if (typeof v !== "string") {
       this.bytes.set(v, at);
-      return bytesLength(v);
+      return room;
     }
     if (v.length === 0) return 0;
     return encoder.encodeInto(v, this.bytes.subarray(at, at + room)).written!;
