@@ -4,7 +4,7 @@
 // waking Workers blocked in every form at once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api } from "./helpers/api.ts";
+import { api, isBun } from "./helpers/api.ts";
 
 const { Channel } = api;
 // deno-lint-ignore no-explicit-any
@@ -94,5 +94,37 @@ test("close() wakes every Worker blocked in recv, recvAsync, send and sendAsync 
     }
   } finally {
     for (const w of ws) w.terminate();
+  }
+});
+
+test("a Worker blocked in recv() with no timeout ends when terminated (Bun) or, in Deno, once the channel closes", async () => {
+  const ch = Channel.create({ capacity: 2, messageSize: 8 });
+  const sleepers = new Int32Array(ch.memory as SharedArrayBuffer, 16, 1); // the header's count of sleeping receivers
+  const w = await worker();
+  await new Promise<void>((resolve) => {
+    w.onmessage = (e) => e.data.blocking && resolve();
+    w.postMessage({ job: "block", channel: ch.descriptor(), mode: "recv" });
+  });
+  const deadline = Date.now() + 10_000;
+  const until = async (f: () => boolean) => {
+    while (!f() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  };
+  await until(() => Atomics.load(sleepers, 0) === 1);
+  assert.equal(Atomics.load(sleepers, 0), 1, "it sleeps in the native wait");
+  w.terminate();
+  if (!isBun) {
+    // Deno does not stop a Worker that keeps calling into native code (an AtomicI32.wait loop neither):
+    // closing the channel ends its receive
+    await new Promise((r) => setTimeout(r, 300));
+    ch.close();
+  }
+  // a blocking call comes back to JavaScript every 200 ms at most, where Bun's termination takes effect
+  await until(() => Atomics.load(sleepers, 0) === 0);
+  assert.equal(Atomics.load(sleepers, 0), 0, "the Worker left its wait");
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(Atomics.load(sleepers, 0), 0, "and did not wait again");
+  if (isBun) {
+    assert.equal(ch.trySend("after"), true);
+    assert.equal(ch.recvText(0), "after", "nobody else took it");
   }
 });

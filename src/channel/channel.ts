@@ -93,9 +93,27 @@ function waitOptions(where: string, options: unknown): { timeoutMs: number; sign
   return { timeoutMs: checkTimeout(where, t), signal: checkSignal(where, s) };
 }
 
-/** The native timeout argument: forever is -1. */
-function nativeTimeout(t: number): number {
-  return t === Infinity ? -1 : t;
+/**
+ * A blocking native call comes back to JavaScript at least this often, so
+ * that a Worker terminated while it waits does end (a thread inside a native
+ * call cannot be stopped).
+ */
+const SYNC_SLICE_MS = 200;
+
+/**
+ * Runs `call(ms)`, a native wait of up to `ms` milliseconds that returns
+ * TIMED_OUT when they pass, in slices of at most SYNC_SLICE_MS until it
+ * returns anything else or `t` milliseconds (Infinity: forever) have passed.
+ */
+function sliced(t: number, call: (ms: number) => number): number {
+  if (t <= SYNC_SLICE_MS) return call(t);
+  const deadline = performance.now() + t;
+  for (;;) {
+    const left = deadline - performance.now();
+    if (left <= 0) return TIMED_OUT;
+    const r = call(Math.min(left, SYNC_SLICE_MS));
+    if (r !== TIMED_OUT) return r;
+  }
 }
 
 /**
@@ -182,7 +200,8 @@ export class Channel extends Primitive {
   send(data: ChannelData, timeoutMs?: number): boolean {
     const t = checkTimeout("Channel.send", timeoutMs);
     const n = this.#put("Channel.send", data);
-    return this.#sent("Channel.send", this.#s.sa_channel_send(this.#ch, this.#stage.pointer, n, nativeTimeout(t)));
+    const r = sliced(t, (ms) => this.#s.sa_channel_send(this.#ch, this.#stage.pointer, n, ms));
+    return this.#sent("Channel.send", r);
   }
 
   /** Sends `data` if there is room now; false if the channel is full. Never blocks. */
@@ -206,7 +225,7 @@ export class Channel extends Primitive {
   /** Receives the next message (a copy the caller owns), blocking while empty; undefined on timeout. */
   recv(timeoutMs?: number): Uint8Array | undefined {
     const t = checkTimeout("Channel.recv", timeoutMs);
-    const n = this.#got("Channel.recv", this.#recvRaw(nativeTimeout(t)));
+    const n = this.#got("Channel.recv", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.copy(0, n);
   }
 
@@ -219,7 +238,7 @@ export class Channel extends Primitive {
   /** Receives the next message as UTF-8 text, blocking while empty; undefined on timeout. */
   recvText(timeoutMs?: number): string | undefined {
     const t = checkTimeout("Channel.recvText", timeoutMs);
-    const n = this.#got("Channel.recvText", this.#recvRaw(nativeTimeout(t)));
+    const n = this.#got("Channel.recvText", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.text(0, n);
   }
 
@@ -243,11 +262,10 @@ export class Channel extends Primitive {
     const where = "Channel.recvInto";
     const cap = bytesLength(target);
     if (cap < 0) throw typeError(where, "target", "a Uint8Array", target);
-    const t = nativeTimeout(checkTimeout(where, timeoutMs));
+    const t = checkTimeout(where, timeoutMs);
     const direct = cap > 0 && this.#direct(target);
-    const r = direct
-      ? this.#s.sa_channel_recv(this.#ch, this.#lastPointer, cap, t)
-      : this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, Math.min(cap, this.messageSize), t);
+    const [to, room] = direct ? [this.#lastPointer, cap] : [this.#stage.pointer, Math.min(cap, this.messageSize)];
+    const r = sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, to, room, ms));
     if (r === TOO_SMALL) {
       const need = this.#s.sa_channel_peek_length(this.#ch);
       throw rangeError(where, "target", `at least as long as the next message (${need} bytes)`, `${cap} bytes`);
@@ -282,15 +300,14 @@ export class Channel extends Primitive {
         at += recordBytes(n);
         count++;
       }
-      const left = t === Infinity ? -1 : Math.max(0, deadline - performance.now());
+      const left = Math.max(0, Math.min(deadline - performance.now(), SYNC_SLICE_MS));
       const r = this.#s.sa_channel_send_many(this.#ch, stage.pointer, count, left);
       if (r === CLOSED) throw this.#closed(where, `after ${sent} of ${list.length} were sent`);
-      if (r === TIMED_OUT || r === WOULD_BLOCK) return sent;
-      if (r < 0) this.#fail(where, r);
-      sent += r;
+      if (r < 0 && r !== TIMED_OUT && r !== WOULD_BLOCK) this.#fail(where, r);
+      if (r > 0) sent += r;
       if (r < count) {
         if (this.closed) throw this.#closed(where, `after ${sent} of ${list.length} were sent`);
-        return sent;
+        if (performance.now() >= deadline) return sent;
       }
     }
     return sent;
@@ -308,7 +325,7 @@ export class Channel extends Primitive {
     const t = checkTimeout(where, timeoutMs);
     const stage = this.#batch();
     const want = Math.min(max, 0xffffffff);
-    const r = this.#s.sa_channel_recv_many(this.#ch, stage.pointer, stage.bytes.length, want, nativeTimeout(t));
+    const r = sliced(t, (ms) => this.#s.sa_channel_recv_many(this.#ch, stage.pointer, stage.bytes.length, want, ms));
     const count = this.#got(where, r);
     const out: Uint8Array[] = [];
     for (let i = 0, at = 0; i < count; i++) {
@@ -373,8 +390,8 @@ export class Channel extends Primitive {
     return this.#stage.put(data as ChannelData, 0, Math.min(bound, this.messageSize));
   }
 
-  #recvRaw(timeout: number): number {
-    return this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, this.messageSize, timeout);
+  #recvRaw(t: number): number {
+    return sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, this.messageSize, ms));
   }
 
   /** A send's result: true, false (full or timed out), or the error. */
