@@ -264,11 +264,14 @@ export class Channel extends Primitive {
     if (cap < 0) throw typeError(where, "target", "a Uint8Array", target);
     const t = checkTimeout(where, timeoutMs);
     const direct = cap > 0 && this.#direct(target);
-    const [to, room] = direct ? [this.#lastPointer, cap] : [this.#stage.pointer, Math.min(cap, this.messageSize)];
+    const to = direct ? this.#lastPointer : this.#stage.pointer;
+    const room = direct ? cap : Math.min(cap, this.messageSize);
     const r = sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, to, room, ms));
     if (r === TOO_SMALL) {
       const need = this.#s.sa_channel_peek_length(this.#ch);
-      throw rangeError(where, "target", `at least as long as the next message (${need} bytes)`, `${cap} bytes`);
+      throw new RangeError(
+        `${where}: target must be at least as long as the next message (${need} bytes); got ${cap} bytes`,
+      );
     }
     const n = this.#got(where, r);
     if (n < 0) return undefined;
