@@ -47,7 +47,7 @@ const us = (ns: number) => `${(ns / 1000).toFixed(1)} µs`;
 // ---- Workers -------------------------------------------------------------------------
 
 /** Starts a peer Worker with `job`; resolves once it is ready, with a promise of its next message. */
-async function worker(job: ChannelJob, transfer: Transferable[] = []): Promise<{ w: Worker; next: Promise<unknown> }> {
+async function worker(job: ChannelJob, transfer: MessagePort[] = []): Promise<{ w: Worker; next: Promise<unknown> }> {
   const w = new Worker(peerUrl.href, { type: "module" });
   const message = () =>
     new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@
 // waking Workers blocked in every form at once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { api } from "./helpers/api.ts";
+import { api, isBun } from "./helpers/api.ts";
 
 const { Channel } = api;
 // deno-lint-ignore no-explicit-any
@@ -95,4 +95,32 @@ test("close() wakes every Worker blocked in recv, recvAsync, send and sendAsync 
   } finally {
     for (const w of ws) w.terminate();
   }
+});
+
+test("a Worker blocked in recv() with no timeout ends when terminated (Bun) or, in Deno, once the channel closes", async () => {
+  const ch = Channel.create({ capacity: 2, messageSize: 8 });
+  const event = new Int32Array(ch.memory as SharedArrayBuffer, 20, 1); // the receive event word: top bit while one sleeps
+  const w = await worker();
+  const result = new Promise<Any>((resolve) => {
+    w.onmessage = (e) => e.data.blocking || resolve(e.data);
+    w.postMessage({ job: "block", channel: ch.descriptor(), mode: "recv" });
+  });
+  const deadline = Date.now() + 10_000;
+  while (Atomics.load(event, 0) >= 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(Atomics.load(event, 0) < 0, "it sleeps in the native wait");
+  w.terminate();
+  if (isBun) {
+    // a blocking call comes back to JavaScript every 200 ms at most, where the termination takes effect
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(ch.trySend("after"), true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(ch.recvText(0), "after", "the terminated Worker did not take it: it no longer waits");
+  } else {
+    // Deno does not stop a Worker that keeps calling into native code (an AtomicI32.wait loop neither):
+    // closing the channel ends its receive
+    ch.close();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(Atomics.load(event, 0) >= 0, "its receive ended (it would have marked the word again)");
+  }
+  void result; // a terminated Worker's messages are dropped
 });

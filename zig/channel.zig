@@ -11,8 +11,10 @@
 //!     +0    tag (TAG once initialised; 1 while being initialised)
 //!     +4    capacity (messages)      +8  message_size (bytes)
 //!     +12   closed (0 or 1)
-//!     +16   receivers sleeping       +20 receive event (a futex word)
-//!     +24   senders sleeping         +28 send event (a futex word)
+//!     +16   reserved                 +20 receive event (a futex word)
+//!     +24   reserved                 +28 send event (a futex word)
+//!           (an event word: a count, and a top bit set while some
+//!           thread sleeps on it)
 //!     +64   enqueue position (u64, its own cache line)
 //!     +128  dequeue position (u64, its own cache line)
 //!     +192  capacity slots of `stride(message_size)` bytes, each:
@@ -57,6 +59,7 @@ const INITIALISING: u32 = 1;
 pub const OFF_CAPACITY = 4;
 pub const OFF_MESSAGE_SIZE = 8;
 pub const OFF_CLOSED = 12;
+/// Unused (reserved): sleepers are marked in the event words instead.
 pub const OFF_RECV_WAITERS = 16;
 pub const OFF_RECV_EVENT = 20;
 pub const OFF_SEND_WAITERS = 24;
@@ -108,6 +111,12 @@ const TOO_BIG = @backingInt(Code.too_big);
 const TOO_SMALL = @backingInt(Code.too_small);
 const INVALID = @backingInt(Code.invalid);
 const MISMATCH = @backingInt(Code.mismatch);
+/// The top bit of an event word: some thread sleeps (or slept) on it. A
+/// waker clears it as it wakes them all, so a sleeper that died costs at
+/// most one needless wake-up, never one per message (a count of sleepers
+/// would stay too high forever).
+const SLEEPING: u32 = 0x80000000;
+
 /// An internal result: a live peer is in the middle of this slot (retry soon).
 const BUSY: c_int = -100;
 /// How many times one attempt looks again after losing a race before it
@@ -186,11 +195,27 @@ const Ch = struct {
     fn deq(c: Ch) *u64 {
         return c.w64(OFF_DEQ);
     }
-    /// Wakes one sleeper of a side (`waiters` and `event` offsets) if any sleeps.
+    /// Wakes the sleepers of a side if its event word says some sleep (after
+    /// `n` > 0 messages or slots were made available): the word's count goes
+    /// up and its SLEEPING bit is cleared in one compare-and-set, so only one
+    /// waker makes the system call. (`waiters` is unused: see SLEEPING.)
     fn signal(c: Ch, waiters: usize, event: usize, n: u32) void {
-        if (n == 0 or ld32(c.w32(waiters)) == 0) return;
-        _ = @atomicRmw(u32, c.w32(event), .Add, 1, .seq_cst);
-        _ = wait.wake32(c.w32(event), @intCast(@min(n, std.math.maxInt(i32))));
+        _ = waiters;
+        if (n == 0) return;
+        const w = c.w32(event);
+        const v = ld32(w);
+        if (v & SLEEPING == 0) return;
+        if (@cmpxchgStrong(u32, w, v, (v +% 1) & ~SLEEPING, .seq_cst, .seq_cst) == null) _ = wait.wake32(w, 0);
+    }
+
+    /// Marks a side's event word as having a sleeper; returns the value to sleep on.
+    fn markSleeping(c: Ch, event: usize) u32 {
+        const w = c.w32(event);
+        while (true) {
+            const v = ld32(w);
+            if (v & SLEEPING != 0) return v;
+            if (@cmpxchgWeak(u32, w, v, v | SLEEPING, .seq_cst, .seq_cst) == null) return v | SLEEPING;
+        }
     }
 };
 
@@ -362,8 +387,8 @@ fn repairSent(c: Ch, s: Slot, pos: u64, seq: u64) c_int {
 
 /// Waits for the other side, spinning briefly first (SPIN_MS): `attempt` is retried
 /// until it returns something other than WOULD_BLOCK or BUSY, or the
-/// deadline passes. Sleeps on the event word of `event`, counted in
-/// `waiters`, only after looking again once counted.
+/// deadline passes. Sleeps on the event word of `event`, only after marking
+/// it SLEEPING and looking again. (`waiters` is unused: see SLEEPING.)
 fn blocking(c: Ch, timeout_ms: f64, waiters: usize, event: usize, ctx: anytype, comptime attempt: fn (Ch, @TypeOf(ctx)) c_int) c_int {
     const forever = !(timeout_ms >= 0) or timeout_ms == std.math.inf(f64);
     var deadline: f64 = std.math.inf(f64);
@@ -396,15 +421,11 @@ fn blocking(c: Ch, timeout_ms: f64, waiters: usize, event: usize, ctx: anytype, 
         const left = if (forever) SLICE_MS else deadline - nowMs();
         if (left <= 0) return TIMED_OUT;
         const ms = @min(left, if (r == BUSY) 1 else SLICE_MS);
-        _ = @atomicRmw(u32, c.w32(waiters), .Add, 1, .seq_cst);
-        const ev = ld32(c.w32(event));
+        _ = waiters;
+        const ev = c.markSleeping(event);
         const again = attempt(c, ctx);
-        if (again != WOULD_BLOCK and again != BUSY) {
-            _ = @atomicRmw(u32, c.w32(waiters), .Sub, 1, .seq_cst);
-            return again;
-        }
+        if (again != WOULD_BLOCK and again != BUSY) return again;
         _ = wait.wait32(c.w32(event), ev, ms);
-        _ = @atomicRmw(u32, c.w32(waiters), .Sub, 1, .seq_cst);
         yields = 0; // after a wake-up, spin a little again before the next sleep
         spin_until = nowMs() + SPIN_MS;
     }
@@ -496,8 +517,10 @@ pub fn close(ch: *anyopaque) callconv(.c) c_int {
     const c = Ch.of(ch) orelse return INVALID;
     const was = @atomicRmw(u32, c.w32(OFF_CLOSED), .Xchg, 1, .seq_cst);
     for ([_]usize{ OFF_RECV_EVENT, OFF_SEND_EVENT }) |e| {
-        _ = @atomicRmw(u32, c.w32(e), .Add, 1, .seq_cst);
-        _ = wait.wake32(c.w32(e), 0);
+        const w = c.w32(e);
+        var v = ld32(w);
+        while (@cmpxchgWeak(u32, w, v, (v +% 1) & ~SLEEPING, .seq_cst, .seq_cst)) |now| v = now;
+        _ = wait.wake32(w, 0);
     }
     return @intFromBool(was == 0);
 }
@@ -525,15 +548,12 @@ pub fn peekLength(ch: *anyopaque) callconv(.c) c_int {
 
 pub fn waitBegin(ch: *anyopaque, receiving: c_int) callconv(.c) c_int {
     const c = Ch.of(ch) orelse return INVALID;
-    const w: usize = if (receiving != 0) OFF_RECV_WAITERS else OFF_SEND_WAITERS;
-    _ = @atomicRmw(u32, c.w32(w), .Add, 1, .seq_cst);
-    return @bitCast(ld32(c.w32(w + 4)));
+    return @bitCast(c.markSleeping(if (receiving != 0) OFF_RECV_EVENT else OFF_SEND_EVENT));
 }
 
 pub fn waitEnd(ch: *anyopaque, receiving: c_int) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
-    const w: usize = if (receiving != 0) OFF_RECV_WAITERS else OFF_SEND_WAITERS;
-    _ = @atomicRmw(u32, c.w32(w), .Sub, 1, .seq_cst);
+    _ = Ch.of(ch) orelse return INVALID;
+    _ = receiving;
     return 0;
 }
 
@@ -628,11 +648,13 @@ pub const c_exports = abi.group("channel", "channel.zig: A bounded multi-produce
         \\The length of the next message if one is ready, else -1.
     ),
     abi.func("sa_channel_wait_begin", waitBegin, &.{ "ch", "receiving" },
-        \\For a caller that sleeps on its own (an event loop): counts it as a sleeping receiver (receiving
-        \\!= 0) or sender and returns the value of that side's event word (u32 at +20 receiving, +28
-        \\sending) to wait on with sa_wait32, after trying once more. Pair with sa_channel_wait_end.
+        \\For a caller that sleeps on its own (an event loop): marks that side's event word (u32 at +20
+        \\receiving != 0, +28 sending) as having a sleeper and returns its value, to wait on with sa_wait32
+        \\after trying once more. Pair with sa_channel_wait_end.
     ),
-    abi.func("sa_channel_wait_end", waitEnd, &.{ "ch", "receiving" }, "Ends a sa_channel_wait_begin."),
+    abi.func("sa_channel_wait_end", waitEnd, &.{ "ch", "receiving" },
+        \\Ends a sa_channel_wait_begin (nothing to undo today; kept so that callers pair them).
+    ),
 });
 
 // ---- tests ----------------------------------------------------------------------

@@ -309,13 +309,15 @@ int sa_channel_closed(void *ch);
 int sa_channel_length(void *ch);
 /* The length of the next message if one is ready, else -1. */
 int sa_channel_peek_length(void *ch);
-/* For a caller that sleeps on its own (an event loop): counts it as a
- * sleeping receiver (receiving != 0) or sender and returns the value of
- * that side's event word (u32 at +20 receiving, +28 sending) to wait on
- * with sa_wait32, after trying once more. Pair with sa_channel_wait_end.
+/* For a caller that sleeps on its own (an event loop): marks that side's
+ * event word (u32 at +20 receiving != 0, +28 sending) as having a sleeper
+ * and returns its value, to wait on with sa_wait32 after trying once more.
+ * Pair with sa_channel_wait_end.
  */
 int sa_channel_wait_begin(void *ch, int receiving);
-/* Ends a sa_channel_wait_begin. */
+/* Ends a sa_channel_wait_begin (nothing to undo today; kept so that
+ * callers pair them).
+ */
 int sa_channel_wait_end(void *ch, int receiving);
 #endif /* defined(__linux__) || defined(__APPLE__) */
 

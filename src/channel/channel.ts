@@ -13,7 +13,7 @@ import { argumentError, ChannelClosedError, rangeError, typeError } from "../err
 import type { AtomicMemory } from "../memory/region.ts";
 import { definePrimitive, type Kind, Primitive } from "../sync/primitive.ts";
 import { checkSignal, checkTimeout, waitAsync } from "../sync/waiting.ts";
-import { bytesLength, isBytes, isSharedView, messageLength, recordBytes, Staging } from "./data.ts";
+import { bytesLength, isSharedView, messageLength, recordBytes, Staging } from "./data.ts";
 import {
   channelBytes,
   channelSymbols,
@@ -93,9 +93,27 @@ function waitOptions(where: string, options: unknown): { timeoutMs: number; sign
   return { timeoutMs: checkTimeout(where, t), signal: checkSignal(where, s) };
 }
 
-/** The native timeout argument: forever is -1. */
-function nativeTimeout(t: number): number {
-  return t === Infinity ? -1 : t;
+/**
+ * A blocking native call comes back to JavaScript at least this often, so
+ * that a Worker terminated while it waits does end (a thread inside a native
+ * call cannot be stopped).
+ */
+const SYNC_SLICE_MS = 200;
+
+/**
+ * Runs `call(ms)`, a native wait of up to `ms` milliseconds that returns
+ * TIMED_OUT when they pass, in slices of at most SYNC_SLICE_MS until it
+ * returns anything else or `t` milliseconds (Infinity: forever) have passed.
+ */
+function sliced(t: number, call: (ms: number) => number): number {
+  if (t <= SYNC_SLICE_MS) return call(t);
+  const deadline = performance.now() + t;
+  for (;;) {
+    const left = deadline - performance.now();
+    if (left <= 0) return TIMED_OUT;
+    const r = call(Math.min(left, SYNC_SLICE_MS));
+    if (r !== TIMED_OUT) return r;
+  }
 }
 
 /**
@@ -126,7 +144,12 @@ export class Channel extends Primitive {
   /** The longest message, in bytes. */
   readonly messageSize: number;
   readonly #ch: Pointer;
+  /** Staging for one message; for batches, a larger one made on first use. */
   readonly #stage: Staging;
+  #batchStage: Staging | undefined;
+  /** recvInto's last SharedArrayBuffer target and its pointer (a view of one never moves or changes). */
+  #lastTarget: Uint8Array | undefined;
+  #lastPointer: Pointer;
   readonly #s: Record<string, NativeFn>;
 
   /**
@@ -152,7 +175,7 @@ export class Channel extends Primitive {
     this.messageSize = this.config[1];
     this.#s = channelSymbols();
     this.#ch = this.at(0);
-    this.#stage = new Staging(Math.max(this.messageSize + 8, BATCH_BYTES));
+    this.#stage = new Staging(this.messageSize);
   }
 
   /** Bytes a channel with these options takes (place it at a multiple of `Channel.ALIGN`). */
@@ -177,7 +200,8 @@ export class Channel extends Primitive {
   send(data: ChannelData, timeoutMs?: number): boolean {
     const t = checkTimeout("Channel.send", timeoutMs);
     const n = this.#put("Channel.send", data);
-    return this.#sent("Channel.send", this.#s.sa_channel_send(this.#ch, this.#stage.pointer, n, nativeTimeout(t)));
+    const r = sliced(t, (ms) => this.#s.sa_channel_send(this.#ch, this.#stage.pointer, n, ms));
+    return this.#sent("Channel.send", r);
   }
 
   /** Sends `data` if there is room now; false if the channel is full. Never blocks. */
@@ -201,7 +225,7 @@ export class Channel extends Primitive {
   /** Receives the next message (a copy the caller owns), blocking while empty; undefined on timeout. */
   recv(timeoutMs?: number): Uint8Array | undefined {
     const t = checkTimeout("Channel.recv", timeoutMs);
-    const n = this.#got("Channel.recv", this.#recvRaw(nativeTimeout(t)));
+    const n = this.#got("Channel.recv", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.copy(0, n);
   }
 
@@ -214,7 +238,7 @@ export class Channel extends Primitive {
   /** Receives the next message as UTF-8 text, blocking while empty; undefined on timeout. */
   recvText(timeoutMs?: number): string | undefined {
     const t = checkTimeout("Channel.recvText", timeoutMs);
-    const n = this.#got("Channel.recvText", this.#recvRaw(nativeTimeout(t)));
+    const n = this.#got("Channel.recvText", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.text(0, n);
   }
 
@@ -236,20 +260,22 @@ export class Channel extends Primitive {
    */
   recvInto(target: Uint8Array, timeoutMs?: number): number | undefined {
     const where = "Channel.recvInto";
-    if (!isBytes(target)) throw typeError(where, "target", "a Uint8Array", target);
-    const t = nativeTimeout(checkTimeout(where, timeoutMs));
     const cap = bytesLength(target);
-    const shared = cap > 0 && isSharedView(target);
-    const r = shared
-      ? this.#s.sa_channel_recv(this.#ch, backend().pointer(target), cap, t)
-      : this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, Math.min(cap, this.messageSize), t);
+    if (cap < 0) throw typeError(where, "target", "a Uint8Array", target);
+    const t = checkTimeout(where, timeoutMs);
+    const direct = cap > 0 && this.#direct(target);
+    const to = direct ? this.#lastPointer : this.#stage.pointer;
+    const room = direct ? cap : Math.min(cap, this.messageSize);
+    const r = sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, to, room, ms));
     if (r === TOO_SMALL) {
       const need = this.#s.sa_channel_peek_length(this.#ch);
-      throw rangeError(where, "target", `at least as long as the next message (${need} bytes)`, `${cap} bytes`);
+      throw new RangeError(
+        `${where}: target must be at least as long as the next message (${need} bytes); got ${cap} bytes`,
+      );
     }
     const n = this.#got(where, r);
     if (n < 0) return undefined;
-    if (!shared) target.set(this.#stage.bytes.subarray(0, n));
+    if (!direct) target.set(this.#stage.bytes.subarray(0, n));
     return n;
   }
 
@@ -267,7 +293,7 @@ export class Channel extends Primitive {
     const list = messages.slice() as unknown[];
     const bounds = list.map((m, i) => messageLength(where, `messages[${i}]`, m, this.messageSize));
     const deadline = performance.now() + t;
-    const stage = this.#stage;
+    const stage = this.#batch();
     let sent = 0;
     while (sent < list.length) {
       let at = 0, count = 0;
@@ -277,15 +303,14 @@ export class Channel extends Primitive {
         at += recordBytes(n);
         count++;
       }
-      const left = t === Infinity ? -1 : Math.max(0, deadline - performance.now());
+      const left = Math.max(0, Math.min(deadline - performance.now(), SYNC_SLICE_MS));
       const r = this.#s.sa_channel_send_many(this.#ch, stage.pointer, count, left);
       if (r === CLOSED) throw this.#closed(where, `after ${sent} of ${list.length} were sent`);
-      if (r === TIMED_OUT || r === WOULD_BLOCK) return sent;
-      if (r < 0) this.#fail(where, r);
-      sent += r;
+      if (r < 0 && r !== TIMED_OUT && r !== WOULD_BLOCK) this.#fail(where, r);
+      if (r > 0) sent += r;
       if (r < count) {
         if (this.closed) throw this.#closed(where, `after ${sent} of ${list.length} were sent`);
-        return sent;
+        if (performance.now() >= deadline) return sent;
       }
     }
     return sent;
@@ -301,9 +326,9 @@ export class Channel extends Primitive {
     if (typeof max !== "number") throw typeError(where, "max", "an integer ≥ 1", max);
     if (!Number.isInteger(max) || max < 1) throw rangeError(where, "max", "an integer ≥ 1", max);
     const t = checkTimeout(where, timeoutMs);
-    const stage = this.#stage;
+    const stage = this.#batch();
     const want = Math.min(max, 0xffffffff);
-    const r = this.#s.sa_channel_recv_many(this.#ch, stage.pointer, stage.bytes.length, want, nativeTimeout(t));
+    const r = sliced(t, (ms) => this.#s.sa_channel_recv_many(this.#ch, stage.pointer, stage.bytes.length, want, ms));
     const count = this.#got(where, r);
     const out: Uint8Array[] = [];
     for (let i = 0, at = 0; i < count; i++) {
@@ -348,14 +373,28 @@ export class Channel extends Primitive {
     }
   }
 
+  /** Whether `target` is a view of a SharedArrayBuffer (then its pointer is in #lastPointer). */
+  #direct(target: Uint8Array): boolean {
+    if (target === this.#lastTarget) return true;
+    if (!isSharedView(target)) return false;
+    this.#lastPointer = backend().pointer(target);
+    this.#lastTarget = target;
+    return true;
+  }
+
+  /** The batch staging: room for at least one record of the longest message. */
+  #batch(): Staging {
+    return this.#batchStage ??= new Staging(Math.max(this.messageSize + 8, BATCH_BYTES));
+  }
+
   /** Checks and stages `data`; returns its length. */
   #put(where: string, data: unknown): number {
     const bound = messageLength(where, "data", data, this.messageSize);
     return this.#stage.put(data as ChannelData, 0, Math.min(bound, this.messageSize));
   }
 
-  #recvRaw(timeout: number): number {
-    return this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, this.messageSize, timeout);
+  #recvRaw(t: number): number {
+    return sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, this.messageSize, ms));
   }
 
   /** A send's result: true, false (full or timed out), or the error. */

@@ -11,27 +11,27 @@
 import { backend, type Pointer } from "../native/backend.ts";
 import { typeError } from "../errors.ts";
 
-const typedArrayTag = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Uint8Array.prototype),
-  Symbol.toStringTag,
-)!.get!;
 const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "byteLength")!
   .get!;
-
 const typedArrayBuffer = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "buffer")!.get!;
 const sharedLength = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength")!.get!;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Whether `v` really is a Uint8Array (its internal slot, not what it claims). */
-export function isBytes(v: unknown): v is Uint8Array {
-  return typedArrayTag.call(v) === "Uint8Array";
-}
-
-/** The byte length of a Uint8Array (its internal slot, whatever it claims). */
-export function bytesLength(v: Uint8Array): number {
-  return typedArrayLength.call(v) as number;
+/**
+ * The byte length of `v` if it is a Uint8Array, else -1. The length is the
+ * engine's own (the typed-array getter, which throws for anything that is
+ * not a typed array, whatever it claims), so the bytes staged and sent are
+ * always the array's real ones.
+ */
+export function bytesLength(v: unknown): number {
+  if (!(v instanceof Uint8Array)) return -1;
+  try {
+    return typedArrayLength.call(v) as number;
+  } catch {
+    return -1;
+  }
 }
 
 /** Whether a Uint8Array is a view of a SharedArrayBuffer (its memory never moves). */
@@ -72,9 +72,7 @@ export function messageLength(where: string, param: string, v: unknown, max: num
   let n: number;
   if (typeof v === "string") {
     n = v.length * 3 <= max ? v.length * 3 : utf8Length(v);
-  } else if (isBytes(v)) {
-    n = typedArrayLength.call(v) as number;
-  } else throw typeError(where, param, ALLOWED, v);
+  } else if ((n = bytesLength(v)) < 0) throw typeError(where, param, ALLOWED, v);
   if (n > max) {
     throw new RangeError(`${where}: ${param} must be at most messageSize (${max}) bytes long; got ${n} bytes`);
   }
@@ -94,11 +92,15 @@ export class Staging {
     this.#view = new DataView(this.bytes.buffer);
   }
 
-  /** Writes message `v` (already checked) at byte `at`; returns its length. */
+  /**
+   * Writes message `v` (already checked) at byte `at`; returns its length.
+   * `room` is what `messageLength` returned: a Uint8Array's exact length, a
+   * string's most.
+   */
   put(v: string | Uint8Array, at: number, room: number): number {
     if (typeof v !== "string") {
       this.bytes.set(v, at);
-      return bytesLength(v);
+      return room;
     }
     if (v.length === 0) return 0;
     return encoder.encodeInto(v, this.bytes.subarray(at, at + room)).written!;

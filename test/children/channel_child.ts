@@ -5,20 +5,13 @@
 //   channel_child.ts consume <channel handle> <seen segment> <region> <count> <recv|many|into>
 //       receives until the channel closes; for message i of producer id sets byte
 //       region + id * count + i of the seen segment; prints {"got", "disorder"}
+import { message, parse } from "../helpers/channel.ts";
 import { api, isBun } from "../helpers/api.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 const [mode, ...args] = isBun ? g.process.argv.slice(2) : g.Deno.args;
 const ch = api.Channel.fromHandle(args[0]);
-
-function message(id: number, i: number): Uint8Array {
-  const m = new Uint8Array(8);
-  const v = new DataView(m.buffer);
-  v.setUint32(0, id, true);
-  v.setUint32(4, i, true);
-  return m;
-}
 
 if (mode === "produce") {
   const id = Number(args[1]), count = Number(args[2]) || Infinity, how = args[3];
@@ -38,8 +31,7 @@ if (mode === "produce") {
   const last = new Map<number, number>();
   let got = 0, disorder = 0;
   const take = (m: Uint8Array) => {
-    const v = new DataView(m.buffer, m.byteOffset, 8);
-    const id = v.getUint32(0, true), i = v.getUint32(4, true);
+    const [id, i] = parse(m);
     if (i <= (last.get(id) ?? -1)) disorder++;
     last.set(id, i);
     seen[region + id * count + i]++;

@@ -1,6 +1,7 @@
 // A Worker for the channel tests: rebuilds the channel from its descriptor,
 // runs one job, posts its result back. Messages are 8 bytes: the producer's
 // id and the message's number, little-endian u32 each.
+import { message, parse } from "../helpers/channel.ts";
 import { api } from "../helpers/api.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -8,15 +9,6 @@ const scope = globalThis as any;
 // deno-lint-ignore no-explicit-any
 type Any = any;
 const { Channel, ChannelClosedError } = api;
-
-/** The 8-byte message `i` of producer `id`. */
-function message(id: number, i: number): Uint8Array {
-  const m = new Uint8Array(8);
-  const v = new DataView(m.buffer);
-  v.setUint32(0, id, true);
-  v.setUint32(4, i, true);
-  return m;
-}
 
 async function produce(ch: Any, id: number, count: number, mode: string): Promise<number> {
   if (mode === "many") {
@@ -38,8 +30,7 @@ async function consume(ch: Any, seen: Uint8Array, count: number, mode: string): 
   const last = [-1, -1, -1, -1, -1, -1, -1, -1];
   let got = 0, disorder = 0;
   const take = (m: Uint8Array) => {
-    const v = new DataView(m.buffer, m.byteOffset, m.byteLength);
-    const id = v.getUint32(0, true), i = v.getUint32(4, true);
+    const [id, i] = parse(m);
     if (m.length !== 8 || i <= last[id]) disorder++;
     last[id] = i;
     Atomics.add(seen, id * count + i, 1);
