@@ -195,15 +195,18 @@ async function valkeyTool() {
   );
 }
 
-/** Wine for the Windows build's tests (Linux x64 hosts only; scripts/setup_wine.mjs). */
+/**
+ * Wine for the Windows build's tests (Linux x64 hosts only): scripts/setup_wine.mjs
+ * in a child process (it imports this module, which is still evaluating here).
+ * Not fatal: .ci/run then counts the Windows tests as failed.
+ */
 async function wine() {
-  const { setupBunWindows, setupWine } = await import("./setup_wine.mjs");
+  if (process.platform !== "linux" || process.arch !== "x64") return;
   try {
-    const r = setupWine(log);
-    if (!r.wine) log(`no Wine (the Windows tests will not run): ${r.why}`);
-    else setupBunWindows(log);
+    await run(process.execPath, [join(root, "scripts", "setup_wine.mjs"), ...(quiet ? ["--quiet"] : [])], {
+      stdio: quiet ? ["ignore", "ignore", "inherit"] : ["ignore", "ignore", "inherit"],
+    });
   } catch (e) {
-    // not fatal here: .ci/run then counts the Windows tests as failed
     console.error(`[setup] installing Wine failed: ${e.message}`);
   }
 }
