@@ -15,6 +15,7 @@ import threading
 import time
 
 from ._library import fn
+from ._locks import holds
 from ._memory import SharedMemory, SharedMemoryClosedError, parse_value_handle
 
 WOULD_BLOCK, CLOSED, TIMED_OUT, TOO_BIG, TOO_SMALL, INVALID, MISMATCH = -1, -2, -3, -4, -5, -6, -7
@@ -133,8 +134,8 @@ class Channel:
                 f"{where}: capacity and message_size must both be given to make a Channel (this memory holds none yet)"
             )
         if tag not in (0, self.TAG):
-            raise TypeError(f"{where}: memory must be free (zeroed) memory or a Channel; this memory holds something "
-                            f"else (its first word is 0x{tag:x})")
+            raise TypeError(f"{where}: memory must be free (zeroed) memory or a Channel; this memory holds "
+                            f"{holds(tag)}")
         self.capacity = int(n.load(base + 4))
         self.message_size = int(n.load(base + 8))
         for name, given, have in (("capacity", capacity, self.capacity), ("message_size", message_size, self.message_size)):

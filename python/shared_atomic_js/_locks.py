@@ -29,7 +29,15 @@ KIND_NAMES = {
     0x4F4E4332: "Once",
     0x57474731: "WaitGroup",
     0x52574C32: "RwLock",
+    0x43484E31: "Channel",
+    0x534D4150: "SharedMap",
 }
+
+
+def holds(t: int) -> str:
+    """What memory whose first word is ``t`` holds, for messages."""
+    other = KIND_NAMES.get(t)
+    return f"a {other}" if other else f"something else (its first word is 0x{t:x})"
 
 
 class OwnerDiedError(Exception):

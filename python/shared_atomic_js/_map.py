@@ -11,6 +11,7 @@ import threading
 import time
 
 from ._library import fn
+from ._locks import holds
 from ._memory import SharedMemory, SharedMemoryClosedError, parse_value_handle
 
 ABSENT, FULL, NOT_COUNTER, CORRUPT, TOO_LONG, MISMATCH, TOO_SMALL = -1, -2, -3, -4, -5, -6, -7
@@ -129,8 +130,8 @@ class SharedMap:
                 if tag != self.TAG:
                     raise RuntimeError(f"{where}: the library refused to make a map here ({r})")
         elif tag != self.TAG:
-            raise TypeError(f"{where}: memory must be free (zeroed) memory or a SharedMap; this memory holds something "
-                            f"else (its first word is 0x{tag:x})")
+            raise TypeError(f"{where}: memory must be free (zeroed) memory or a SharedMap; this memory holds "
+                            f"{holds(tag)}")
         have = tuple(int(n.load(base + off)) for off in (4, 8, 12))
         for name, g, h in zip(("capacity", "key_size", "value_size"), given, have):
             if g is not None and g != h:
