@@ -8,6 +8,7 @@ so a closed segment or Ctrl-C is noticed between them."""
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import math
 import struct
@@ -78,10 +79,25 @@ def _slice_ms(deadline: float) -> float:
     return max(0.0, min(SLICE_S, deadline - time.monotonic())) * 1000.0
 
 
+def _replace_lone(err):
+    """Lone surrogates become U+FFFD, as JavaScript's TextEncoder writes them."""
+    if isinstance(err, UnicodeEncodeError):
+        return b"\xef\xbf\xbd" * (err.end - err.start), err.end
+    raise err
+
+
+codecs.register_error("shared_atomic_js.utf8", _replace_lone)
+
+
+def utf8(s: str) -> bytes:
+    """``s`` as UTF-8, lone surrogates as U+FFFD (the bytes Bun and Deno send for the same string)."""
+    return s.encode("utf-8", "shared_atomic_js.utf8")
+
+
 def _message(where: str, param: str, data, max_len: int) -> bytes:
     """A message's bytes: bytes-like as they are, str as UTF-8; checked against message_size."""
     if isinstance(data, str):
-        b = data.encode("utf-8", "surrogatepass")
+        b = utf8(data)
     elif isinstance(data, bytes):
         b = data
     elif isinstance(data, (bytearray, memoryview)):

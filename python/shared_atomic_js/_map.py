@@ -10,6 +10,7 @@ import struct
 import threading
 import time
 
+from ._channel import utf8
 from ._library import fn
 from ._locks import holds
 from ._memory import SharedMemory, SharedMemoryClosedError, parse_value_handle
@@ -69,7 +70,7 @@ def _config(where: str, param: str, v, hi: int):
 def _bytes(where: str, param: str, v, limit: int, what: str) -> bytes:
     """A key or value's bytes (a str as UTF-8), at most ``limit`` long."""
     if isinstance(v, str):
-        b = v.encode("utf-8", "surrogatepass")
+        b = utf8(v)
         unit = " of UTF-8"
     elif isinstance(v, bytes):
         b, unit = v, ""
