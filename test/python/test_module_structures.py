@@ -1,7 +1,7 @@
 """The Python module's Channel, SharedMap and RwLock (python/shared_atomic_js):
 their operations and bad input, Python threads, and Bun and Deno processes on
 one segment: a Bun producer and a Python consumer (exact count and order), a
-Python producer and a Deno consumer, map counters incremented by Python
+Python producer and a Deno consumer, a Deno producer killed with SIGKILL, map counters incremented by Python
 threads, Bun and Deno (exact), readers and writers of one RwLock in Python,
 Bun and Deno (no read sees a half-done write), and a Bun or Deno writer
 killed with SIGKILL while writing.
@@ -278,6 +278,18 @@ class WithBunAndDeno(Segment):
         _, err = k.communicate(timeout=120)
         self.assertEqual(k.returncode, 0, err)
         self.assertEqual(got, [f"bun:{i}" for i in range(n)])
+
+    def test_a_producer_killed_with_sigkill_never_blocks_the_channel(self):
+        k = peer("deno", "chan-produce", self.seg.handle(), "0", str(10**9))  # sends until killed
+        ch = sa.from_handle(k.stdout.readline().strip())
+        got = [ch.recv(timeout=60).decode() for _ in range(100)]
+        os.kill(k.pid, signal.SIGKILL)
+        k.communicate(timeout=60)
+        while (m := ch.recv(timeout=0.5)) is not None:  # what it sent before it died; one being written is dropped
+            got.append(m.decode())
+        self.assertEqual(got, [f"deno:{i}" for i in range(len(got))], "each message once, in order, none torn")
+        self.assertTrue(ch.send("after", timeout=5), "its slot was repaired: the channel goes on")
+        self.assertEqual(ch.recv(timeout=5), b"after")
 
     def test_python_producer_deno_consumer(self):
         n = 600
