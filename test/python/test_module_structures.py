@@ -107,6 +107,26 @@ class ChannelInPython(Segment):
         with self.assertRaisesRegex(sa.SharedMemoryClosedError, "Channel.try_send: the SharedMemory .* is closed"):
             ch.try_send("x")
 
+    def test_a_receiver_blocked_when_its_segment_closes_raises(self):
+        ch = sa.Channel(self.seg, 0, capacity=2, message_size=8)
+        errors = []
+
+        def receive():
+            try:
+                ch.recv()
+            except Exception as e:  # noqa: BLE001 (what it raises is the assertion)
+                errors.append(e)
+
+        t = threading.Thread(target=receive)
+        t.start()
+        time.sleep(0.05)
+        self.seg.close()  # the blocked receiver notices within a slice, never touching freed memory
+        t.join(30)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(len(errors), 1)
+        self.assertIsInstance(errors[0], sa.SharedMemoryClosedError)
+        self.assertRegex(str(errors[0]), "Channel.recv: the SharedMemory .* is closed")
+
     def test_threads_every_message_once_in_order_and_close_wakes_receivers(self):
         ch = sa.Channel(self.seg, 0, capacity=16, message_size=16)
         count, producers = 2000, 3
