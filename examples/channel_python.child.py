@@ -1,25 +1,17 @@
-"""The Python side of channel_python.ts: receive every message of the channel at offset 0 of a
-segment through the library's C ABI (ctypes, standard library only).
+"""The Python side of channel_python.ts: receive every message of the channel a handle names, with the
+shared_atomic_js module (python/ of this checkout; from npm: PYTHONPATH=node_modules/shared-atomic/python).
 
-    python3 channel_python.child.py /segment-name /path/to/libshared_atomic.so
+    python3 channel_python.child.py 'sa1:channel@0:shm:/name?id=...'
 """
 
-import ctypes, mmap, os, sys
+import sys
+from pathlib import Path
 
-name, lib_path = sys.argv[1], sys.argv[2]
-lib = ctypes.CDLL(lib_path)
-lib.sa_channel_recv.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_double]
-CLOSED = -2
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))  # this checkout's module
+from shared_atomic_js import Channel  # noqa: E402
 
-fd = os.open("/dev/shm/" + name.lstrip("/"), os.O_RDWR)
-mem = mmap.mmap(fd, os.fstat(fd).st_size)
-os.close(fd)
-anchor = ctypes.c_char.from_buffer(mem)  # the channel is at offset 0 of the segment
-channel = ctypes.addressof(anchor)
-buf = ctypes.create_string_buffer(64)
+ch = Channel.from_handle(sys.argv[1])  # opens the segment, checks the type, offset and identity
 count, last = 0, b""
-while (n := lib.sa_channel_recv(channel, buf, len(buf), -1.0)) != CLOSED:  # -1: wait as long as it takes
-    count, last = count + 1, buf.raw[:n]
+for message in ch:  # blocks while empty (the GIL released); ends once it is closed and drained
+    count, last = count + 1, message
 print(f"python received {count}, the last: {last.decode()}")
-del anchor
-mem.close()

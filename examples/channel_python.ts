@@ -1,5 +1,5 @@
-// A channel from this program to a Python process: Python maps the segment and receives through
-// the C ABI (ctypes) until the channel is closed and drained. Linux (POSIX shm names live in /dev/shm).
+// A channel from this program to a Python process: Python opens the channel's handle with the
+// shared_atomic_js module (python/) and receives until the channel is closed and drained.
 //
 //   bun examples/channel_python.ts   deno run -A examples/channel_python.ts
 import { execFile } from "node:child_process";
@@ -13,7 +13,12 @@ try {
   const ch = new Channel(segment, 0, options);
   const consumer = new URL("./channel_python.child.py", import.meta.url).pathname;
   const python = new Promise<string>((resolve, reject) =>
-    execFile("python3", [consumer, name, libraryPath()], (err, out) => err ? reject(err) : resolve(out))
+    execFile(
+      "python3",
+      [consumer, ch.handle()],
+      { env: { ...process.env, SHARED_ATOMIC_LIB: libraryPath() } }, // the library this program uses
+      (err, out) => err ? reject(err) : resolve(out),
+    )
   );
   for (let i = 1; i <= 100; i++) await ch.sendAsync(`reading ${i}`); // 8 slots: waits for Python to keep up
   ch.close();

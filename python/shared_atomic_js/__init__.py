@@ -35,8 +35,21 @@ from ._atomics import (
     AtomicU32,
     AtomicU64,
 )
+from ._channel import Channel, ChannelClosedError
 from ._library import find as library_path
-from ._locks import Barrier, LockNotHeldError, Mutex, Once, OwnerDiedError, OwnerDiedWarning, Semaphore, WaitGroup
+from ._locks import (
+    Barrier,
+    LockNotHeldError,
+    Mutex,
+    Once,
+    OwnerDiedError,
+    OwnerDiedWarning,
+    RwLock,
+    RwLockOwnerDiedError,
+    Semaphore,
+    WaitGroup,
+)
+from ._map import MapFullError, SharedMap
 from ._memory import (
     SharedMemory,
     SharedMemoryClosedError,
@@ -47,7 +60,8 @@ from ._memory import (
 )
 
 __all__ = [
-    "Atomic", "AtomicBool", "Barrier", "AtomicF32", "AtomicF64", "AtomicI8", "AtomicI16", "AtomicI32", "AtomicI64",
+    "Atomic", "AtomicBool", "Barrier", "Channel", "ChannelClosedError", "MapFullError", "RwLock", "RwLockOwnerDiedError",
+    "SharedMap", "AtomicF32", "AtomicF64", "AtomicI8", "AtomicI16", "AtomicI32", "AtomicI64",
     "AtomicU8", "AtomicU16", "AtomicU32", "AtomicU64", "LockNotHeldError", "Mutex", "ORDERS", "OwnerDiedError", "OwnerDiedWarning",
     "Once", "Semaphore", "SharedMemory", "SharedMemoryClosedError", "SharedMemoryError", "SharedMemoryExistsError",
     "SharedMemoryNotFoundError", "WaitGroup", "from_handle", "library_path", "register_type",
@@ -55,16 +69,17 @@ __all__ = [
 
 #: The class for each handle type ("u64", "mutex", ...): what from_handle builds.
 HANDLE_TYPES: dict[str, type] = {cls.TYPE: cls for cls in CLASSES}
-HANDLE_TYPES.update({c.TYPE: c for c in (Mutex, Semaphore, Once, WaitGroup, Barrier)})
-
-# The Channel and SharedMap (issues 11 and 12, built in TypeScript now) join here: a module
-# `_channel.py` / `_map.py` with a class whose TYPE is the handle type TypeScript writes
-# ("channel", "map"), a `from_handle(handle)` classmethod, registered with register_type below.
+HANDLE_TYPES.update({c.TYPE: c for c in (Mutex, Semaphore, Once, WaitGroup, Barrier, RwLock)})
 
 
 def register_type(cls: type) -> None:
-    """Makes ``from_handle`` build ``cls`` for handles of type ``cls.TYPE`` (for the Channel and SharedMap)."""
+    """Makes ``from_handle`` build ``cls`` (a class with ``TYPE`` and a ``from_handle`` classmethod) for handles
+    of type ``cls.TYPE``."""
     HANDLE_TYPES[cls.TYPE] = cls
+
+
+register_type(Channel)
+register_type(SharedMap)
 
 
 def from_handle(handle: str):

@@ -5,8 +5,7 @@ processes lock one another out. A holder that dies (its thread or process)
 frees its lock: the kernel marks its robust word, and the next owner is told
 (``OwnerDiedError``).
 
-Also ``Once``, ``WaitGroup`` and ``Barrier``. RwLock is not here yet (see
-docs/python.md)."""
+Also ``Once``, ``WaitGroup``, ``Barrier`` and ``RwLock`` (see docs/python.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +28,16 @@ KIND_NAMES = {
     0x4F4E4332: "Once",
     0x57474731: "WaitGroup",
     0x42415231: "Barrier",
+    0x52574C32: "RwLock",
+    0x43484E31: "Channel",
+    0x534D4150: "SharedMap",
 }
+
+
+def holds(t: int) -> str:
+    """What memory whose first word is ``t`` holds, for messages."""
+    other = KIND_NAMES.get(t)
+    return f"a {other}" if other else f"something else (its first word is 0x{t:x})"
 
 
 class OwnerDiedError(Exception):
@@ -549,3 +557,315 @@ class Barrier(_Primitive):
                     return None
                 continue
             _wait(word, v, left)
+class RwLockOwnerDiedError(OwnerDiedError):
+    """The writer died while writing: the caller now holds the WRITE lock (whether it asked to read or to write),
+    the data may be half-written: repair it, then ``release_write()``."""
+
+
+class _Guard:
+    """What ``with rw.read():`` / ``with rw.write():`` holds; ``kind`` is "read" or "write" (a read that found a
+    dead writer's half-written data holds the write lock, and says so with an OwnerDiedWarning)."""
+
+    def __init__(self, rw: "RwLock", kind: str):
+        self.rw, self.kind, self.taken = rw, kind, ""
+
+    def __enter__(self) -> "_Guard":
+        try:
+            if self.kind == "read":
+                self.rw.acquire_read()
+            else:
+                self.rw.acquire_write()
+            self.taken = self.kind
+        except RwLockOwnerDiedError as e:
+            self.taken = "write"
+            warnings.warn(OwnerDiedWarning(str(e)), stacklevel=2)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.taken == "read":
+            self.rw.release_read()
+        elif self.taken == "write":
+            self.rw.release_write()
+        self.taken = ""
+
+
+_ACQUIRED, _TIMED_OUT = -2, -1
+
+
+class RwLock(_Primitive):
+    """A readers-writer lock (48 + 40 × readers bytes; zeroed memory is an unlocked one with 16 reader slots),
+    the TypeScript ``RwLock``'s words and protocol: many readers or one writer, a waiting writer keeps new readers
+    out. ``with rw.read():`` / ``with rw.write():``, or ``acquire_read(timeout=None)``/``release_read()``,
+    ``acquire_write(timeout=None)``/``release_write()``. Robust: a reader that dies frees its slot, a writer that
+    dies while writing hands the write lock to the next taker with ``RwLockOwnerDiedError``."""
+
+    TYPE, TAG, BYTES = "rwlock", 0x52574C32, 8
+    _WRITER, _WRITING, _SLOT0, _SLOT_BYTES = 8, 16, 48, 40
+    DEFAULT_READERS, MAX_READERS = 16, 1024
+
+    def __init__(self, memory: SharedMemory, byte_offset: int = 0, readers: int | None = None):
+        where = "RwLock()"
+        if readers is not None and (isinstance(readers, bool) or not isinstance(readers, int)):
+            raise TypeError(f"{where}: readers must be an int in [1, {self.MAX_READERS}]; got {readers!r}")
+        if readers is not None and not 1 <= readers <= self.MAX_READERS:
+            raise ValueError(f"{where}: readers must be an int in [1, {self.MAX_READERS}]; got {readers}")
+        if isinstance(memory, SharedMemory):
+            base = memory.address(where, byte_offset, 8, self.ALIGN)
+            t = load(base)
+            n = load(base + 4) if t == self.TAG else (readers or self.DEFAULT_READERS)
+            memory.address(where, byte_offset, self.bytes(n), self.ALIGN)  # the whole lock fits, before any write
+        self._config = readers or self.DEFAULT_READERS
+        self._held = threading.local()
+        super().__init__(memory, byte_offset)
+        self._n = load(self._base + 4)
+        if readers is not None and readers != self._n:
+            memory._locks.discard(self)
+            raise ValueError(f"{where}: readers must be what this RwLock already has, {self._n} (or left out, to "
+                             f"adopt it); got {readers}")
+
+    def _adopt(self, where, adopt_only) -> None:
+        deadline = time.monotonic() + 5
+        while True:
+            t = load(self._base)
+            if t == self.TAG:
+                return
+            if t == 0:
+                if _cas_plain(self._base, 0, INITIALISING):
+                    _store(self._base + 4, self._config)
+                    _store(self._base, self.TAG)
+                    return
+                continue
+            if t == INITIALISING:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{where}: the memory stays half-initialised (did its creator die?)")
+                time.sleep(0.001)
+                continue
+            other = KIND_NAMES.get(t)
+            held = f"a {other}" if other else f"something else (first word 0x{t:x})"
+            raise TypeError(f"{where}: memory must be free (zeroed) memory or an RwLock; this memory holds {held}")
+
+    @classmethod
+    def bytes(cls, readers: int = DEFAULT_READERS) -> int:
+        """The size in bytes of an RwLock with ``readers`` slots."""
+        return cls._SLOT0 + cls._SLOT_BYTES * readers
+
+    @property
+    def reader_slots(self) -> int:
+        """How many threads can hold the read lock at once."""
+        return self._n
+
+    def _robust_words(self):
+        return (self._WRITER, *(self._SLOT0 + self._SLOT_BYTES * i for i in range(self._n)))
+
+    def _slot(self, i: int) -> int:
+        return self._base + self._SLOT0 + self._SLOT_BYTES * i
+
+    def _mine(self) -> list:
+        h = getattr(self._held, "slots", None)
+        if h is None:
+            h = self._held.slots = []
+        return h
+
+    # ---- the protocol (src/sync/rwlock.ts)
+
+    def _sleep(self, where, ptr, v, deadline) -> bool:
+        """Sets WAITERS on ``ptr`` (holding ``v``) and waits there a slice; False once the deadline passed."""
+        if not (v & WAITERS) and not _cas_plain(ptr, v, v | WAITERS):
+            return True
+        left = min(SLICE_S, deadline - time.monotonic())
+        if left <= 0:
+            return False
+        _wait(ptr, v | WAITERS, left)
+        self._at(where, 0)
+        return True
+
+    def _release(self, ptr, v) -> int:
+        res = _f("sa_robust_cas", ctypes.c_int, _u32p, ctypes.c_uint32, ctypes.c_uint32)(ptr, v, 0)
+        if res == 1 and v & WAITERS:
+            _wake(ptr, 0)
+        return res
+
+    def _owned(self, ptr) -> bool:
+        return _f("sa_robust_owned", ctypes.c_int, _u32p)(ptr) == 1
+
+    def _release_slot(self, i: int) -> bool:
+        slot = self._slot(i)
+        me = robust().tid
+        while True:
+            v = load(slot)
+            if (v & TID) != me:
+                return False
+            res = self._release(slot, v)
+            if res != 0:
+                return res == 1
+
+    def _release_write(self) -> None:
+        _store(self._base + self._WRITING, 0)
+        word = self._base + self._WRITER
+        while self._release(word, load(word)) == 0:
+            pass
+
+    def _reads_here(self) -> bool:
+        me = robust().tid
+        return any((load(self._slot(i)) & TID) == me and self._owned(self._slot(i)) for i in range(self._n))
+
+    def _writes(self) -> bool:
+        return not _takeable(load(self._base + self._WRITER)) and load(self._base + self._WRITING) != 0
+
+    def _read(self, where, deadline) -> int:
+        r = robust()
+        word = self._at(where, self._WRITER)
+        claim = _f("sa_robust_claim", ctypes.c_int, _u32p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32)
+        start = r.tid % self._n
+        while True:
+            w = load(word)
+            if not _takeable(w):
+                if (w & TID) == r.tid and self._owned(word):
+                    if deadline != math.inf:
+                        return _TIMED_OUT
+                    raise RuntimeError(f"{where}: this thread holds (or waits for) the write lock: that would deadlock")
+                if deadline == math.inf and self._reads_here():
+                    raise RuntimeError(f"{where}: this thread holds a read lock and a writer waits for it: reading "
+                                       "again would deadlock")
+                if not self._sleep(where, word, w, deadline):
+                    return _TIMED_OUT
+                continue
+            if _owner_died(w):
+                if load(self._base + self._WRITING) != 0:
+                    res = self._write(where, deadline)
+                    if res != _ACQUIRED:
+                        return res
+                    self._release_write()  # another thread repaired first: give back what this read did not ask for
+                    continue
+                if _cas_plain(word, w, 0) and w & WAITERS:
+                    _wake(word, 0)
+                continue
+            c = claim(self._base + self._SLOT0, self._n, self._SLOT_BYTES, start)
+            if c < 0:
+                slot = self._slot(start)
+                v = load(slot)
+                if _takeable(v):
+                    continue
+                if not self._sleep(where, slot, v, deadline):
+                    return _TIMED_OUT
+                continue
+            i = c & 0xFFFF
+            if not _takeable(load(word)):
+                self._release_slot(i)  # a writer came: make way for it
+                continue
+            self._mine().append(i)
+            return _ACQUIRED
+
+    def _write(self, where, deadline) -> int:
+        r = robust()
+        word = self._at(where, self._WRITER)
+        busy = _f("sa_robust_busy", ctypes.c_int, _u32p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32)
+        slots = self._base + self._SLOT0
+        waited = False
+        previous = _ACQUIRED
+        while True:
+            w = load(word)
+            if _takeable(w):
+                died = _owner_died(w) and load(self._base + self._WRITING) != 0
+                prev = ((w & TID) or load(word + 4)) if died else _ACQUIRED
+                if _rcas(word, w, r.tid | (WAITERS if waited else w & WAITERS)) == 1:
+                    previous = prev
+                    break
+                continue
+            if (w & TID) == r.tid and self._owned(word):
+                if deadline != math.inf:
+                    return _TIMED_OUT
+                raise RuntimeError(f"{where}: this thread holds (or waits for) the write lock: that would deadlock")
+            waited = True
+            if not self._sleep(where, word, w, deadline):
+                return _TIMED_OUT
+        held = False
+        try:
+            i = busy(slots, self._n, self._SLOT_BYTES, 0)
+            while i >= 0:
+                slot = self._slot(i)
+                v = load(slot)
+                if _takeable(v):
+                    i = busy(slots, self._n, self._SLOT_BYTES, i)
+                    continue
+                if (v & TID) == r.tid and self._owned(slot):
+                    if deadline != math.inf:
+                        return _TIMED_OUT
+                    raise RuntimeError(f"{where}: this thread holds a read lock (no upgrades): that would deadlock")
+                if not self._sleep(where, slot, v, deadline):
+                    return _TIMED_OUT
+            _store(self._base + self._WRITING, 1)
+            held = True
+            return previous
+        finally:
+            if not held and not self.memory.closed:
+                while self._release(word, load(word)) == 0:
+                    pass
+
+    def _result(self, res: int) -> bool:
+        if res == _ACQUIRED:
+            return True
+        if res == _TIMED_OUT:
+            return False
+        raise RwLockOwnerDiedError(
+            f"RwLock: the writer (thread {res}) died while writing; you hold the write lock now, repair the data", res
+        )
+
+    # ---- the API
+
+    def acquire_read(self, timeout: float | None = None) -> bool:
+        """Blocks until a read lock is held (or ``timeout`` seconds pass: False). RwLockOwnerDiedError: the writer
+        died while writing, and the caller holds the write lock instead."""
+        where = "RwLock.acquire_read"
+        return self._result(self._read(where, _timeout(where, timeout)))
+
+    def acquire_write(self, timeout: float | None = None) -> bool:
+        """Blocks until the write lock is held (or ``timeout`` seconds pass: False)."""
+        where = "RwLock.acquire_write"
+        return self._result(self._write(where, _timeout(where, timeout)))
+
+    def release_read(self) -> None:
+        """Releases a read lock this thread holds; LockNotHeldError if it holds none."""
+        where = "RwLock.release_read"
+        self._at(where, 0)
+        mine = self._mine()
+        while mine:
+            if self._release_slot(mine.pop()):
+                return
+        me = robust().tid
+        for i in range(self._n):
+            slot = self._slot(i)
+            if (load(slot) & TID) == me and self._owned(slot) and self._release_slot(i):
+                return
+        state = "a writer holds it" if self._writes() else "it is not held"
+        raise LockNotHeldError(f"{where}: this thread holds no read lock ({state})")
+
+    def release_write(self) -> None:
+        """Releases the write lock; LockNotHeldError if this thread does not hold it."""
+        where = "RwLock.release_write"
+        word = self._at(where, self._WRITER)
+        if (load(word) & TID) != robust().tid or not self._owned(word) or load(self._base + self._WRITING) == 0:
+            state = "another thread does" if self._writes() else "it is not write-locked"
+            raise LockNotHeldError(f"{where}: this thread does not hold the write lock ({state})")
+        self._release_write()
+
+    def read(self) -> _Guard:
+        """``with rw.read():`` holds a read lock for the block."""
+        return _Guard(self, "read")
+
+    def write(self) -> _Guard:
+        """``with rw.write():`` holds the write lock for the block."""
+        return _Guard(self, "write")
+
+    @property
+    def readers(self) -> int:
+        """Readers holding the lock now (a snapshot); -1 if a writer holds it."""
+        self._at("RwLock.readers", 0)
+        if self._writes():
+            return -1
+        busy = _f("sa_robust_busy", ctypes.c_int, _u32p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32)
+        n, i = 0, busy(self._base + self._SLOT0, self._n, self._SLOT_BYTES, 0)
+        while i >= 0:
+            n += 1
+            i = busy(self._base + self._SLOT0, self._n, self._SLOT_BYTES, i + 1)
+        return n
