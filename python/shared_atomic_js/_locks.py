@@ -623,7 +623,7 @@ class RwLock(_Primitive):
             raise ValueError(f"{where}: readers must be what this RwLock already has, {self._n} (or left out, to "
                              f"adopt it); got {readers}")
 
-    def _adopt(self, where, adopt_only) -> None:
+    def _adopt(self, where, adopt_only, config=()) -> None:
         deadline = time.monotonic() + 5
         while True:
             t = load(self._base)
