@@ -7,7 +7,7 @@
 import { Worker } from "node:worker_threads";
 import { api } from "../helpers/api.ts";
 import { scriptArgs } from "../helpers/runtime.ts";
-import { addonOf } from "../../src/native/node_addon.ts";
+import { loadedAddon } from "../../src/native/node_addon.ts";
 import { FUNCTIONS, TABLE_EXPORTS, WIDE_EXPORTS } from "../../src/native/abi_generated.ts";
 
 const [mode] = scriptArgs();
@@ -24,7 +24,7 @@ function worker(code: string, data: unknown): Worker {
 switch (mode) {
   case "exports": {
     api.AtomicU8.create(0); // opens the library through the addon (the version check)
-    const addon = addonOf();
+    const addon = loadedAddon()!;
     const names = [
       ...Object.keys(TABLE_EXPORTS),
       ...Object.keys(WIDE_EXPORTS),
