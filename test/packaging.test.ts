@@ -105,6 +105,25 @@ function referenceExports(): Set<string> {
   return reference;
 }
 
+for (const p of PLATFORMS.filter((p) => p.os !== "win32")) {
+  test(`zig build dist: ${p.key}: the Node-API addon, ${FORMAT[p.os]} ${ARCH[p.cpu]}: a module entry, Node-API imports, no lock helpers`, async () => {
+    await packed();
+    const info = inspectLibrary(readFileSync(join(repo, "zig-out", "dist", p.key, "shared_atomic.node")));
+    assert.equal(info.format, FORMAT[p.os], "file format");
+    assert.equal(info.arch, ARCH[p.cpu], "architecture");
+    assert.ok(info.shared, "a shared library");
+    assert.ok(info.exports.has("napi_register_module_v1") && info.exports.has("node_api_module_get_api_version_v1"));
+    assert.deepEqual(
+      [...info.exports].filter((s) => s.startsWith("sa_")),
+      [],
+      "the C ABI is the library's, not the addon's",
+    );
+    const helpers = [...info.imports].filter((s) => /__atomic_|__sync_/.test(s));
+    assert.deepEqual(helpers, [], "calls no lock-based atomic helper");
+    assert.ok(info.imports.has("napi_create_threadsafe_function"), "Node-API, resolved from the node executable");
+  });
+}
+
 for (const p of PLATFORMS) {
   test(`zig build dist: ${p.key}: a ${FORMAT[p.os]} ${ARCH[p.cpu]} shared library with every export, no lock helpers`, async () => {
     await packed();
