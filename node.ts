@@ -18,20 +18,24 @@ import "./src/native/node_version.ts";
 import { setBackend } from "./src/native/backend.ts";
 import { configureLibrary } from "./src/native/locate.ts";
 import { processHost } from "./src/native/process_host.ts";
-import { addonOf } from "./src/native/node_addon.ts";
+import { extraSymbols } from "./src/native/library.ts";
+import { addonOf, loadedAddon, type NodeAddon } from "./src/native/node_addon.ts";
+
+/** The addon; the first use opens the library the usual way (the lookup, the version check, its errors). */
+const addon = (): NodeAddon => loadedAddon() ?? (extraSymbols(), loadedAddon()!);
 
 setBackend({
   runtime: "node",
   open(path, symbols) {
-    const addon = addonOf(path);
+    const loaded = addonOf(path);
     const out: Record<string, (...args: unknown[]) => unknown> = {};
-    for (const [key, s] of Object.entries(symbols)) out[key] = addon.symbol(s.name ?? key, s.nonblocking === true);
+    for (const [key, s] of Object.entries(symbols)) out[key] = loaded.symbol(s.name ?? key, s.nonblocking === true);
     return out;
   },
-  pointer: (view) => addonOf().address(view),
+  pointer: (view) => addon().address(view),
   pointerAt: (base, offset) => (base as number) + offset,
   isNull: (p) => p === null || p === 0,
-  arrayBuffer: (base, length) => addonOf().arrayBuffer(base as number, length),
+  arrayBuffer: (base, length) => addon().arrayBuffer(base as number, length),
   cstring: (value) => String(value),
   env: (name) => process.env[name],
   os: process.platform === "win32" ? "windows" : process.platform,

@@ -22,7 +22,7 @@
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { Worker } from "node:worker_threads";
-import { addonOf } from "../src/native/node_addon.ts";
+import { loadedAddon } from "../src/native/node_addon.ts";
 import type * as Api from "../src/index.ts";
 
 const entry = new URL("../node.ts", import.meta.url).href;
@@ -116,7 +116,7 @@ row(
 
 // ---- the Node-API per-call cost -------------------------------------------------------------
 
-const addon = addonOf();
+const addon = loadedAddon()!; // loaded by the atomics above
 const lockFree = addon.symbol("sa_wide_lock_free", false), add32 = addon.symbol("sa_i32_fetch_add", false);
 const p = addon.address(new Uint8Array(sab, 40, 4));
 const empty = new Function("return 1") as () => number;

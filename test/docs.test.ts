@@ -13,14 +13,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
+import { command as runCommand, ENTRIES, runtime } from "./helpers/runtime.ts";
 import { allBlocks, type Block, checked, markProblems, runs, where } from "./docs/blocks.ts";
 import { checkCommand, exec, failure, mapLines, writeBlock, type Written } from "./docs/run.ts";
 
-const isBun = "Bun" in globalThis;
-const runtime = isBun ? "bun" : "deno";
 const repo = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
-const entry = join(repo, isBun ? "bun.ts" : "mod.ts");
+const entry = join(repo, ENTRIES[runtime]);
 const TIMEOUT_MS = 60_000;
 const blocks = allBlocks(repo);
 const root = mkdtempSync(join(tmpdir(), "sa-docs-"));
@@ -28,9 +26,9 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 /** This runtime's command for a TypeScript file. */
 const command = (file: string): string[] =>
-  isBun
-    ? [process.execPath, file]
-    : [process.execPath, "run", "-A", "--no-check", "--config", join(repo, "deno.json"), file];
+  runtime === "deno"
+    ? [process.execPath, "run", "-A", "--no-check", "--config", join(repo, "deno.json"), file] // its imports (ioredis)
+    : runCommand(runtime, file);
 
 test("every code block of README.md and docs/ says how CI treats it", () => {
   assert.ok(blocks.length > 0, "no code blocks found");
@@ -46,7 +44,7 @@ for (const block of blocks.filter((b) => runs(b, runtime))) {
   });
 }
 
-test(`every ts block type-checks (${isBun ? "tsc, Bun's types" : "deno check"})`, async () => {
+test(`every ts block type-checks (${runtime === "deno" ? "deno check" : "tsc, Bun's types"})`, async () => {
   const written = blocks.filter((b) => checked(b, runtime)).map((b) => writeBlock(b, join(root, "check"), entry));
   assert.ok(written.length > 0, "no ts blocks to check");
   const files = written.flatMap((w) => [w.main, ...w.block.companions.map((c) => join(w.dir, c.file!))]);

@@ -19,8 +19,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { join } from "node:path";
-import { isBun } from "./helpers/api.ts";
+import { dirname, join } from "node:path";
+import { command, ENTRIES, isDeno, runtime } from "./helpers/runtime.ts";
 import { DENO, exec, listen, repo } from "./helpers/packaging_util.ts";
 import {
   assetName,
@@ -293,7 +293,7 @@ test("download: refused without a shipped checksum for this version, or on a pla
 // ---------------------------------------------------------------------------
 // End to end: mod.ts as JSR delivers it (no node_modules, no zig-out), in Deno
 
-if (!isBun) {
+if (isDeno) {
   /** A copy of what `deno publish` ships, with the checksum of this host's library for this version. */
   const jsrCopy = async (): Promise<string> => {
     const dir = join(work, "jsr");
@@ -406,12 +406,12 @@ self.postMessage(libraryPath());
 // ---------------------------------------------------------------------------
 // The explicit choices, and the version check, in a fresh process of this runtime
 
-const entry = join(repo, isBun ? "bun.ts" : "mod.ts");
+const entry = join(repo, ENTRIES[runtime]);
 const runScript = async (name: string, code: string, env: Record<string, string> = {}) => {
   const file = join(work, name);
   writeFileSync(file, code.replaceAll("ENTRY", entry));
-  const argv = isBun ? [file] : ["run", "-A", "--no-check", file];
-  const r = await exec(process.execPath, argv, { env: { ...process.env, NO_COLOR: "1", ...env } });
+  const [bin, ...argv] = command(runtime, file);
+  const r = await exec(bin, argv, { env: { ...process.env, NO_COLOR: "1", ...env } });
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.trim().split("\n");
 };
@@ -436,22 +436,29 @@ try { setLibraryPath("/other.so"); } catch (e) { console.log((e as Error).messag
 });
 
 test("a library of another version is refused at first use, naming both versions", async () => {
-  // this host's library with its version string patched (same length)
-  const bytes = new Uint8Array(readFileSync(LIB));
-  const needle = new TextEncoder().encode(`${VERSION}\0`);
+  // this host's library (and the Node-API addon beside it, which Node opens) with its version string patched
   const other = `${VERSION.replace(/\d+$/, (n) => String((Number(n) + 1) % 10))}`;
   assert.equal(other.length, VERSION.length);
-  let patched = 0;
-  for (let i = 0; i + needle.length <= bytes.length; i++) {
-    if (needle.every((b, k) => bytes[i + k] === b) && bytes[i - 1] === 0) {
-      bytes.set(new TextEncoder().encode(other), i);
-      patched++;
-    }
-  }
-  assert.ok(patched >= 1, "found the version string");
   const stale = join(work, "stale", "libshared_atomic.so");
   mkdirSync(join(work, "stale"), { recursive: true });
-  writeFileSync(stale, bytes);
+  for (
+    const [from, to] of [[LIB, stale], [
+      join(dirname(LIB), "shared_atomic.node"),
+      join(work, "stale", "shared_atomic.node"),
+    ]]
+  ) {
+    const bytes = new Uint8Array(readFileSync(from));
+    const needle = new TextEncoder().encode(`${VERSION}\0`);
+    let patched = 0;
+    for (let i = 0; i + needle.length <= bytes.length; i++) {
+      if (needle.every((b, k) => bytes[i + k] === b) && bytes[i - 1] === 0) {
+        bytes.set(new TextEncoder().encode(other), i);
+        patched++;
+      }
+    }
+    assert.ok(patched >= 1, `found the version string in ${from}`);
+    writeFileSync(to, bytes);
+  }
   const out = await runScript(
     "stale.ts",
     `import { AtomicU64 } from "ENTRY";

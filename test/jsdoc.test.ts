@@ -18,16 +18,14 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
+import { command as runCommand, ENTRIES, runtime } from "./helpers/runtime.ts";
 import { type Block, checked, runs, where } from "./docs/blocks.ts";
 import { allExamplesWithoutBlock, allJsdocBlocks, jsdocMarkProblems, rewritePackageImports } from "./docs/jsdoc.ts";
 import { commentValue, expectComments } from "./docs/results.ts";
 import { checkCommand, exec, failure, mapLines, type Result, writeBlock } from "./docs/run.ts";
 
-const isBun = "Bun" in globalThis;
-const runtime = isBun ? "bun" : "deno";
 const repo = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
-const entry = join(repo, isBun ? "bun.ts" : "mod.ts");
+const entry = join(repo, ENTRIES[runtime]);
 /** A block that has not finished by then hangs: it is killed and fails. */
 const TIMEOUT_MS = 20_000;
 /** Children running at once. */
@@ -38,9 +36,9 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 /** This runtime's command for a TypeScript file. */
 const command = (file: string): string[] =>
-  isBun
-    ? [process.execPath, file]
-    : [process.execPath, "run", "-A", "--no-check", "--config", join(repo, "deno.json"), file];
+  runtime === "deno"
+    ? [process.execPath, "run", "-A", "--no-check", "--config", join(repo, "deno.json"), file] // its imports (ioredis)
+    : runCommand(runtime, file);
 
 /** A block's code as it runs: imports into the repository, results in comments asserted. */
 const runnable = (code: string, entry: string, b: Block): string =>
@@ -100,7 +98,7 @@ toRun.forEach((block, i) => {
   });
 });
 
-test(`every JSDoc ts block type-checks (${isBun ? "tsc, Bun's types" : "deno check"})`, async () => {
+test(`every JSDoc ts block type-checks (${runtime === "deno" ? "deno check" : "tsc, Bun's types"})`, async () => {
   const written = blocks.filter((b) => checked(b, runtime)).map((b) =>
     writeBlock(b, join(root, "check"), entry, checkable)
   );

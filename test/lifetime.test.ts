@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { api, isBun } from "./helpers/api.ts";
+import { api, runtime } from "./helpers/api.ts";
+import { command } from "./helpers/runtime.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { run, selfScript, start } from "./helpers/spawn.ts";
 
@@ -19,8 +20,9 @@ const dir = mkdtempSync(join(tmpdir(), "sa-life-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function probe(scenario: string): Promise<string> {
-  const cmd = selfScript("./lifetime_probe.ts", scenario, uniqueName());
-  if (!isBun) cmd.splice(2, 0, "--v8-flags=--expose-gc"); // deno run -A --no-check --v8-flags=… (for gc())
+  // with a collector exposed for gc() (Deno: --v8-flags=--expose-gc, Node: --expose-gc)
+  const script = new URL("./children/lifetime_probe.ts", import.meta.url).pathname;
+  const cmd = command(runtime, script, [scenario, uniqueName()], { gc: true });
   const { code, stdout, stderr } = await start(cmd).done;
   assert.equal(code, 0, `${scenario}: the probe died (exit ${code}):\n${stderr}`);
   const line = stdout.trim().split("\n").pop() ?? "";
@@ -168,7 +170,7 @@ test("a thousand pending async waits are all served by a bounded number of threa
   }
   const results = await Promise.all(waits);
   assert.ok(results.every((r) => r === "ok"), "every wait was served");
-  assert.ok(during - before < 120, `${during - before} threads for 1000 waits (${isBun ? "Bun" : "Deno"})`);
+  assert.ok(during - before < 120, `${during - before} threads for 1000 waits (${runtime})`);
 });
 
 function procStatus(): string {

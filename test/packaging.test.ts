@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isBun } from "./helpers/api.ts";
+import { isBun, isDeno } from "./helpers/api.ts";
 import { inspectLibrary, type LibraryInfo } from "./helpers/binfmt.ts";
 import {
   BUN,
@@ -27,6 +27,7 @@ import {
   DENO,
   exec,
   hiddenTree,
+  NODE,
   npmRegistry,
   ok,
   type Published,
@@ -74,7 +75,7 @@ const hostKey = (): string => {
   if (process.platform !== "linux") return `${process.platform}-${process.arch}`;
   // deno-lint-ignore no-explicit-any
   const g = globalThis as any;
-  const libc = isBun
+  const libc = !isDeno
     ? (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime
       ? "gnu"
       : "musl"
@@ -102,6 +103,25 @@ function referenceExports(): Set<string> {
   const lib = join(repo, "zig-out", "lib", "libshared_atomic.so");
   reference ??= new Set([...inspectLibrary(readFileSync(lib)).exports].filter((s) => s.startsWith("sa_")));
   return reference;
+}
+
+for (const p of PLATFORMS.filter((p) => p.os !== "win32")) {
+  test(`zig build dist: ${p.key}: the Node-API addon, ${FORMAT[p.os]} ${ARCH[p.cpu]}: a module entry, Node-API imports, no lock helpers`, async () => {
+    await packed();
+    const info = inspectLibrary(readFileSync(join(repo, "zig-out", "dist", p.key, "shared_atomic.node")));
+    assert.equal(info.format, FORMAT[p.os], "file format");
+    assert.equal(info.arch, ARCH[p.cpu], "architecture");
+    assert.ok(info.shared, "a shared library");
+    assert.ok(info.exports.has("napi_register_module_v1") && info.exports.has("node_api_module_get_api_version_v1"));
+    assert.deepEqual(
+      [...info.exports].filter((s) => s.startsWith("sa_")),
+      [],
+      "the C ABI is the library's, not the addon's",
+    );
+    const helpers = [...info.imports].filter((s) => /__atomic_|__sync_/.test(s));
+    assert.deepEqual(helpers, [], "calls no lock-based atomic helper");
+    assert.ok(info.imports.has("napi_create_threadsafe_function"), "Node-API, resolved from the node executable");
+  });
 }
 
 for (const p of PLATFORMS) {
@@ -224,7 +244,12 @@ test("npm packages: one version everywhere; each platform package holds only its
     assert.deepEqual(m.os, [p.os]);
     assert.deepEqual(m.cpu, [p.cpu]);
     assert.deepEqual(m.libc, p.libc ? [p.libc] : undefined);
-    assert.deepEqual(tarList(pk.platforms[p.key]), [p.file, "README.md", "package.json", "shared_atomic.h"].sort());
+    // and, but on Windows, the Node-API addon beside the library; and the C header
+    const addon = p.os === "win32" ? [] : ["shared_atomic.node"];
+    assert.deepEqual(
+      tarList(pk.platforms[p.key]),
+      [p.file, ...addon, "README.md", "package.json", "shared_atomic.h"].sort(),
+    );
     const header = spawnSync("tar", ["-xzOf", pk.platforms[p.key], "package/shared_atomic.h"], { encoding: "utf8" });
     assert.equal(
       header.stdout,
@@ -397,7 +422,7 @@ async function installedProject(
   const installed = readdirSync(join(dir, "node_modules", "@shared-atomic")).sort();
   assert.deepEqual(installed, [hostKey()], `${installer} installed exactly this platform's package`);
   // the runtimes, and nothing else of this checkout, on PATH (bind-mounted over these when the tree is hidden)
-  for (const [name, real] of [["bun", BUN], ["deno", DENO]]) {
+  for (const [name, real] of [["bun", BUN], ["deno", DENO], ["node", NODE]]) {
     if (hide) writeFileSync(join(bin, name), "");
     else spawnSync("ln", ["-s", real, join(bin, name)]);
     chmodSync(join(bin, name), 0o755);
@@ -426,6 +451,79 @@ function checkOutput(stdout: string, dir: string): void {
   assert.match(stdout, new RegExp(`^library ${lib}$`, "m"), "the main thread uses the platform package");
   assert.match(stdout, new RegExp(`^worker 1000 ${lib}$`, "m"), "a Worker: exact count, same library");
   assert.match(stdout, new RegExp(`^child 1000 ${lib}$`, "m"), "a child process: exact count, same library");
+}
+
+/** The same program for Node: a worker_threads Worker, a child process, and an import an old Node refuses. */
+function writeNodeProgram(dir: string): void {
+  writeFileSync(
+    join(dir, "main.ts"),
+    `import { AtomicU64, libraryPath, SharedMemory, VERSION } from "shared-atomic";
+import { execFileSync } from "node:child_process";
+import { Worker } from "node:worker_threads";
+import process from "node:process";
+
+console.log(\`version \${VERSION}\`);
+console.log(\`library \${libraryPath()}\`);
+const counter = AtomicU64.create(0n);
+const worker = new Worker(new URL("./worker.ts", import.meta.url), { workerData: counter.descriptor() });
+const workerLib = await new Promise<string>((resolve, reject) => {
+  worker.once("message", resolve);
+  worker.once("error", reject);
+});
+await worker.terminate();
+console.log(\`worker \${counter.load()} \${workerLib}\`);
+
+const name = \`/sa-pack-\${process.pid}\`;
+const seg = SharedMemory.create(name, 64);
+try {
+  const total = new AtomicU64(seg, 8);
+  const child = new URL("./child.ts", import.meta.url).pathname;
+  const out = execFileSync(process.execPath, [child, total.handle()], { encoding: "utf8" });
+  console.log(\`child \${total.load()} \${out.trim()}\`);
+} finally {
+  seg.close();
+  SharedMemory.unlink(name);
+}
+`,
+  );
+  writeFileSync(
+    join(dir, "worker.ts"),
+    `import { type AtomicU64, fromDescriptor, libraryPath } from "shared-atomic";
+import { parentPort, workerData } from "node:worker_threads";
+const counter = fromDescriptor<AtomicU64>(workerData);
+for (let i = 0; i < 1000; i++) counter.fetchAdd(1n);
+parentPort!.postMessage(libraryPath());
+`,
+  );
+  writeFileSync(
+    join(dir, "child.ts"),
+    `import { type AtomicU64, fromHandle, libraryPath } from "shared-atomic";
+import process from "node:process";
+const total = fromHandle<AtomicU64>(process.argv[process.argv.length - 1]);
+for (let i = 0; i < 1000; i++) total.fetchAdd(1n);
+console.log(libraryPath());
+`,
+  );
+  writeFileSync(
+    join(dir, "old.mjs"),
+    `import("shared-atomic").then(() => console.log("loaded"), (e) => console.log(e.message));\n`,
+  );
+}
+
+if (!isBun && !isDeno) {
+  test("npm install from a loopback registry, then Node runs it (worker_threads Worker, child process): no Zig, source tree hidden", async () => {
+    const { dir, bin, env } = await installedProject("node");
+    writeNodeProgram(dir);
+    const r = ok(await runHidden(bin, [join(bin, "node"), "main.ts"], dir, env), "node main.ts");
+    checkOutput(r.stdout, dir);
+    // the machine's own Node, where it is older than 22: the error names the supported versions
+    const old = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
+    const major = Number(old.stdout?.trim().slice(1).split(".")[0]);
+    if (old.status === 0 && major < 22) {
+      const o = ok(await runHidden(bin, ["/usr/bin/node", "old.mjs"], dir, env), "an old node on old.mjs");
+      assert.match(o.stdout, /is not supported; the supported versions are Node 22, 24 and 26/);
+    }
+  });
 }
 
 if (isBun) {
@@ -519,7 +617,7 @@ if (isBun) {
     writeProgram(dir, "shared-atomic", []);
     checkOutput(ok(await runHidden(bin, [join(bin, "bun"), "main.ts"], dir, env), "bun main.ts").stdout, dir);
   });
-} else {
+} else if (isDeno) {
   test("npm install from a loopback registry, then Deno runs it through npm: (Worker, child process): no Zig, source tree hidden", async () => {
     const { dir, bin, env } = await installedProject("deno");
     writeProgram(dir, "npm:shared-atomic", ["run", "-A"]);

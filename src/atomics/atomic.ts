@@ -41,7 +41,7 @@ interface Path {
 /**
  * Compiles one method (see `compileMethod`), with its value check inlined.
  * With two paths (64-bit: bigint, then number), the first argument's type
- * picks one; `builtin`, the seq_cst call on the built-in path.
+ * picks one; `builtins`, each path's seq_cst call on the built-in (if any).
  */
 function compileOp(
   symbol: string,
@@ -49,7 +49,7 @@ function compileOp(
   where: string,
   brand: Brand,
   paths: readonly Path[],
-  builtin?: string,
+  builtins: readonly (string | undefined)[] = [],
 ): Method {
   const { params, names } = valueParams(shape);
   const values: Record<string, unknown> = { allowed: ordersOf(shape) };
@@ -60,6 +60,7 @@ function compileOp(
       (p.plusZero ? ` ${a} += 0;` : "")
     );
     const args = ["this.ptr", ...params];
+    const builtin = builtins[i];
     const seqCst = builtin === undefined
       ? undefined
       : `(this.ta !== null ? ${builtin.replace(/\b(ta|ix)\b/g, "this.$1")} : native${i}(${args.join(", ")}))`;
@@ -129,6 +130,41 @@ function builtinExpr(type: string, op: string): string | undefined {
   return undefined;
 }
 
+/**
+ * 64-bit integers in Node only: a Node-API call costs several times
+ * `Atomics.add` on a `BigInt64Array`, the same lock-prefixed instruction; the
+ * bigint path and the number path (`num`: safe integers in, numbers out,
+ * rounded as the `_f64` exports round) both use it. Bun and Deno keep their FFI
+ * (faster there than BigInt atomics).
+ */
+const VIEWS64: Record<string, new (b: SharedArrayBuffer, byteOffset: number, length: number) => ArrayBufferView> = {
+  i64: BigInt64Array,
+  u64: BigUint64Array,
+};
+
+function builtinExpr64(type: string, op: string, num: boolean): string | undefined {
+  const big = (x: string) => (num ? `BigInt(${x})` : x);
+  const out = (x: string) => (num ? `Number(${x})` : x);
+  const wrap = (x: string) => `BigInt.as${type === "i64" ? "Int" : "Uint"}N(64, ${x})`;
+  const rmw: Record<string, string> = { add: "+", sub: "-", and: "&", or: "|", xor: "^" };
+  switch (op) {
+    case "load":
+      return out("Atomics.load(ta, ix)");
+    case "store":
+      return `void Atomics.store(ta, ix, ${big("v")})`;
+    case "exchange":
+      return out(`Atomics.exchange(ta, ix, ${big("v")})`);
+    case "compare_exchange":
+      return out(`Atomics.compareExchange(ta, ix, ${big("e")}, ${big("d")})`);
+    case "compare_and_set":
+      return `Atomics.compareExchange(ta, ix, ${big("e")}, ${big("d")}) === ${big("e")}`;
+  }
+  const [a, b] = op.split("_");
+  if (a === "fetch" && b in rmw) return out(`Atomics.${b}(ta, ix, ${big("v")})`);
+  if (b === "fetch" && a in rmw) return out(wrap(`Atomics.${a}(ta, ix, ${big("v")}) ${rmw[a]} ${big("v")}`));
+  return undefined;
+}
+
 /** What `update` returns for a value it wrote: what a load now returns (float32 rounding; -0 is 0 for integers). */
 const plusZero = (v: unknown) => (v as number) + 0;
 const STORED: Record<string, (v: unknown) => unknown> = {
@@ -172,6 +208,7 @@ function bindMethods(t: TypeInfo, name: string, proto: Record<string, Method>, b
   const syms = typeSymbols(t.name);
   const runtime = backend().runtime;
   const builtin = runtime !== "deno" && t.name in VIEWS;
+  const builtin64 = runtime === "node" && t.name in VIEWS64;
   // Deno's FFI throws "Invalid FFI i32 type" for -0; Bun's takes it as 0
   const plusZero = runtime === "deno" && t.name in VIEWS;
   for (const op of OPS) {
@@ -181,15 +218,16 @@ function bindMethods(t: TypeInfo, name: string, proto: Record<string, Method>, b
     const big: Path = { native: syms[base], explicit: syms[`${base}_explicit`], check: c.check, plusZero };
     if (!t.numberPath) {
       const fast = builtin ? builtinExpr(t.name, op.name) : undefined;
-      proto[op.method] = compileOp(base, op.shape, where, b, [big], fast);
+      proto[op.method] = compileOp(base, op.shape, where, b, [big], [fast]);
       continue;
     }
     const num: Path = { native: syms[`${base}_f64`], explicit: syms[`${base}_f64_explicit`], check: c.numCheck };
+    const wide = builtin64 ? [false, true].map((n) => builtinExpr64(t.name, op.name, n)) : [];
     if (op.shape === "load") {
-      proto.load = compileOp(base, "load", where, b, [big]);
-      proto.loadNumber = compileOp(`${base}_f64`, "load", `${name}.loadNumber`, b, [num]);
+      proto.load = compileOp(base, "load", where, b, [big], [wide[0]]);
+      proto.loadNumber = compileOp(`${base}_f64`, "load", `${name}.loadNumber`, b, [num], [wide[1]]);
     } else {
-      proto[op.method] = compileOp(base, op.shape, where, b, [big, num]);
+      proto[op.method] = compileOp(base, op.shape, where, b, [big, num], wide);
     }
   }
   proto.update = update(name, c.check, STORED[t.name] ?? same, b);
@@ -203,7 +241,7 @@ function bindMethods(t: TypeInfo, name: string, proto: Record<string, Method>, b
  * the segment, so the mapping outlives every view of it.
  */
 function builtinView(t: TypeInfo, r: Region): ArrayBufferView | null {
-  const View = VIEWS[t.name];
+  const View = VIEWS[t.name] ?? VIEWS64[t.name];
   if (!(r.owner instanceof SharedMemory)) return new View(r.owner, r.byteOffset, 1);
   if (backend().runtime !== "node") return null;
   const view = new View(backend().arrayBuffer(r.pointer, t.bytes) as unknown as SharedArrayBuffer, 0, 1);
@@ -217,8 +255,10 @@ const DERIVED = ["loadNumber", "update", "descriptor", "handle", "toString", "wa
 export function defineAtomic(t: TypeInfo, name: string): unknown {
   let checks: Checks | undefined;
   const checksOf = (): Checks => checks ??= { check: valueCheck(t, backend().runtime), numCheck: numberCheck(t) };
-  // Bun, Node: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr)
-  const builtin = (): boolean => backend().runtime !== "deno" && t.name in VIEWS;
+  // Bun, Node: seq_cst ops on small integers in a SharedArrayBuffer use the built-in (see builtinExpr);
+  // Node also on 64-bit integers (builtinExpr64)
+  const builtin = (): boolean =>
+    (backend().runtime !== "deno" && t.name in VIEWS) || (backend().runtime === "node" && t.name in VIEWS64);
   const { cls, brand } = defineValueClass({
     name,
     type: t.name,

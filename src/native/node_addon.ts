@@ -9,7 +9,6 @@
  */
 
 import type { NativeFn } from "./backend.ts";
-import { locate } from "./locate.ts";
 
 /** The loaded addon, as this module sees it. */
 export interface NodeAddon {
@@ -43,10 +42,15 @@ export function addonPath(library: string): string {
 
 let loaded: NodeAddon | undefined;
 
-/** Loads the addon for the library at `library` (default: where the lookup finds it), once. */
-export function addonOf(library?: string): NodeAddon {
+/** The addon, if it has been loaded. */
+export function loadedAddon(): NodeAddon | undefined {
+  return loaded;
+}
+
+/** Loads the addon for the library at `library` (the one the lookup found), once. */
+export function addonOf(library: string): NodeAddon {
   if (loaded !== undefined) return loaded;
-  const path = addonPath(library ?? locate().path);
+  const path = addonPath(library);
   const module = { exports: {} as Raw };
   try {
     process.dlopen(module, path);

@@ -7,10 +7,15 @@
 import { Worker } from "node:worker_threads";
 import { api } from "../helpers/api.ts";
 import { scriptArgs } from "../helpers/runtime.ts";
-import { addonOf } from "../../src/native/node_addon.ts";
+import { loadedAddon } from "../../src/native/node_addon.ts";
 import { FUNCTIONS, TABLE_EXPORTS, WIDE_EXPORTS } from "../../src/native/abi_generated.ts";
 
 const [mode] = scriptArgs();
+// a probe that hangs fails instead
+setTimeout(() => {
+  console.error(`node_probe ${mode}: no result within 180 s`);
+  process.exit(2);
+}, 180_000).unref();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A worker_threads Worker running `code` (an ES module) with `data`. */
@@ -24,7 +29,7 @@ function worker(code: string, data: unknown): Worker {
 switch (mode) {
   case "exports": {
     api.AtomicU8.create(0); // opens the library through the addon (the version check)
-    const addon = addonOf();
+    const addon = loadedAddon()!;
     const names = [
       ...Object.keys(TABLE_EXPORTS),
       ...Object.keys(WIDE_EXPORTS),
@@ -66,10 +71,12 @@ switch (mode) {
     // the event loop keeps running while the wait is pending on a pool thread
     let ticks = 0;
     const tick = setInterval(() => ticks++, 5);
+    // listen before the Worker can answer: a Node Worker's message with no listener is dropped
+    const answered = new Promise((resolve, reject) => (w.once("message", resolve), w.once("error", reject)));
     const pending = flag.waitAsync(0, 60_000); // 0 now: it waits
     w.postMessage("go");
     const woken = await pending;
-    const done = await new Promise((r) => w.once("message", r));
+    const done = await answered;
     clearInterval(tick);
     await w.terminate();
     const timedOut = await api.AtomicI32.create(0).waitAsync(0, 50);
@@ -91,7 +98,7 @@ switch (mode) {
     `;
     for (let i = 0; i < 8; i++) {
       const w = worker(code, { flag: flag.descriptor() });
-      await new Promise((r) => w.once("message", r));
+      await new Promise((resolve, reject) => (w.once("message", resolve), w.once("error", reject)));
       await sleep(i * 3);
       await w.terminate();
     }

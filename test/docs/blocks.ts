@@ -1,11 +1,12 @@
 // The code blocks of README.md and docs/*.md, and what their info strings
 // ask of CI. A block's info string is its language, then flags:
 //
-//   ```ts                 run in Bun and in Deno, and type-checked
+//   ```ts                 run in Bun, Deno and Node, and type-checked
 //   ```ts check           type-checked only (it needs a second process, a Worker script, …)
 //   ```ts file=child.ts   a companion of the nearest block above it that runs or is checked:
 //                         written next to it under that name (a Worker script, a child process)
-//   ```ts bun             (or deno) runs and is checked in that runtime only
+//   ```ts bun             (or deno, or node) runs and is checked in that runtime only
+//   ```ts web-worker      uses the web Worker API (Bun, Deno): runs there; in Node (worker_threads) checked only
 //   ```python             run with python3 from the repository root
 //   ```sh ignore          not run: the text around it says why (and so for `ts ignore`, `python ignore`)
 //   ```text               not code (a directory tree, output)
@@ -28,7 +29,7 @@ export interface Block {
 }
 
 const LANGS = new Set(["ts", "python", "sh", "text"]);
-const FLAGS = new Set(["check", "ignore", "bun", "deno"]);
+const FLAGS = new Set(["check", "ignore", "bun", "deno", "node", "web-worker"]);
 
 /** Where a block is, as an editor opens it. */
 export const where = (b: Block): string => `${b.doc}:${b.line}`;
@@ -84,7 +85,9 @@ export function markProblems(blocks: readonly Block[]): string[] {
     if (!LANGS.has(b.lang)) problems.push(`${at}: language "${b.lang}" is not one of ${[...LANGS].join(", ")}`);
     for (const f of b.flags) if (!FLAGS.has(f)) problems.push(`${at}: unknown flag "${f}"`);
     if (b.lang === "sh" && !b.flags.has("ignore")) problems.push(`${at}: a sh block must be marked ignore`);
-    if (b.flags.has("bun") && b.flags.has("deno")) problems.push(`${at}: both bun and deno: say neither`);
+    if (["bun", "deno", "node"].filter((r) => b.flags.has(r)).length > 1) {
+      problems.push(`${at}: more than one of bun, deno and node: say the one it needs, or none`);
+    }
     if (b.file !== undefined) {
       if (b.lang !== "ts") problems.push(`${at}: only ts blocks can be companions (file=)`);
       if (!/^[\w.-]+\.ts$/.test(b.file)) problems.push(`${at}: file=${b.file} must be a plain *.ts name`);
@@ -102,7 +105,7 @@ export function allBlocks(repo: string): Block[] {
 /** Whether a ts block runs (not only checked) in `runtime`. */
 export function runs(b: Block, runtime: string): boolean {
   return b.lang === "ts" && b.file === undefined && !b.flags.has("ignore") && !b.flags.has("check") &&
-    inRuntime(b, runtime);
+    inRuntime(b, runtime) && !(b.flags.has("web-worker") && runtime === "node");
 }
 
 /** Whether a ts block (with its companions) is type-checked in `runtime`. */
@@ -111,7 +114,7 @@ export function checked(b: Block, runtime: string): boolean {
 }
 
 function inRuntime(b: Block, runtime: string): boolean {
-  return !(b.flags.has("bun") && runtime !== "bun") && !(b.flags.has("deno") && runtime !== "deno");
+  return ["bun", "deno", "node"].every((r) => !b.flags.has(r) || runtime === r);
 }
 
 /** `code` with `from "shared-atomic"` (and `import("shared-atomic")`) pointing at `entry`. */

@@ -94,11 +94,11 @@ export function failure(w: Written, what: string, r: Result, timeoutMs: number):
 
 /**
  * The command that type-checks `files` in the runtime running it: tsc with the
- * Bun settings of the repository at `repo` (tsconfig.bun.json, Bun's types;
- * its config is written under `root`) in Bun, `deno check` in Deno.
+ * Bun settings of the repository at `repo` (tsconfig.bun.json, Bun's types, which include Node's;
+ * its config is written under `root`) in Bun and Node, `deno check` in Deno.
  */
 export function checkCommand(files: readonly string[], root: string, repo: string): string[] {
-  if (!("Bun" in globalThis)) return [process.execPath, "check", "-q", "--config", join(repo, "deno.json"), ...files]; // its imports (ioredis)
+  if ("Deno" in globalThis) return [process.execPath, "check", "-q", "--config", join(repo, "deno.json"), ...files]; // its imports (ioredis)
   const config = join(root, "tsconfig.json");
   writeFileSync(
     config,

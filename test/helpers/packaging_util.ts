@@ -7,10 +7,13 @@ import { createHash } from "node:crypto";
 import { readFileSync, realpathSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { basename } from "node:path";
+import { nodeBinary } from "./runtime.ts";
 
 export const repo: string = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 export const BUN: string = realpathSync(`${repo}/node_modules/.bin/bun`);
 export const DENO: string = realpathSync(`${repo}/node_modules/.bin/deno`);
+/** The pinned Node of the full suite (scripts/setup.mjs). */
+export const NODE: string = nodeBinary();
 export const ZIG_DIR: string = `${repo}/.tools`;
 
 export interface Result {
@@ -138,13 +141,14 @@ export function canHide(): boolean {
  * The argv that runs `argv` with this source tree (and its node_modules,
  * .tools/zig, zig-out) replaced by an empty directory: a private mount
  * namespace with the runtime binaries bound to `bin/` first. Callers use
- * `${bin}/bun` and `${bin}/deno`.
+ * `${bin}/bun`, `${bin}/deno` and `${bin}/node`.
  */
 export function hiddenTree(bin: string, argv: string[]): string[] {
   const script = [
     "set -e",
     `mount --bind '${BUN}' '${bin}/bun'`,
     `mount --bind '${DENO}' '${bin}/deno'`,
+    `mount --bind '${NODE}' '${bin}/node'`,
     `mount -t tmpfs -o size=64k,mode=0755 shared-atomic-hidden '${repo}'`,
     'exec "$@"',
   ].join("\n");
