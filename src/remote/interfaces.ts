@@ -265,6 +265,6 @@ export interface AsyncChannel extends AsyncIterable<Uint8Array> {
   sendAsync(data: Bytes, options?: ChannelWaitOptions): Promise<boolean>;
   /** Receives a message (a copy), waiting while it is empty; undefined if `timeoutMs` passes first. */
   recvAsync(options?: ChannelWaitOptions): Promise<Uint8Array | undefined>;
-  /** Closes the channel for every sender and receiver. */
-  close(): Awaitable<void>;
+  /** Closes the channel for every sender and receiver (the local Channel also says whether this call closed it). */
+  close(): Awaitable<boolean | void>;
 }
