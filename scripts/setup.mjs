@@ -6,7 +6,7 @@
 // (`node-<platform>-<arch>`, the lines in NODE_VERSIONS) into
 // .tools/node-<version>/, Wine for the Windows tests (scripts/setup_wine.mjs),
 // then the native library and its Node-API addon.
-// Usage: node scripts/setup.mjs [--quiet]
+// Usage: node scripts/setup.mjs [--quiet] [--demo]
 // --quiet (what `npm run demo` uses) hides the tools' own output, not the
 // progress: a step that has work to do says what it installs or builds, how
 // long that usually takes, that it is still running (every 15 s) and how long
@@ -18,6 +18,9 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
+// --demo (what `npm run demo` uses): only what the demo needs (Bun, Deno, Zig, the library), not the
+// test-only tools (the Node lines, the Valkey server, Wine)
+const demoOnly = process.argv.includes("--demo");
 const log = (msg) => quiet || console.error(`[setup] ${msg}`);
 const progress = (msg) => console.error(`[setup] ${msg}`);
 
@@ -215,12 +218,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     await npmDeps();
     await zigToolchain();
-    await valkeyTool();
-    await nodeBinaries();
+    if (!demoOnly) {
+      await valkeyTool();
+      await nodeBinaries();
+    }
     await buildLibrary();
   } catch (e) {
     console.error(`[setup] ${e.message}`);
     process.exit(1);
   }
-  await wine();
+  if (!demoOnly) await wine();
 }
