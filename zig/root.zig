@@ -23,9 +23,9 @@ pub const wait = if (windows) @import("windows/wait.zig") else @import("wait.zig
 /// Robust lock words: the kernel marks a dead owner (robust-futex list).
 pub const robust = @import("robust.zig");
 /// A bounded MPMC queue of byte messages in shared memory.
-pub const channel = @import("channel.zig");
+pub const channel = if (windows) void else @import("channel.zig");
 /// SharedMap: a hash map in shared memory (sa_map_*).
-pub const map = @import("map.zig");
+pub const map = if (windows) void else @import("map.zig");
 const options = @import("options");
 
 /// The library's version (build.zig.zon).
@@ -50,9 +50,11 @@ pub const functions = [_]abi.Group{
     shm.c_exports,
     wait.c_exports,
     wide.c_exports,
-    channel.c_exports,
-    map.c_exports,
-};
+} ++ posix_only;
+
+/// The channel and map wait through the POSIX wait.zig: Linux and macOS only (not imported on
+/// Windows, so neither their exports nor their tests are compiled there).
+const posix_only = if (windows) [_]abi.Group{} else [_]abi.Group{ channel.c_exports, map.c_exports };
 
 /// Every export: the hand-written functions, then the tables.
 pub const all: []const abi.Group = &functions ++ exports.groups ++ wide.groups ++ seed.groups;
@@ -67,12 +69,13 @@ test {
     _ = abi;
     _ = wide;
     _ = seed;
-    _ = channel;
-    _ = map;
-    // the POSIX files' tests call the C library; Windows has its own
+    // the POSIX files' tests call the C library; Windows has its own (the channel and map
+    // are exported on Linux and macOS only: they wait through the POSIX wait.zig)
     if (windows) {
         _ = @import("windows/tests.zig");
     } else {
+        _ = channel;
+        _ = map;
         _ = shm;
         _ = wait;
         _ = robust;
