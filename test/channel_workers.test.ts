@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api, isBun } from "./helpers/api.ts";
+import { newWorker } from "./helpers/worker.ts";
 
 const { Channel } = api;
 // deno-lint-ignore no-explicit-any
@@ -14,7 +15,7 @@ const url = new URL("./workers/channel_worker.ts", import.meta.url).href;
 
 /** Starts a channel Worker and waits until it is ready. */
 async function worker(): Promise<Worker> {
-  const w = new Worker(url, { type: "module" });
+  const w = newWorker(url);
   await new Promise<void>((resolve, reject) => {
     w.onmessage = () => resolve();
     w.onerror = (e) => reject(new Error(`worker failed to start: ${e.message}`));

@@ -3,19 +3,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { api, isBun } from "./helpers/api.ts";
+import { api } from "./helpers/api.ts";
+import { command, pid, runtime } from "./helpers/runtime.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { start } from "./helpers/spawn.ts";
 
 const { SharedMemory } = api;
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
 const script = new URL("../bin/shared-atomic.ts", import.meta.url).pathname;
 
 /** The command as a user runs it (Deno: -A, since it requires --allow-all for anything under /dev). */
 function cli(...args: string[]) {
-  const cmd = isBun ? [g.process.execPath, script, ...args] : [g.Deno.execPath(), "run", "-A", script, ...args];
-  return start(cmd).done;
+  return start(command(runtime, script, args)).done;
 }
 
 test("ls lists this user's segments under a prefix, with their size and the processes mapping them", async () => {
@@ -29,7 +27,7 @@ test("ls lists this user's segments under a prefix, with their size and the proc
     assert.match(lines[0], /^NAME +BYTES +AGE +MAPPED BY$/);
     const row = (name: string) => lines.find((l) => l.startsWith(`${name} `))?.split(/ +/);
     assert.deepEqual(row(`${prefix}-mapped`)?.slice(1, 2), ["4096"]);
-    assert.ok(row(`${prefix}-mapped`)?.[3].split(",").includes(String(g.process.pid)), stdout);
+    assert.ok(row(`${prefix}-mapped`)?.[3].split(",").includes(String(pid())), stdout);
     assert.deepEqual(row(`${prefix}-left`)?.slice(1, 2), ["64"]);
     assert.equal(row(`${prefix}-left`)?.[3], "-");
     assert.equal(lines.length, 3, stdout);

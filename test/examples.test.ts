@@ -19,8 +19,8 @@ const hasPython = spawnSync("python3", ["--version"]).status === 0;
 const webWorkers = programs.filter((p) => /\bnew Worker\(/.test(readFileSync(join(dir, p), "utf8")));
 
 if (isNode) {
-  test("in Node every example runs but the web-Worker ones (mutex, workers), which Bun and Deno run", () => {
-    assert.deepEqual(webWorkers, ["mutex.ts", "workers.ts"]);
+  test("in Node every example runs but the web-Worker ones (channel, mutex, workers), which Bun and Deno run", () => {
+    assert.deepEqual(webWorkers, ["channel.ts", "mutex.ts", "workers.ts"]);
   });
 }
 

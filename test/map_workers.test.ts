@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
+import { newWorker } from "./helpers/worker.ts";
 import { checkedValue, whole } from "./helpers/map_jobs.ts";
 
 const { SharedMap } = api;
@@ -13,7 +14,7 @@ const { SharedMap } = api;
 async function onMapWorkers(jobs: Record<string, unknown>[], whileRunning?: () => void): Promise<number[]> {
   const gate = new Int32Array(new SharedArrayBuffer(8));
   const url = new URL("./workers/map_worker.ts", import.meta.url).href;
-  const workers = jobs.map(() => new Worker(url, { type: "module" }));
+  const workers = jobs.map(() => newWorker(url));
   try {
     await Promise.all(workers.map((w) =>
       new Promise<void>((resolve, reject) => {

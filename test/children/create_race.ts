@@ -5,11 +5,10 @@
 // SharedMemory.openOrCreate, odd i by the try-create/catch/open pattern.
 // The second of the two to arrive (a counter in the segment) removes it.
 // Prints {"created": n, "errors": [...]}.
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { scriptArgs } from "../helpers/runtime.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [control, me, count, prefix] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const [control, me, count, prefix] = scriptArgs();
 const { AtomicU32, SharedMemory, SharedMemoryExistsError } = api;
 
 const seg = SharedMemory.fromHandle(control);

@@ -6,11 +6,10 @@
 // without the option.
 import { unlinkSync } from "node:fs";
 import process from "node:process";
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { scriptArgs } from "../helpers/runtime.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [name, kept, how] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const [name, kept, how] = scriptArgs();
 const { SharedMemory } = api;
 
 SharedMemory.openOrCreate(name, 64, { unlinkOnExit: true });
