@@ -76,7 +76,7 @@ class Map:
         return out
 
 
-@unittest.skipUnless(sys.platform.startswith("linux"), "Linux")
+@unittest.skipIf(sys.platform == "win32", "the SharedMap is not built on Windows (it waits through the POSIX wait.zig)")
 class MapTest(unittest.TestCase):
     def test_operations(self):
         m = Map(8, 16, 32)

@@ -245,7 +245,6 @@ class Locks(Segment):
             sa.Mutex(self.seg, 64)
 
 
-@unittest.skipUnless((BIN / "bun").exists() and (BIN / "deno").exists(), "needs node_modules/.bin/bun and deno (npm install)")
 class WithBunAndDeno(Segment):
     def test_one_segment_python_threads_bun_and_deno_exact(self):
         total = sa.AtomicU64(self.seg, 8)
