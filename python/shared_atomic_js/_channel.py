@@ -17,7 +17,7 @@ import time
 
 from ._library import fn
 from ._locks import holds
-from ._memory import SharedMemory, SharedMemoryClosedError, parse_value_handle
+from ._memory import Placed, SharedMemory
 
 WOULD_BLOCK, CLOSED, TIMED_OUT, TOO_BIG, TOO_SMALL, INVALID, MISMATCH = -1, -2, -3, -4, -5, -6, -7
 MAX_CAPACITY, MAX_MESSAGE_SIZE = 1 << 24, 1 << 30
@@ -113,7 +113,7 @@ def _record(b: bytes) -> bytes:
     return struct.pack("<I", len(b)) + b + b"\0" * (-len(b) % 4)
 
 
-class Channel:
+class Channel(Placed):
     """A bounded multi-producer multi-consumer FIFO of byte messages in a SharedMemory, shared with Bun, Deno and C.
 
     ``Channel(seg, offset, capacity=..., message_size=...)`` makes one in zeroed memory (or adopts the same one);
@@ -186,24 +186,10 @@ class Channel:
         return int(native().bytes(_int_in(where, "capacity", capacity, MAX_CAPACITY),
                                   _int_in(where, "message_size", message_size, MAX_MESSAGE_SIZE)))
 
-    @classmethod
-    def from_handle(cls, handle: str) -> "Channel":
-        """The channel a handle names (``ch.handle()`` in Bun, Deno or Python)."""
-        where = "Channel.from_handle"
-        t, offset, seg = parse_value_handle(where, handle)
-        if t != cls.TYPE:
-            raise TypeError(f"{where}: handle must name a Channel (type 'channel'); this one is {t!r}")
-        return cls(SharedMemory.from_handle(seg), offset)
-
-    def handle(self) -> str:
-        """``"sa1:channel@<offset>:shm:/name?id=..."``: what ``Channel.fromHandle`` opens in Bun or Deno."""
-        return f"sa1:{self.TYPE}@{self.byte_offset}:{self.memory.handle()[len('sa1:'):]}"
-
     # ---- internals
 
     def _p(self, where: str) -> int:
-        if self.memory.closed:
-            raise SharedMemoryClosedError(f"{where}: the SharedMemory {self.memory.name!r} is closed")
+        self._check_open(where)
         return self._ch
 
     def _buffer(self, size: int):

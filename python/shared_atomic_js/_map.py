@@ -13,7 +13,7 @@ import time
 from ._channel import utf8
 from ._library import fn
 from ._locks import holds
-from ._memory import SharedMemory, SharedMemoryClosedError, parse_value_handle
+from ._memory import Placed, SharedMemory
 
 ABSENT, FULL, NOT_COUNTER, CORRUPT, TOO_LONG, MISMATCH, TOO_SMALL = -1, -2, -3, -4, -5, -6, -7
 MAX_CAPACITY, MAX_KEY, MAX_VALUE, MAX_TTL = 1 << 26, 4096, 1 << 20, 1 << 40
@@ -98,7 +98,7 @@ def _wrap64(x: int) -> int:
     return x - (1 << 64) if x >= 1 << 63 else x
 
 
-class SharedMap:
+class SharedMap(Placed):
     """A concurrent hash map in a SharedMemory, shared with Bun, Deno and C (``SharedMap`` in TypeScript).
 
     ``SharedMap(seg, offset, capacity=..., key_size=64, value_size=256)`` makes one in zeroed memory (or adopts
@@ -167,24 +167,10 @@ class SharedMap:
                                   _config(where, "key_size", key_size, MAX_KEY),
                                   _config(where, "value_size", value_size, MAX_VALUE)))
 
-    @classmethod
-    def from_handle(cls, handle: str) -> "SharedMap":
-        """The map a handle names (``map.handle()`` in Bun, Deno or Python)."""
-        where = "SharedMap.from_handle"
-        t, offset, seg = parse_value_handle(where, handle)
-        if t != cls.TYPE:
-            raise TypeError(f"{where}: handle must name a SharedMap (type 'map'); this one is {t!r}")
-        return cls(SharedMemory.from_handle(seg), offset)
-
-    def handle(self) -> str:
-        """``"sa1:map@<offset>:shm:/name?id=..."``: what ``SharedMap.fromHandle`` opens in Bun or Deno."""
-        return f"sa1:{self.TYPE}@{self.byte_offset}:{self.memory.handle()[len('sa1:'):]}"
-
     # ---- internals
 
     def _p(self, where: str) -> int:
-        if self.memory.closed:
-            raise SharedMemoryClosedError(f"{where}: the SharedMemory {self.memory.name!r} is closed")
+        self._check_open(where)
         return self._map
 
     def _key(self, where: str, key) -> bytes:

@@ -353,3 +353,27 @@ def parse_value_handle(where: str, handle) -> tuple[str, int, str]:
     if not m:
         raise ValueError(f"{where}: handle must be a str like 'sa1:u64@0:shm:/name'; got {handle!r}")
     return m.group(1), int(m.group(2)), "sa1:" + m.group(3)
+
+
+class Placed:
+    """What every object placed at ``byte_offset`` of ``memory`` with a handle type ``TYPE`` shares: opening one
+    from a handle, writing its handle, and refusing a closed segment (the Channel and the SharedMap)."""
+
+    TYPE = ""
+
+    @classmethod
+    def from_handle(cls, handle: str):
+        """The object a handle names (``x.handle()`` in Bun, Deno or Python)."""
+        where = f"{cls.__name__}.from_handle"
+        t, offset, seg = parse_value_handle(where, handle)
+        if t != cls.TYPE:
+            raise TypeError(f"{where}: handle must name a {cls.__name__} (type {cls.TYPE!r}); this one is {t!r}")
+        return cls(SharedMemory.from_handle(seg), offset)
+
+    def handle(self) -> str:
+        """``"sa1:<type>@<offset>:shm:/name?id=..."``: what ``fromHandle`` opens in Bun or Deno."""
+        return f"sa1:{self.TYPE}@{self.byte_offset}:{self.memory.handle()[len('sa1:'):]}"
+
+    def _check_open(self, where: str) -> None:
+        if self.memory.closed:
+            raise SharedMemoryClosedError(f"{where}: the SharedMemory {self.memory.name!r} is closed")
