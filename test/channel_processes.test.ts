@@ -164,14 +164,19 @@ test("SIGKILL of a sender and of a receiver mid-run: the rest completes, nothing
 
 test("a storm of kills: senders and receivers killed at random moments, one after another; nothing duplicated", async () => {
   const rounds = 6, producers = 1 + rounds, consumers = 1 + rounds, count = 30_000, size = producers * count;
-  await withChannel({ capacity: 4, messageSize: 8 }, consumers * size, async ({ ch, h, seenName, seen, spawn }) => {
+  const capacity = 4;
+  await withChannel({ capacity, messageSize: 8 }, consumers * size, async ({ ch, h, seenName, seen, spawn }) => {
     // the survivors: producer 0 and consumer 0; each round adds a victim pair and kills it mid-run
     const reader = spawn(self("consume", h, seenName, "0", String(count), "recv"));
     const writer = spawn(self("produce", h, "0", String(count), "send"));
-    let killed = 0;
+    // a killed receiver loses what it had taken but not yet recorded in `seen`: one message for
+    // `recv`, up to a batch (at most `capacity`) for `recvMany`; the channel itself drops at most
+    // the one message the receiver was taking when it died
+    let killed = 0, mayLose = 0;
     for (let r = 1; r <= rounds; r++) {
+      const how = r % 2 ? "recv" : "many";
       const victims = [
-        spawn(self("consume", h, seenName, String(r * size), String(count), r % 2 ? "recv" : "many")),
+        spawn(self("consume", h, seenName, String(r * size), String(count), how)),
         spawn(self("produce", h, String(r), String(count), r % 2 ? "many" : "send")),
       ];
       // well into its run: it has received some
@@ -180,6 +185,7 @@ test("a storm of kills: senders and receivers killed at random moments, one afte
       await sleep(Math.random() * 20);
       for (const v of victims) v.kill("SIGKILL");
       for (const v of victims) if ((await v.done).code === null) killed++;
+      if ((await victims[0].done).code === null) mayLose += how === "recv" ? 1 : capacity;
     }
     assert.equal(await output(writer, "producer 0"), `sent ${count}`);
     ch.close();
@@ -188,6 +194,6 @@ test("a storm of kills: senders and receivers killed at random moments, one afte
     assert.equal(counts.findIndex((c) => c > 1), -1, "nothing delivered twice");
     const lost = lostIn(counts, producers, count);
     assert.ok(killed >= rounds, `${killed} of ${2 * rounds} victims were killed (the others had finished)`);
-    assert.ok(lost <= rounds, `${lost} messages lost by ${rounds} killed receivers (at most one each)`);
+    assert.ok(lost <= mayLose, `${lost} messages lost; the killed receivers held at most ${mayLose}`);
   });
 });
