@@ -61,6 +61,28 @@ test("recvInto: straight into a SharedArrayBuffer view, through staging into any
   assert.equal(ch.recvInto(new Uint8Array(10), 10), undefined, "timed out");
 });
 
+test("recvInto: a shared buffer with another prototype, or a plain one claiming SharedArrayBuffer's, is staged (no user code runs)", () => {
+  const ch = Channel.create({ capacity: 4, messageSize: 16 });
+  const odd = new SharedArrayBuffer(16);
+  Object.setPrototypeOf(odd, ArrayBuffer.prototype);
+  const liar = new ArrayBuffer(16);
+  Object.setPrototypeOf(liar, SharedArrayBuffer.prototype);
+  const hasInstance = Object.getOwnPropertyDescriptor(SharedArrayBuffer, Symbol.hasInstance);
+  let ran = 0;
+  Object.defineProperty(SharedArrayBuffer, Symbol.hasInstance, { configurable: true, value: () => ++ran > 0 });
+  try {
+    for (const target of [new Uint8Array(odd), new Uint8Array(liar), new Uint8Array(16)]) {
+      ch.send("hello");
+      assert.equal(ch.recvInto(target), 5);
+      assert.equal(new TextDecoder().decode(target.slice(0, 5)), "hello");
+    }
+  } finally {
+    if (hasInstance) Object.defineProperty(SharedArrayBuffer, Symbol.hasInstance, hasInstance);
+    else delete (SharedArrayBuffer as unknown as Record<symbol, unknown>)[Symbol.hasInstance];
+  }
+  assert.equal(ran, 0, "Symbol.hasInstance was never called");
+});
+
 test("sendMany/recvMany: several per call, in order, split into chunks when large", () => {
   const ch = Channel.create({ capacity: 1000, messageSize: 300 });
   const msgs: (string | Uint8Array)[] = [];

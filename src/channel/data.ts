@@ -14,7 +14,8 @@ import { typeError } from "../errors.ts";
 const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "byteLength")!
   .get!;
 const typedArrayBuffer = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "buffer")!.get!;
-const sharedLength = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength")!.get!;
+const sharedPrototype = SharedArrayBuffer.prototype;
+const sharedLength = Object.getOwnPropertyDescriptor(sharedPrototype, "byteLength")!.get!;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -34,10 +35,21 @@ export function bytesLength(v: unknown): number {
   }
 }
 
-/** Whether a Uint8Array is a view of a SharedArrayBuffer (its memory never moves). */
+/**
+ * Whether a Uint8Array is a view of a SharedArrayBuffer (its memory never
+ * moves). The buffer's prototype sorts out the common case, a plain
+ * ArrayBuffer, without throwing (a thrown and caught error costs
+ * microseconds) and without running user code (`instanceof` would call a
+ * redefined `Symbol.hasInstance`); a buffer it accepts is then
+ * brand-checked by the engine's own getter. A real SharedArrayBuffer with
+ * another prototype (another realm, a changed one) only takes the slower
+ * staged path.
+ */
 export function isSharedView(v: Uint8Array): boolean {
+  const buffer = typedArrayBuffer.call(v);
+  if (Object.getPrototypeOf(buffer) !== sharedPrototype) return false;
   try {
-    sharedLength.call(typedArrayBuffer.call(v));
+    sharedLength.call(buffer);
     return true;
   } catch {
     return false;
