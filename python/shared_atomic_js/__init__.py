@@ -75,7 +75,8 @@ __all__ = [
 HANDLE_TYPES: dict[str, type] = {cls.TYPE: cls for cls in CLASSES}
 HANDLE_TYPES.update({c.TYPE: c for c in (Mutex, Semaphore, Once, WaitGroup, Barrier, RwLock)})
 HANDLE_TYPES.update({c.TYPE: c for c in (AtomicI128, AtomicU128)})
-HANDLE_TYPES.update({f"{c.PREFIX}{w}": c for c in (AtomicBytes, AtomicString) for w in c.WIDTHS})
+# width 16 even where this library has no 16-byte exports: the class then says why (AtomicUnavailableError)
+HANDLE_TYPES.update({f"{c.PREFIX}{w}": c for c in (AtomicBytes, AtomicString) for w in {*c.WIDTHS, 16}})
 
 
 def register_type(cls: type) -> None:

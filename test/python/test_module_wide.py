@@ -4,7 +4,7 @@ processes on the same values (layout both ways; a 128-bit counter that Bun, Deno
 exact past 2^64; a string relay of compare-and-sets between Python and Bun; 16 bytes as a counter of
 compare-and-set loops).
 
-    python3 -m unittest test/python/test_module_wide.py -v
+    python3 -m unittest discover -s test/python -p test_module_wide.py -v
 """
 
 from __future__ import annotations
@@ -194,6 +194,8 @@ class Int128(Segment):
                 sa.AtomicU128(self.seg, 0)
             with self.assertRaisesRegex(sa.AtomicUnavailableError, r"^AtomicString\(\): 16-byte atomics are not lock-free"):
                 sa.AtomicString(self.seg, 0, 16)
+            with self.assertRaisesRegex(sa.AtomicUnavailableError, r"^AtomicBytes\(\): 16-byte atomics are not lock-free"):
+                sa.from_handle(f"sa1:bytes16@0:{self.seg.handle()[len('sa1:'):]}")
             self.assertEqual(sa.AtomicBytes(self.seg, 0, 8).load(), bytes(8), "narrower widths stay available")
         self.assertTrue(_wide.lock_free(), "this machine's library has them (x86-64-v2 or aarch64)")
 
