@@ -8,7 +8,7 @@ import ctypes
 import re
 
 from ._memory import SharedMemory, SharedMemoryClosedError, parse_value_handle
-from ._wide import WideAtomic, add_rmw_methods, engine, manifest, ops_of, require_lock_free
+from ._wide import WideAtomic, add_rmw_methods, buffer_type, engine, manifest, ops_of, require_lock_free
 
 
 def _widths() -> tuple:
@@ -33,6 +33,7 @@ class ByteString(WideAtomic):
         if width not in self.WIDTHS:
             raise ValueError(f"{where}: width must be one of {self._listed()} (bytes); got {width}")
         self.width = self._width = self.BYTES = width
+        self._array = buffer_type(width)
         self.TYPE = f"{self.PREFIX}{width}"
         super().__init__(memory, byte_offset)
         self._engine = engine(f"bytes{width}")
@@ -73,14 +74,17 @@ class AtomicBytes(ByteString):
             raise TypeError(f"{where}: {param} must be {allowed}; got {value!r}") from None
         if len(data) != self.width:
             raise ValueError(f"{where}: {param} must be {allowed}; got {len(data)} bytes")
-        return ctypes.create_string_buffer(data, self.width)
+        return self._array.from_buffer_copy(data)
 
     def _get(self, raw: bytes) -> bytes:
         return raw[: self.width]
 
     def load_into(self, target, order: str = "seq_cst"):
         """Reads the value into ``target`` (a writable bytes-like object of exactly ``width`` bytes: a
-        ``bytearray``, a writable ``memoryview``) and returns it: ``load()`` without allocating."""
+        ``bytearray``, a writable ``memoryview``) and returns it, the bytes landing there directly."""
+        if type(target) is bytearray and len(target) == self.width:
+            self._call("AtomicBytes.load_into", "load", order, self._array.from_buffer(target))  # the common case
+            return target
         where = "AtomicBytes.load_into"
         allowed = f"a writable bytes-like object of {self.width} bytes (the width of this AtomicBytes)"
         try:
@@ -91,8 +95,7 @@ class AtomicBytes(ByteString):
             raise TypeError(f"{where}: target must be {allowed}; got a read-only or non-contiguous {type(target).__name__}")
         if view.nbytes != self.width:
             raise ValueError(f"{where}: target must be {allowed}; got {view.nbytes} bytes")
-        out = (ctypes.c_char * self.width).from_buffer(view.cast("B"))
-        self._call(where, "load", order, out)
+        self._call(where, "load", order, self._array.from_buffer(view.cast("B")))
         return target
 
     def _show(self, value: bytes) -> str:
@@ -124,7 +127,7 @@ class AtomicString(ByteString):
             ) from None
         if len(data) > self.width:
             raise ValueError(f"{where}: {param} must be {allowed}; got {len(data)} bytes: {value!r}")
-        return ctypes.create_string_buffer(data, self.width)
+        return self._array.from_buffer_copy(data.ljust(self.width, b"\0"))
 
     def _get(self, raw: bytes) -> str:
         return raw[: self.width].rstrip(b"\0").decode("utf-8", "replace")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 
 from ._memory import SharedMemory
-from ._wide import WideAtomic, add_rmw_methods, engine, ops_of, require_lock_free
+from ._wide import WideAtomic, add_rmw_methods, buffer_type, engine, ops_of, require_lock_free
 
 
 class AtomicInteger128(WideAtomic):
@@ -20,6 +20,7 @@ class AtomicInteger128(WideAtomic):
     MIN = MAX = 0
     RANGE = ""
     _width = 16
+    _array = buffer_type(16)
 
     def __init__(self, memory: SharedMemory, byte_offset: int = 0):
         require_lock_free(f"{type(self).__name__}()", 16)
@@ -31,7 +32,7 @@ class AtomicInteger128(WideAtomic):
             raise TypeError(f"{where}: {param} must be an int in [{self.MIN}, {self.MAX}] ({self.RANGE}); got {value!r}")
         if not self.MIN <= value <= self.MAX:
             raise ValueError(f"{where}: {param} must be an int in [{self.MIN}, {self.MAX}] ({self.RANGE}); got {value}")
-        return ctypes.create_string_buffer(value.to_bytes(16, "little", signed=self.SIGNED), 16)
+        return self._array.from_buffer_copy(value.to_bytes(16, "little", signed=self.SIGNED))
 
     def _get(self, raw: bytes) -> int:
         return int.from_bytes(raw[:16], "little", signed=self.SIGNED)

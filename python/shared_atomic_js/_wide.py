@@ -78,8 +78,14 @@ def ops_of(prefix: str) -> list:
 
 
 @functools.lru_cache(maxsize=None)
+def buffer_type(width: int) -> type:
+    """The ctypes array a value of ``width`` bytes crosses the ABI in (the exports take values by pointer)."""
+    return ctypes.c_char * width
+
+
+@functools.lru_cache(maxsize=None)
 def engine(type_name: str) -> dict:
-    """The exports of one wide type by operation: ``{"fetch_add": (seq_cst form, _explicit form), ...}``."""
+    """The exports of one wide type by operation: ``{"fetch_add": (seq_cst form, _explicit form, shape), ...}``."""
     p = ctypes.c_void_p
     out = {}
     for op in manifest()[type_name]:
@@ -87,7 +93,7 @@ def engine(type_name: str) -> dict:
         args = (p, p, p) if shape == "cmpxchg" else (p, p)
         restype = ctypes.c_bool if shape == "cmpxchg" else None
         name = f"sa_{type_name}_{op}"
-        out[op] = (fn(name, restype, *args), fn(name + "_explicit", restype, *args, ctypes.c_int))
+        out[op] = (fn(name, restype, *args), fn(name + "_explicit", restype, *args, ctypes.c_int), shape)
     return out
 
 
@@ -112,6 +118,8 @@ class WideAtomic(Atomic):
 
     _engine: dict = {}
     _width = 0
+    _array: type = ctypes.c_char * 0
+    _name = "WideAtomic"
 
     def _put(self, where: str, param: str, value) -> ctypes.Array:
         """A buffer holding ``value``'s bytes; TypeError/ValueError naming ``where`` and ``param`` if not allowed."""
@@ -122,14 +130,14 @@ class WideAtomic(Atomic):
         raise NotImplementedError
 
     def _call(self, where: str, op: str, order, *buffers):
-        code = order_code(where, order, shape_of(op))
-        seq, explicit = self._engine[op]
+        seq, explicit, shape = self._engine[op]
+        code = None if order == "seq_cst" else order_code(where, order, shape)
         ptr = self._p(where)
         return seq(ptr, *buffers) if code is None else explicit(ptr, *buffers, code)
 
     def load(self, order: str = "seq_cst"):
         """The value (``order``: relaxed, acquire or seq_cst)."""
-        out = ctypes.create_string_buffer(self._width)
+        out = self._array()
         self._call(f"{self._name}.load", "load", order, out)
         return self._get(out.raw)
 
@@ -166,22 +174,22 @@ class WideAtomic(Atomic):
         if not callable(fn):
             raise TypeError(f"{where}: fn must be a function (current) -> next; got {fn!r}")
         order_code(where, order, "cmpxchg")
-        out = ctypes.create_string_buffer(self._width)
+        out = self._array()
         self._call(where, "load", "seq_cst", out)
         raw = out.raw  # compare with the bytes read: fn may change what it is given
         cur = self._get(raw)
         while True:
             nxt = fn(cur)
             d = self._put(where, "fn's result", nxt)
-            e = ctypes.create_string_buffer(raw, self._width)
+            e = self._array.from_buffer_copy(raw)
             if self._call(where, "compare_exchange", order, e, d):
                 return nxt
             raw = e.raw
             cur = self._get(raw)
 
-    @property
-    def _name(self) -> str:
-        return type(self).__name__
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls._name = cls.__name__  # for messages: the class's name, not a property call per operation
 
     def _show(self, value) -> str:
         return repr(value)
