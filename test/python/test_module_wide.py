@@ -13,7 +13,6 @@ import json
 import random
 import subprocess
 import sys
-import threading
 import time
 import unittest
 from unittest import mock
@@ -208,11 +207,7 @@ class Int128(Segment):
             for _ in range(n):
                 u.fetch_add(step)
 
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        support.in_threads(work, 4)
         self.assertEqual(u.load(), 2**64 - 5000 + 4 * n * step)
 
 
@@ -317,11 +312,7 @@ class Bytes(Segment):
             for _ in range(n):
                 b.update(lambda v: ((int.from_bytes(v, "little") + 1) & M128).to_bytes(16, "little"))
 
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        support.in_threads(work, 4)
         self.assertEqual(int.from_bytes(b.load(), "little"), 2**64 - 100 + 4 * n)
 
 
