@@ -5,7 +5,7 @@ names, over the same native library through ctypes (no compiler needed)::
 
     from shared_atomic_js import from_handle
     counter = from_handle(handle)   # "sa1:u64@0:shm:/jobs?id=..." from counter.handle() in Bun or Deno
-    counter.fetch_add(1)
+    counter.fetch_add(1)            # (u128: AtomicU128 with Python ints; str8: AtomicString; bytes16: AtomicBytes)
     with from_handle(mutex_handle): # a Mutex: a context manager
         ...
 
@@ -35,7 +35,9 @@ from ._atomics import (
     AtomicU32,
     AtomicU64,
 )
+from ._bytes import AtomicBytes, AtomicString
 from ._channel import Channel, ChannelClosedError
+from ._int128 import AtomicI128, AtomicU128
 from ._library import find as library_path
 from ._locks import (
     Barrier,
@@ -58,6 +60,7 @@ from ._memory import (
     SharedMemoryNotFoundError,
     parse_value_handle,
 )
+from ._wide import AtomicUnavailableError
 
 __all__ = [
     "Atomic", "AtomicBool", "Barrier", "Channel", "ChannelClosedError", "MapFullError", "RwLock", "RwLockOwnerDiedError",
@@ -65,11 +68,15 @@ __all__ = [
     "AtomicU8", "AtomicU16", "AtomicU32", "AtomicU64", "LockNotHeldError", "Mutex", "ORDERS", "OwnerDiedError", "OwnerDiedWarning",
     "Once", "Semaphore", "SharedMemory", "SharedMemoryClosedError", "SharedMemoryError", "SharedMemoryExistsError",
     "SharedMemoryNotFoundError", "WaitGroup", "from_handle", "library_path", "register_type",
+    "AtomicI128", "AtomicU128", "AtomicBytes", "AtomicString", "AtomicUnavailableError",
 ]
 
 #: The class for each handle type ("u64", "mutex", ...): what from_handle builds.
 HANDLE_TYPES: dict[str, type] = {cls.TYPE: cls for cls in CLASSES}
 HANDLE_TYPES.update({c.TYPE: c for c in (Mutex, Semaphore, Once, WaitGroup, Barrier, RwLock)})
+HANDLE_TYPES.update({c.TYPE: c for c in (AtomicI128, AtomicU128)})
+# width 16 even where this library has no 16-byte exports: the class then says why (AtomicUnavailableError)
+HANDLE_TYPES.update({f"{c.PREFIX}{w}": c for c in (AtomicBytes, AtomicString) for w in {*c.WIDTHS, 16}})
 
 
 def register_type(cls: type) -> None:

@@ -8,6 +8,7 @@ import os
 import platform
 import struct
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +65,15 @@ def wrap(x: int, bits: int, signed: bool) -> int:
     if signed and x >= 1 << (bits - 1):
         x -= 1 << bits
     return x
+
+
+def in_threads(work, count: int) -> None:
+    """Runs ``work()`` in ``count`` threads at once and waits for them all."""
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 # ----------------------------------------------------------------- ELF
