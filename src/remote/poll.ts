@@ -1,11 +1,16 @@
 /**
- * Waiting on a server: a Valkey lock or semaphore is taken by one script
- * call; while it is not free, the caller tries again after a short sleep
- * that doubles up to a cap (with jitter, so waiters spread out), until its
- * deadline or its AbortSignal. Each try is one round trip.
+ * Waiting on a server: a Valkey lock, semaphore permit or channel slot is
+ * taken by one script call; while it is not free, the caller tries again
+ * after a short sleep that doubles up to a cap (with jitter, so waiters
+ * spread out), until its deadline or its AbortSignal. Each try is one round
+ * trip. The wait's `timeoutMs` and `signal` are checked here too, given as
+ * arguments or as an options object.
  *
  * @module
  */
+
+import type { AsyncWaitOptions } from "./interfaces.ts";
+import { checkOptions, checkSignal, checkTimeout } from "./checks.ts";
 
 /** The first and the longest sleep between tries, in ms. */
 export const FIRST_SLEEP_MS = 1;
@@ -27,16 +32,30 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** A checked wait: its end, a `performance.now()` time (Infinity: none), and what aborts it. */
+export interface Wait {
+  readonly deadline: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Checks a wait's `timeoutMs` (undefined: forever) and `signal`, given as arguments of `where`. */
+export function waitOf(where: string, timeoutMs: unknown, signal: unknown): Wait {
+  return { deadline: performance.now() + checkTimeout(where, timeoutMs), signal: checkSignal(where, signal) };
+}
+
+/** Checks a wait given as the options object `{ timeoutMs?, signal? }` of `where`. */
+export function waitOptions(where: string, options: unknown): Wait {
+  const o = checkOptions<AsyncWaitOptions>(where, options, "{ timeoutMs?, signal? }");
+  return waitOf(where, o.timeoutMs, o.signal);
+}
+
 /**
  * Calls `attempt` until it returns something other than undefined, the
- * deadline (a `performance.now()` time) passes (then undefined), or
- * `signal` aborts (then its reason is thrown).
+ * wait's deadline passes (then undefined), or its signal aborts (then the
+ * signal's reason is thrown).
  */
-export async function poll<T>(
-  attempt: () => Promise<T | undefined>,
-  deadline: number,
-  signal?: AbortSignal,
-): Promise<T | undefined> {
+export async function poll<T>(attempt: () => Promise<T | undefined>, wait: Wait): Promise<T | undefined> {
+  const { deadline, signal } = wait;
   let pause = FIRST_SLEEP_MS;
   for (;;) {
     if (signal?.aborted) throw signal.reason;

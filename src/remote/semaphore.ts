@@ -16,8 +16,8 @@ import type { AsyncSemaphore } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
 import { LeaseLostError, ValkeyError } from "./errors.ts";
 import { Lease } from "./lease.ts";
-import { poll } from "./poll.ts";
-import { checkInt, checkSignal, checkTimeout } from "./checks.ts";
+import { poll, waitOf } from "./poll.ts";
+import { checkInt } from "./checks.ts";
 import { rangeError } from "../errors.ts";
 
 const NOW = `local t = redis.call('TIME')
@@ -127,10 +127,9 @@ export class ValkeySemaphore implements AsyncSemaphore {
   async acquireAsync(n = 1, timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
     const where = "ValkeySemaphore.acquireAsync";
     const k = checkInt(where, "n", n, 1, this.max);
-    const deadline = performance.now() + checkTimeout(where, timeoutMs);
-    const s = checkSignal(where, signal);
+    const wait = waitOf(where, timeoutMs, signal);
     const token = randomUUID();
-    const got = await poll(() => this.#try(where, k, token), deadline, s);
+    const got = await poll(() => this.#try(where, k, token), wait);
     if (!got) return false;
     if (this.#lease?.lost) {
       // permits of a lost lease are gone (or expire on their own): start afresh with the new ones
