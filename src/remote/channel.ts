@@ -21,7 +21,8 @@ import type { AsyncChannel, AsyncWaitOptions, Bytes } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
 import { ChannelClosedError } from "../errors.ts";
 import { ValkeyError } from "./errors.ts";
-import { poll, type Wait, waitOptions } from "./poll.ts";
+import { poll, waitOptions } from "./poll.ts";
+import type { Wait } from "../sync/wait_args.ts";
 import { bytesArg, ownBytes } from "./values.ts";
 
 const GROUP = "shared-atomic";
@@ -130,7 +131,12 @@ export class ValkeyChannel implements AsyncChannel {
    */
   recvAsync(options?: AsyncWaitOptions): Promise<Uint8Array | undefined> {
     const where = "ValkeyChannel.recvAsync";
-    const wait = waitOptions(where, options);
+    let wait: Wait;
+    try {
+      wait = waitOptions(where, options);
+    } catch (e) {
+      return Promise.reject(e); // bad options reject, as every other call's
+    }
     // one blocking read at a time per receiver connection
     const next = this.#queue.then(() => this.#recv(where, wait));
     this.#queue = next.catch(() => {});

@@ -16,7 +16,8 @@ import type { AsyncLockGuard, AsyncMutex } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
 import { LeaseLostError, ValkeyError, ValkeyWrongTypeError } from "./errors.ts";
 import { Lease } from "./lease.ts";
-import { poll, waitOf } from "./poll.ts";
+import { poll } from "./poll.ts";
+import { waitOf } from "../sync/wait_args.ts";
 
 /** @internal KEYS[1] lease, KEYS[2] fence; ARGV[1] token, ARGV[2] leaseMs: {1, fence} taken, {0, pttl} held by another. */
 export const ACQUIRE = new Script(

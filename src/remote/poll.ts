@@ -3,14 +3,15 @@
  * taken by one script call; while it is not free, the caller tries again
  * after a short sleep that doubles up to a cap (with jitter, so waiters
  * spread out), until its deadline or its AbortSignal. Each try is one round
- * trip. The wait's `timeoutMs` and `signal` are checked here too, given as
- * arguments or as an options object.
+ * trip. The wait's `timeoutMs` and `signal` are checked as every wait's
+ * are (../sync/wait_args.ts), given as arguments or as an options object.
  *
  * @module
  */
 
 import type { AsyncWaitOptions } from "./interfaces.ts";
-import { checkOptions, checkSignal, checkTimeout } from "./checks.ts";
+import { checkOptions } from "./checks.ts";
+import { type Wait, waitOf } from "../sync/wait_args.ts";
 
 /** The first and the longest sleep between tries, in ms. */
 export const FIRST_SLEEP_MS = 1;
@@ -30,17 +31,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** A checked wait: its end, a `performance.now()` time (Infinity: none), and what aborts it. */
-export interface Wait {
-  readonly deadline: number;
-  readonly signal: AbortSignal | undefined;
-}
-
-/** Checks a wait's `timeoutMs` (undefined: forever) and `signal`, given as arguments of `where`. */
-export function waitOf(where: string, timeoutMs: unknown, signal: unknown): Wait {
-  return { deadline: performance.now() + checkTimeout(where, timeoutMs), signal: checkSignal(where, signal) };
 }
 
 /** Checks a wait given as the options object `{ timeoutMs?, signal? }` of `where`. */

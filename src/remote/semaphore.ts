@@ -16,7 +16,8 @@ import type { AsyncSemaphore } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
 import { LeaseLostError, ValkeyError } from "./errors.ts";
 import { Lease } from "./lease.ts";
-import { poll, waitOf } from "./poll.ts";
+import { poll } from "./poll.ts";
+import { waitOf } from "../sync/wait_args.ts";
 import { checkInt } from "./checks.ts";
 import { rangeError } from "../errors.ts";
 
