@@ -114,11 +114,15 @@ export class ValkeyChannel implements AsyncChannel {
     const d = bytesArg(where, "data", data);
     const wait = waitOptions(where, options);
     const keys = [this.key, this.#closedKey];
-    const sent = await poll(async () => {
-      const r = String(await this.#c.run(where, SEND, keys, [this.capacity, d]));
-      if (r === "-1") throw new ChannelClosedError(`${where}: the channel ${JSON.stringify(this.name)} is closed`);
-      return r === "1" ? true : undefined;
-    }, wait);
+    const sent = await poll(
+      async () => {
+        const r = String(await this.#c.run(where, SEND, keys, [this.capacity, d]));
+        if (r === "-1") throw new ChannelClosedError(`${where}: the channel ${JSON.stringify(this.name)} is closed`);
+        return r === "1" ? true : undefined;
+      },
+      wait.deadline,
+      wait.signal,
+    );
     return sent === true;
   }
 

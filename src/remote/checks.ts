@@ -9,6 +9,8 @@
 
 import { rangeError, typeError } from "../errors.ts";
 
+export { checkSignal, checkTimeout } from "../sync/wait_args.ts";
+
 /** An integer in [lo, hi]. */
 export function checkInt(where: string, param: string, v: unknown, lo: number, hi: number): number {
   const allowed = `an integer in [${lo}, ${hi}]`;

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { AsyncMap, Bytes, TtlOptions } from "./interfaces.ts";
+import type { AsyncMap, Bytes, MapWriteOptions } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
 import { checkInt, checkOptions } from "./checks.ts";
 import { bigOf, bytesArg, int64, keyText, numberOf, ownBytes } from "./values.ts";
@@ -38,7 +38,7 @@ const MAX_TTL = 2 ** 31 - 1;
 const decoder = new TextDecoder();
 
 function ttlOf(where: string, options: unknown): number | undefined {
-  const o = checkOptions<TtlOptions>(where, options, "{ ttlMs? }");
+  const o = checkOptions<MapWriteOptions>(where, options, "{ ttlMs? }");
   return o.ttlMs === undefined ? undefined : checkInt(where, "ttlMs", o.ttlMs, 1, MAX_TTL);
 }
 
@@ -93,7 +93,7 @@ export class ValkeyMap implements AsyncMap {
   }
 
   /** Writes the value, with `ttlMs` or without any TTL. */
-  async set(key: Bytes, value: Bytes, options?: TtlOptions): Promise<void> {
+  async set(key: Bytes, value: Bytes, options?: MapWriteOptions): Promise<void> {
     const where = W + "set";
     const k = bytesArg(where, "key", key);
     const v = bytesArg(where, "value", value);
@@ -103,7 +103,7 @@ export class ValkeyMap implements AsyncMap {
   }
 
   /** Writes the value only if the key is absent; returns whether it did. */
-  async setIfAbsent(key: Bytes, value: Bytes, options?: TtlOptions): Promise<boolean> {
+  async setIfAbsent(key: Bytes, value: Bytes, options?: MapWriteOptions): Promise<boolean> {
     const where = W + "setIfAbsent";
     const k = bytesArg(where, "key", key);
     const v = bytesArg(where, "value", value);
@@ -132,16 +132,16 @@ export class ValkeyMap implements AsyncMap {
   }
 
   /** Adds to the counter (absent: 0, created with `ttlMs`); returns the old value. */
-  fetchAdd(key: Bytes, delta: number, options?: TtlOptions): Promise<number>;
-  fetchAdd(key: Bytes, delta: bigint, options?: TtlOptions): Promise<bigint>;
-  fetchAdd(key: Bytes, delta: number | bigint, options?: TtlOptions): Promise<number | bigint> {
+  fetchAdd(key: Bytes, delta: number, options?: MapWriteOptions): Promise<number>;
+  fetchAdd(key: Bytes, delta: bigint, options?: MapWriteOptions): Promise<bigint>;
+  fetchAdd(key: Bytes, delta: number | bigint, options?: MapWriteOptions): Promise<number | bigint> {
     return this.#add(W + "fetchAdd", key, delta, options, true);
   }
 
   /** Adds to the counter (absent: 0, created with `ttlMs`); returns the new value. */
-  addFetch(key: Bytes, delta: number, options?: TtlOptions): Promise<number>;
-  addFetch(key: Bytes, delta: bigint, options?: TtlOptions): Promise<bigint>;
-  addFetch(key: Bytes, delta: number | bigint, options?: TtlOptions): Promise<number | bigint> {
+  addFetch(key: Bytes, delta: number, options?: MapWriteOptions): Promise<number>;
+  addFetch(key: Bytes, delta: bigint, options?: MapWriteOptions): Promise<bigint>;
+  addFetch(key: Bytes, delta: number | bigint, options?: MapWriteOptions): Promise<number | bigint> {
     return this.#add(W + "addFetch", key, delta, options, false);
   }
 

@@ -17,7 +17,7 @@ import { type Connection, Script } from "./connection.ts";
 import { LeaseLostError, ValkeyError, ValkeyWrongTypeError } from "./errors.ts";
 import { Lease } from "./lease.ts";
 import { poll } from "./poll.ts";
-import { waitOf } from "../sync/wait_args.ts";
+import { checkSignal, checkTimeout } from "./checks.ts";
 
 /** @internal KEYS[1] lease, KEYS[2] fence; ARGV[1] token, ARGV[2] leaseMs: {1, fence} taken, {0, pttl} held by another. */
 export const ACQUIRE = new Script(
@@ -166,9 +166,10 @@ export class ValkeyMutex implements AsyncMutex {
   lockAsync(timeoutMs: number, signal?: AbortSignal): Promise<ValkeyMutexGuard | null>;
   async lockAsync(timeoutMs?: number, signal?: AbortSignal): Promise<ValkeyMutexGuard | null> {
     const where = "ValkeyMutex.lockAsync";
-    const wait = waitOf(where, timeoutMs, signal);
+    const deadline = performance.now() + checkTimeout(where, timeoutMs);
+    const s = checkSignal(where, signal);
     const token = randomUUID();
-    const fence = await poll(() => this.#try(where, token), wait);
+    const fence = await poll(() => this.#try(where, token), deadline, s);
     return fence === undefined ? null : new ValkeyMutexGuard(this.#c, this, token, fence);
   }
 

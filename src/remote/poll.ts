@@ -41,11 +41,14 @@ export function waitOptions(where: string, options: unknown): Wait {
 
 /**
  * Calls `attempt` until it returns something other than undefined, the
- * wait's deadline passes (then undefined), or its signal aborts (then the
- * signal's reason is thrown).
+ * deadline (a `performance.now()` time) passes (then undefined), or
+ * `signal` aborts (then its reason is thrown).
  */
-export async function poll<T>(attempt: () => Promise<T | undefined>, wait: Wait): Promise<T | undefined> {
-  const { deadline, signal } = wait;
+export async function poll<T>(
+  attempt: () => Promise<T | undefined>,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<T | undefined> {
   let pause = FIRST_SLEEP_MS;
   for (;;) {
     if (signal?.aborted) throw signal.reason;

@@ -128,9 +128,9 @@ export class ValkeySemaphore implements AsyncSemaphore {
   async acquireAsync(n = 1, timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
     const where = "ValkeySemaphore.acquireAsync";
     const k = checkInt(where, "n", n, 1, this.max);
-    const wait = waitOf(where, timeoutMs, signal);
+    const { deadline, signal: s } = waitOf(where, timeoutMs, signal);
     const token = randomUUID();
-    const got = await poll(() => this.#try(where, k, token), wait);
+    const got = await poll(() => this.#try(where, k, token), deadline, s);
     if (!got) return false;
     if (this.#lease?.lost) {
       // permits of a lost lease are gone (or expire on their own): start afresh with the new ones
