@@ -27,10 +27,12 @@ export type {
   AsyncMap,
   AsyncMutex,
   AsyncSemaphore,
+  AsyncWaitOptions,
   Awaitable,
   Bytes,
   ChannelWaitOptions,
   MapWriteOptions,
+  TtlOptions,
 } from "./src/remote/interfaces.ts";
 /** The same class as `shared-atomic`'s: code written against the interfaces catches one class on both backends. */
 export { ChannelClosedError } from "./src/errors.ts";

@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isBun, isDeno } from "./helpers/api.ts";
+import { isBun, isDeno, type Runtime, runtime } from "./helpers/runtime.ts";
 import { inspectLibrary, type LibraryInfo } from "./helpers/binfmt.ts";
 import {
   BUN,
@@ -285,25 +285,60 @@ test("npm package: the compiled JavaScript refers to no .ts file", async () => {
 // ---------------------------------------------------------------------------
 // Install and run, as a user would
 
-/** A program with a Worker and a child process; `spec` is how it imports the package. */
-function writeProgram(dir: string, spec: string, childArgs: string[]): void {
-  writeFileSync(
-    join(dir, "main.ts"),
-    `import { AtomicU64, libraryPath, SharedMemory, VERSION } from "${spec}";
-import { execFileSync } from "node:child_process";
-import process from "node:process";
-
-console.log(\`version \${VERSION}\`);
-console.log(\`library \${libraryPath()}\`);
-const counter = AtomicU64.create(0n);
-const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+/** How the program's Worker counts to 1000 and answers with its library path: a web Worker, or Node's worker_threads. */
+const WORKERS = {
+  web: {
+    imports: "",
+    start: `const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
 const reply = new Promise<string>((resolve, reject) => {
   worker.onmessage = (e) => resolve(e.data);
   worker.onerror = (e) => reject(new Error(String(e.message)));
 });
 worker.postMessage(counter.descriptor());
 const workerLib = await reply;
-worker.terminate();
+worker.terminate();`,
+    script: (spec: string) =>
+      `import { type AtomicU64, fromDescriptor, libraryPath } from "${spec}";
+self.onmessage = (e: MessageEvent) => {
+  const counter = fromDescriptor<AtomicU64>(e.data);
+  for (let i = 0; i < 1000; i++) counter.fetchAdd(1n);
+  self.postMessage(libraryPath());
+};
+`,
+  },
+  node: {
+    imports: `import { Worker } from "node:worker_threads";\n`,
+    start: `const worker = new Worker(new URL("./worker.ts", import.meta.url), { workerData: counter.descriptor() });
+const workerLib = await new Promise<string>((resolve, reject) => {
+  worker.once("message", resolve);
+  worker.once("error", reject);
+});
+await worker.terminate();`,
+    script: (spec: string) =>
+      `import { type AtomicU64, fromDescriptor, libraryPath } from "${spec}";
+import { parentPort, workerData } from "node:worker_threads";
+const counter = fromDescriptor<AtomicU64>(workerData);
+for (let i = 0; i < 1000; i++) counter.fetchAdd(1n);
+parentPort!.postMessage(libraryPath());
+`,
+  },
+};
+
+/**
+ * A program with a Worker and a child process; `spec` is how it imports the
+ * package, `childArgs` what the runtime takes before the child's script.
+ */
+function writeProgram(dir: string, spec: string, worker: keyof typeof WORKERS, childArgs: string[]): void {
+  writeFileSync(
+    join(dir, "main.ts"),
+    `import { AtomicU64, libraryPath, SharedMemory, VERSION } from "${spec}";
+import { execFileSync } from "node:child_process";
+${WORKERS[worker].imports}import process from "node:process";
+
+console.log(\`version \${VERSION}\`);
+console.log(\`library \${libraryPath()}\`);
+const counter = AtomicU64.create(0n);
+${WORKERS[worker].start}
 console.log(\`worker \${counter.load()} \${workerLib}\`);
 
 const name = \`/sa-pack-\${process.pid}\`;
@@ -321,16 +356,7 @@ try {
 }
 `,
   );
-  writeFileSync(
-    join(dir, "worker.ts"),
-    `import { type AtomicU64, fromDescriptor, libraryPath } from "${spec}";
-self.onmessage = (e: MessageEvent) => {
-  const counter = fromDescriptor<AtomicU64>(e.data);
-  for (let i = 0; i < 1000; i++) counter.fetchAdd(1n);
-  self.postMessage(libraryPath());
-};
-`,
-  );
+  writeFileSync(join(dir, "worker.ts"), WORKERS[worker].script(spec));
   writeFileSync(
     join(dir, "child.ts"),
     `import { type AtomicU64, fromHandle, libraryPath } from "${spec}";
@@ -359,21 +385,23 @@ export { big, d, f, seg, setLibraryPath, small, v, where };
   );
 }
 
-/** A fresh project outside the source tree, with shared-atomic installed from a loopback registry. */
-async function installedProject(
-  label: string,
-  installer: "npm" | "bun" = "npm",
-): Promise<{ dir: string; bin: string; env: Record<string, string> }> {
+/** Every package of the packed release, as the loopback registry publishes them. */
+async function publishedPackages(): Promise<Published[]> {
   const pk = await packed();
   const stage = join(work, "npm", "stage");
-  const published: Published[] = [
-    { manifest: JSON.parse(readFileSync(join(stage, "shared-atomic", "package.json"), "utf8")), tarball: pk.main },
-    ...PLATFORMS.map((p) => ({
-      manifest: JSON.parse(readFileSync(join(stage, p.key, "package.json"), "utf8")),
-      tarball: pk.platforms[p.key],
-    })),
+  const manifest = (name: string) => JSON.parse(readFileSync(join(stage, name, "package.json"), "utf8"));
+  return [
+    { manifest: manifest("shared-atomic"), tarball: pk.main },
+    ...PLATFORMS.map((p) => ({ manifest: manifest(p.key), tarball: pk.platforms[p.key] })),
   ];
-  const registry = await npmRegistry(published);
+}
+
+/** An installed project: where it is, the PATH directory of its runtimes, and the environment it runs in. */
+type Project = { dir: string; bin: string; env: Record<string, string> };
+
+/** A fresh project outside the source tree, with shared-atomic installed from a loopback registry. */
+async function installedProject(label: string, installer: "npm" | "bun" = "npm"): Promise<Project> {
+  const registry = await npmRegistry(await publishedPackages());
   const root = join(work, label);
   const dir = join(root, "project");
   const bin = join(root, "bin");
@@ -453,111 +481,104 @@ function checkOutput(stdout: string, dir: string): void {
   assert.match(stdout, new RegExp(`^child 1000 ${lib}$`, "m"), "a child process: exact count, same library");
 }
 
-/** The same program for Node: a worker_threads Worker, a child process, and an import an old Node refuses. */
-function writeNodeProgram(dir: string): void {
-  writeFileSync(
-    join(dir, "main.ts"),
-    `import { AtomicU64, libraryPath, SharedMemory, VERSION } from "shared-atomic";
-import { execFileSync } from "node:child_process";
-import { Worker } from "node:worker_threads";
-import process from "node:process";
+/** How each runtime runs the program: its import of the package, its Worker, its arguments before a script. */
+const PROGRAMS: Record<Runtime, { spec: string; worker: keyof typeof WORKERS; args: string[] }> = {
+  bun: { spec: "shared-atomic", worker: "web", args: [] },
+  deno: { spec: "npm:shared-atomic", worker: "web", args: ["run", "-A"] },
+  node: { spec: "shared-atomic", worker: "node", args: [] },
+};
 
-console.log(\`version \${VERSION}\`);
-console.log(\`library \${libraryPath()}\`);
-const counter = AtomicU64.create(0n);
-const worker = new Worker(new URL("./worker.ts", import.meta.url), { workerData: counter.descriptor() });
-const workerLib = await new Promise<string>((resolve, reject) => {
-  worker.once("message", resolve);
-  worker.once("error", reject);
-});
-await worker.terminate();
-console.log(\`worker \${counter.load()} \${workerLib}\`);
+/**
+ * The ways a user installs the package and runs the program, in each
+ * runtime: the test's name, the project's folder, who installs (default
+ * npm), and what else the installed project must pass.
+ */
+const INSTALL_RUNS: Record<Runtime, { title: string; label: string; installer?: "bun"; after?: Check }[]> = {
+  bun: [{
+    title: "npm install from a loopback registry, then Bun runs it (Worker, child process): no Zig, source tree hidden",
+    label: "bun",
+    after: tscChecks,
+  }, {
+    title: "bun add from the loopback registry picks the same one platform package, and runs",
+    label: "bun-add",
+    installer: "bun",
+  }],
+  deno: [{
+    title:
+      "npm install from a loopback registry, then Deno runs it through npm: (Worker, child process): no Zig, source tree hidden",
+    label: "deno",
+    after: denoChecks,
+  }],
+  node: [{
+    title:
+      "npm install from a loopback registry, then Node runs it (worker_threads Worker, child process): no Zig, source tree hidden",
+    label: "node",
+    after: oldNodeRefused,
+  }],
+};
 
-const name = \`/sa-pack-\${process.pid}\`;
-const seg = SharedMemory.create(name, 64);
-try {
-  const total = new AtomicU64(seg, 8);
-  const child = new URL("./child.ts", import.meta.url).pathname;
-  const out = execFileSync(process.execPath, [child, total.handle()], { encoding: "utf8" });
-  console.log(\`child \${total.load()} \${out.trim()}\`);
-} finally {
-  seg.close();
-  SharedMemory.unlink(name);
+for (const run of INSTALL_RUNS[runtime]) {
+  test(run.title, async () => {
+    const project = await installedProject(run.label, run.installer);
+    const { dir, bin, env } = project;
+    const { spec, worker, args } = PROGRAMS[runtime];
+    writeProgram(dir, spec, worker, args);
+    const r = ok(await runHidden(bin, [join(bin, runtime), ...args, "main.ts"], dir, env), `${runtime} main.ts`);
+    checkOutput(r.stdout, dir);
+    await run.after?.(project);
+  });
 }
-`,
-  );
-  writeFileSync(
-    join(dir, "worker.ts"),
-    `import { type AtomicU64, fromDescriptor, libraryPath } from "shared-atomic";
-import { parentPort, workerData } from "node:worker_threads";
-const counter = fromDescriptor<AtomicU64>(workerData);
-for (let i = 0; i < 1000; i++) counter.fetchAdd(1n);
-parentPort!.postMessage(libraryPath());
-`,
-  );
-  writeFileSync(
-    join(dir, "child.ts"),
-    `import { type AtomicU64, fromHandle, libraryPath } from "shared-atomic";
-import process from "node:process";
-const total = fromHandle<AtomicU64>(process.argv[process.argv.length - 1]);
-for (let i = 0; i < 1000; i++) total.fetchAdd(1n);
-console.log(libraryPath());
-`,
-  );
+
+/** A further check of an installed project. */
+type Check = (p: Project) => Promise<void>;
+
+/** `deno check` resolves the package's declarations. */
+async function denoChecks({ dir, bin, env }: Project): Promise<void> {
+  ok(await runHidden(bin, [join(bin, "deno"), "check", "types.ts"], dir, env), "deno check on the installed package");
+}
+
+/** The machine's own Node, where it is older than 22: the error names the supported versions. */
+async function oldNodeRefused({ dir, bin, env }: Project): Promise<void> {
   writeFileSync(
     join(dir, "old.mjs"),
     `import("shared-atomic").then(() => console.log("loaded"), (e) => console.log(e.message));\n`,
   );
+  const old = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
+  const major = Number(old.stdout?.trim().slice(1).split(".")[0]);
+  if (old.status === 0 && major < 22) {
+    const o = ok(await runHidden(bin, ["/usr/bin/node", "old.mjs"], dir, env), "an old node on old.mjs");
+    assert.match(o.stdout, /is not supported; the supported versions are Node 22, 24 and 26/);
+  }
 }
 
-if (!isBun && !isDeno) {
-  test("npm install from a loopback registry, then Node runs it (worker_threads Worker, child process): no Zig, source tree hidden", async () => {
-    const { dir, bin, env } = await installedProject("node");
-    writeNodeProgram(dir);
-    const r = ok(await runHidden(bin, [join(bin, "node"), "main.ts"], dir, env), "node main.ts");
-    checkOutput(r.stdout, dir);
-    // the machine's own Node, where it is older than 22: the error names the supported versions
-    const old = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
-    const major = Number(old.stdout?.trim().slice(1).split(".")[0]);
-    if (old.status === 0 && major < 22) {
-      const o = ok(await runHidden(bin, ["/usr/bin/node", "old.mjs"], dir, env), "an old node on old.mjs");
-      assert.match(o.stdout, /is not supported; the supported versions are Node 22, 24 and 26/);
-    }
-  });
+/** TypeScript resolves the package's declarations (the "types" condition), with library checks on. */
+async function tscChecks({ dir }: Project): Promise<void> {
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "ESNext",
+        moduleResolution: "bundler",
+        lib: ["ES2022", "ESNext.Disposable", "DOM"],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: [],
+      },
+      files: ["types.ts"],
+    }),
+  );
+  ok(
+    await exec("node", [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "."], {
+      cwd: dir,
+      env: process.env,
+    }),
+    "tsc on the installed package",
+  );
 }
 
 if (isBun) {
-  test("npm install from a loopback registry, then Bun runs it (Worker, child process): no Zig, source tree hidden", async () => {
-    const { dir, bin, env } = await installedProject("bun");
-    writeProgram(dir, "shared-atomic", []);
-    const r = ok(await runHidden(bin, [join(bin, "bun"), "main.ts"], dir, env), "bun main.ts");
-    checkOutput(r.stdout, dir);
-    // TypeScript resolves the package's declarations (the "types" condition), with library checks on
-    writeFileSync(
-      join(dir, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "ESNext",
-          moduleResolution: "bundler",
-          lib: ["ES2022", "ESNext.Disposable", "DOM"],
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: [],
-        },
-        files: ["types.ts"],
-      }),
-    );
-    ok(
-      await exec("node", [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "."], {
-        cwd: dir,
-        env: process.env,
-      }),
-      "tsc on the installed package",
-    );
-  });
-
   test("the tarballs before a release: the main one alone installs, then the error names the package and tarball to add; both work; the command runs", async () => {
     const pk = await packed();
     const root = join(work, "tarballs");
@@ -611,21 +632,7 @@ if (isBun) {
     assert.equal(py.status, 0, py.stderr);
     assert.equal(py.stdout.trim(), join(dir, "node_modules", "@shared-atomic", key, "libshared_atomic.so"));
   });
-
-  test("bun add from the loopback registry picks the same one platform package, and runs", async () => {
-    const { dir, bin, env } = await installedProject("bun-add", "bun");
-    writeProgram(dir, "shared-atomic", []);
-    checkOutput(ok(await runHidden(bin, [join(bin, "bun"), "main.ts"], dir, env), "bun main.ts").stdout, dir);
-  });
 } else if (isDeno) {
-  test("npm install from a loopback registry, then Deno runs it through npm: (Worker, child process): no Zig, source tree hidden", async () => {
-    const { dir, bin, env } = await installedProject("deno");
-    writeProgram(dir, "npm:shared-atomic", ["run", "-A"]);
-    const r = ok(await runHidden(bin, [join(bin, "deno"), "run", "-A", "main.ts"], dir, env), "deno run main.ts");
-    checkOutput(r.stdout, dir);
-    ok(await runHidden(bin, [join(bin, "deno"), "check", "types.ts"], dir, env), "deno check on the installed package");
-  });
-
   test("Deno permissions: with --allow-ffi alone the error names the --allow-read it needs; with just that it runs", async () => {
     const { dir, env } = await installedProject("deno-permissions");
     writeFileSync(
@@ -657,15 +664,7 @@ if (isBun) {
   });
 
   test("Deno with no node_modules: npm:shared-atomic from the registry into Deno's cache finds its platform package", async () => {
-    const pk = await packed();
-    const stage = join(work, "npm", "stage");
-    const registry = await npmRegistry([
-      { manifest: JSON.parse(readFileSync(join(stage, "shared-atomic", "package.json"), "utf8")), tarball: pk.main },
-      ...PLATFORMS.map((p) => ({
-        manifest: JSON.parse(readFileSync(join(stage, p.key, "package.json"), "utf8")),
-        tarball: pk.platforms[p.key],
-      })),
-    ]);
+    const registry = await npmRegistry(await publishedPackages());
     try {
       const root = join(work, "deno-global");
       const dir = join(root, "project");

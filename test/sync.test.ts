@@ -66,6 +66,45 @@ test("waitAsync and lockAsync are cancelled by an AbortSignal", async () => {
   assert.equal(m.locked, false);
 });
 
+test("every async wait checks its timeout and signal alike: named errors, an aborted signal's reason, nothing taken", async () => {
+  const m = Mutex.create();
+  const rw = RwLock.create();
+  const s = Semaphore.create({ max: 2 });
+  const b = Barrier.create({ parties: 2 });
+  const wg = WaitGroup.create();
+  wg.add(1);
+  const waits: [string, (t: unknown, signal: unknown) => Promise<unknown>][] = [
+    ["Mutex.lockAsync", (t, sig) => m.lockAsync(t as number, sig as AbortSignal)],
+    ["RwLock.readAsync", (t, sig) => rw.readAsync(t as number, sig as AbortSignal)],
+    ["RwLock.writeAsync", (t, sig) => rw.writeAsync(t as number, sig as AbortSignal)],
+    ["Semaphore.acquireAsync", (t, sig) => s.acquireAsync(1, t as number, sig as AbortSignal)],
+    ["Barrier.waitAsync", (t, sig) => b.waitAsync(t as number, sig as AbortSignal)],
+    ["WaitGroup.waitAsync", (t, sig) => wg.waitAsync(t as number, sig as AbortSignal)],
+  ];
+  const reason = new Error("already aborted");
+  const forged = Object.create(AbortSignal.prototype);
+  for (const [where, wait] of waits) {
+    const named = (kind: ErrorConstructor, param: string) => (e: Error) =>
+      e instanceof kind && e.message.startsWith(`${where}: ${param} must be`);
+    await assert.rejects(wait(-1, undefined), named(RangeError, "timeoutMs"), where);
+    await assert.rejects(wait(NaN, undefined), named(RangeError, "timeoutMs"), where);
+    await assert.rejects(wait("1", undefined), named(TypeError, "timeoutMs"), where);
+    await assert.rejects(wait(1, forged), named(TypeError, "signal"), where);
+    await assert.rejects(wait(1, {}), named(TypeError, "signal"), where);
+    await assert.rejects(wait(1, AbortSignal.abort(reason)), (e) => e === reason, where);
+  }
+  // none of them took or joined anything
+  assert.equal(m.locked, false);
+  assert.notEqual(rw.tryWrite(), null);
+  assert.equal(s.available, 2);
+  assert.equal(b.generation, 0);
+  const round = await Promise.all([b.waitAsync(5000), b.waitAsync(5000)]);
+  assert.ok(round.every((r) => r !== null), "the barrier's two real parties meet: no refused call arrived");
+  assert.equal(b.generation, 1);
+  wg.done();
+  assert.equal(await wg.waitAsync(1000), true);
+});
+
 test("terminating a Worker whose waitAsync and lockAsync are pending, then waking them, crashes nothing", async () => {
   const a = AtomicI32.create(0);
   const m = Mutex.create();

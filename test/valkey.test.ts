@@ -273,6 +273,17 @@ test("bad input: names, URLs, options, refused connections, wrong types", async 
   await assert.rejects(a.compareAndSet(1, 2 ** 53), RangeError);
   await assert.rejects(store.mutex("m").lockAsync(-1), RangeError);
   await assert.rejects(store.mutex("m").lockAsync(1, {} as AbortSignal), TypeError);
+  // a forged signal (AbortSignal's prototype, no signal inside) is refused up front, as the local objects refuse it
+  const forged = Object.create(AbortSignal.prototype) as AbortSignal;
+  const signalError = (e: Error) => e instanceof TypeError && /signal must be an AbortSignal/.test(e.message);
+  await assert.rejects(store.mutex("m").lockAsync(1, forged), signalError);
+  await assert.rejects(store.semaphore("s", { max: 1 }).acquireAsync(1, 1, forged), signalError);
+  const chan = store.channel("c");
+  await assert.rejects(chan.sendAsync("x", { signal: forged }), signalError);
+  await assert.rejects(chan.recvAsync({ signal: forged }), signalError);
+  await assert.rejects(chan.recvAsync({ timeoutMs: NaN }), RangeError);
+  await assert.rejects(chan.recvAsync(5 as unknown as object), TypeError);
+  assert.equal(await chan.length(), 0, "nothing was sent");
   // keys of the wrong type on the server: named errors, nothing changed
   await raw.rpush(a.key, "x");
   await assert.rejects(a.fetchAdd(1), ValkeyWrongTypeError);

@@ -17,12 +17,12 @@
  */
 
 import { randomUUID } from "node:crypto";
-import type { AsyncChannel, Bytes, ChannelWaitOptions } from "./interfaces.ts";
+import type { AsyncChannel, AsyncWaitOptions, Bytes } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
 import { ChannelClosedError } from "../errors.ts";
 import { ValkeyError } from "./errors.ts";
-import { checkOptions, checkSignal, checkTimeout } from "./checks.ts";
-import { poll } from "./poll.ts";
+import { poll, waitOptions } from "./poll.ts";
+import type { Wait } from "../sync/wait_args.ts";
 import { bytesArg, ownBytes } from "./values.ts";
 
 const GROUP = "shared-atomic";
@@ -109,10 +109,10 @@ export class ValkeyChannel implements AsyncChannel {
   }
 
   /** Sends a message, waiting while `capacity` are in flight; false if `timeoutMs` passes first. */
-  async sendAsync(data: Bytes, options?: ChannelWaitOptions): Promise<boolean> {
+  async sendAsync(data: Bytes, options?: AsyncWaitOptions): Promise<boolean> {
     const where = "ValkeyChannel.sendAsync";
     const d = bytesArg(where, "data", data);
-    const { deadline, signal } = waitOptions(where, options);
+    const wait = waitOptions(where, options);
     const keys = [this.key, this.#closedKey];
     const sent = await poll(
       async () => {
@@ -120,8 +120,8 @@ export class ValkeyChannel implements AsyncChannel {
         if (r === "-1") throw new ChannelClosedError(`${where}: the channel ${JSON.stringify(this.name)} is closed`);
         return r === "1" ? true : undefined;
       },
-      deadline,
-      signal,
+      wait.deadline,
+      wait.signal,
     );
     return sent === true;
   }
@@ -133,17 +133,22 @@ export class ValkeyChannel implements AsyncChannel {
    * channel is closed and drained (every message sent is acknowledged: a
    * message another receiver holds unacknowledged may still come back).
    */
-  recvAsync(options?: ChannelWaitOptions): Promise<Uint8Array | undefined> {
+  recvAsync(options?: AsyncWaitOptions): Promise<Uint8Array | undefined> {
     const where = "ValkeyChannel.recvAsync";
-    const { deadline, signal } = waitOptions(where, options);
+    let wait: Wait;
+    try {
+      wait = waitOptions(where, options);
+    } catch (e) {
+      return Promise.reject(e); // bad options reject, as every other call's
+    }
     // one blocking read at a time per receiver connection
-    const next = this.#queue.then(() => this.#recv(where, deadline, signal));
+    const next = this.#queue.then(() => this.#recv(where, wait));
     this.#queue = next.catch(() => {});
     return next;
   }
 
   /** Receives a message as UTF-8 text. */
-  async recvText(options?: ChannelWaitOptions): Promise<string | undefined> {
+  async recvText(options?: AsyncWaitOptions): Promise<string | undefined> {
     const m = await this.recvAsync(options);
     return m === undefined ? undefined : decoder.decode(m);
   }
@@ -196,22 +201,17 @@ export class ValkeyChannel implements AsyncChannel {
     }
   }
 
-  async #recv(where: string, deadline: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  async #recv(where: string, wait: Wait): Promise<Uint8Array | undefined> {
     // the ack runs on the store's connection while the read waits on this receiver's own
     const acked = this.ack().catch(() => {}); // a lost ack only means a later redelivery
     try {
-      return await this.#read(where, deadline, signal, acked);
+      return await this.#read(where, wait, acked);
     } finally {
       await acked;
     }
   }
 
-  async #read(
-    where: string,
-    deadline: number,
-    signal: AbortSignal | undefined,
-    acked: Promise<void>,
-  ): Promise<Uint8Array | undefined> {
+  async #read(where: string, { deadline, signal }: Wait, acked: Promise<void>): Promise<Uint8Array | undefined> {
     const reader = await (this.#reader ??= this.#c.blocking(where).catch((e) => {
       this.#reader = undefined; // not reached now: the next receive tries again
       throw e;
@@ -306,12 +306,4 @@ function streamEntries(reply: unknown): Entry[] {
   const r = reply as unknown[];
   const pair = (r[0] instanceof Uint8Array ? r : r[0]) as [Uint8Array, Entry[]];
   return pair[1] ?? [];
-}
-
-function waitOptions(where: string, options: unknown): { deadline: number; signal?: AbortSignal } {
-  const o = checkOptions<ChannelWaitOptions>(where, options, "{ timeoutMs?, signal? }");
-  return {
-    deadline: performance.now() + checkTimeout(where, o.timeoutMs),
-    signal: checkSignal(where, o.signal),
-  };
 }

@@ -1,5 +1,6 @@
 /**
- * Argument checks shared by the Valkey objects: timeouts, signals, counts.
+ * Argument checks shared by the Valkey objects: counts and options objects
+ * (a wait's timeout and signal: ../sync/wait_args.ts, as the local objects').
  * Each throws a TypeError or RangeError naming the method, the parameter,
  * what is allowed and what was given.
  *
@@ -8,19 +9,7 @@
 
 import { rangeError, typeError } from "../errors.ts";
 
-/** A timeout in ms: undefined or Infinity is forever. */
-export function checkTimeout(where: string, timeoutMs: unknown): number {
-  if (timeoutMs === undefined) return Infinity;
-  if (typeof timeoutMs !== "number") throw typeError(where, "timeoutMs", "a number of milliseconds", timeoutMs);
-  if (!(timeoutMs >= 0)) throw rangeError(where, "timeoutMs", "a number of milliseconds ≥ 0, or Infinity", timeoutMs);
-  return timeoutMs;
-}
-
-/** An AbortSignal, or undefined. */
-export function checkSignal(where: string, signal: unknown): AbortSignal | undefined {
-  if (signal === undefined || signal instanceof AbortSignal) return signal;
-  throw typeError(where, "signal", "an AbortSignal", signal);
-}
+export { checkSignal, checkTimeout } from "../sync/wait_args.ts";
 
 /** An integer in [lo, hi]. */
 export function checkInt(where: string, param: string, v: unknown, lo: number, hi: number): number {

@@ -184,11 +184,29 @@ export interface AsyncSemaphore {
 /** A map key or value: bytes, or a string (stored as UTF-8). */
 export type Bytes = Uint8Array | string;
 
-/** Options of a map write: `ttlMs`, after which the entry is gone. */
-export interface MapWriteOptions {
-  /** Milliseconds until the entry expires (omit: it never does). */
+/**
+ * The options of an `AsyncMap` write that may create an entry: its time to
+ * live. `set` and `setIfAbsent` give the entry this TTL (omitted: none);
+ * `fetchAdd` and `addFetch` give it only to a counter they create, and
+ * adding to an existing counter keeps its expiry (a fixed window).
+ *
+ * @example
+ * ```ts
+ * import { SharedMap } from "./mod.ts";
+ * import type { AsyncMap, TtlOptions } from "./valkey.ts";
+ * const perSecond: TtlOptions = { ttlMs: 1000 };
+ * const limits: AsyncMap = SharedMap.create({ capacity: 16 });
+ * await limits.addFetch("client-42", 1, perSecond); // 1
+ * await limits.addFetch("client-42", 1, perSecond); // 2: the same window
+ * ```
+ */
+export interface TtlOptions {
+  /** Milliseconds until the entry expires, an integer ≥ 1 (omit: it never does). */
   readonly ttlMs?: number;
 }
+
+/** The options of a map write: the same as `TtlOptions` (this name stays for existing code). */
+export type MapWriteOptions = TtlOptions;
 
 /**
  * A concurrent map of byte keys to byte values on either backend, with
@@ -201,11 +219,12 @@ export interface MapWriteOptions {
  *
  * @example
  * ```ts
- * // check-only: the local SharedMap is a separate change; see ValkeyMap for one that runs
+ * import { SharedMap } from "./mod.ts";
  * import type { AsyncMap } from "./valkey.ts";
  * async function allow(limits: AsyncMap, client: string): Promise<boolean> {
  *   return (await limits.addFetch(`rate:${client}`, 1, { ttlMs: 1000 })) <= 10;
  * }
+ * await allow(SharedMap.create({ capacity: 16 }), "client-42"); // true
  * ```
  */
 export interface AsyncMap {
@@ -215,33 +234,50 @@ export interface AsyncMap {
   getText(key: Bytes): Awaitable<string | undefined>;
   /** Whether the key is present. */
   has(key: Bytes): Awaitable<boolean>;
-  /** Writes the value (and its TTL, or none). */
-  set(key: Bytes, value: Bytes, options?: MapWriteOptions): Awaitable<void>;
+  /** Writes the value. */
+  set(key: Bytes, value: Bytes, options?: TtlOptions): Awaitable<void>;
   /** Writes the value only if the key is absent; returns whether it did. */
-  setIfAbsent(key: Bytes, value: Bytes, options?: MapWriteOptions): Awaitable<boolean>;
+  setIfAbsent(key: Bytes, value: Bytes, options?: TtlOptions): Awaitable<boolean>;
   /** Writes `desired` only if the value is `expected`; returns whether it did. */
   compareAndSet(key: Bytes, expected: Bytes, desired: Bytes): Awaitable<boolean>;
   /** Removes the key; returns whether it was present. */
   delete(key: Bytes): Awaitable<boolean>;
-  /** Adds to the counter (absent: 0, created with the TTL given); returns the old value. */
-  fetchAdd(key: Bytes, delta: number, options?: MapWriteOptions): Awaitable<number>;
-  /** Adds to the counter (bigint: the full 64-bit range); returns the old value. */
-  fetchAdd(key: Bytes, delta: bigint, options?: MapWriteOptions): Awaitable<bigint>;
-  /** Adds to the counter; returns the new value. */
-  addFetch(key: Bytes, delta: number, options?: MapWriteOptions): Awaitable<number>;
-  /** Adds to the counter (bigint: the full 64-bit range); returns the new value. */
-  addFetch(key: Bytes, delta: bigint, options?: MapWriteOptions): Awaitable<bigint>;
+  /** Adds to the counter (absent: 0); returns the old value. */
+  fetchAdd(key: Bytes, delta: number, options?: TtlOptions): Awaitable<number>;
+  /** Adds to the counter (a bigint: the full 64-bit range); returns the old value. */
+  fetchAdd(key: Bytes, delta: bigint, options?: TtlOptions): Awaitable<bigint>;
+  /** Adds to the counter (absent: 0); returns the new value. */
+  addFetch(key: Bytes, delta: number, options?: TtlOptions): Awaitable<number>;
+  /** Adds to the counter (a bigint: the full 64-bit range); returns the new value. */
+  addFetch(key: Bytes, delta: bigint, options?: TtlOptions): Awaitable<bigint>;
   /** Removes every entry. */
   clear(): Awaitable<void>;
 }
 
-/** Options of a channel's async send and receive. */
-export interface ChannelWaitOptions {
-  /** How long to wait (default: forever). */
+/**
+ * The options of an `AsyncChannel` wait (`sendAsync`, `recvAsync`): how long
+ * it may last, and a signal that stops it. A wait that times out gives the
+ * method's "not done" result (false, undefined); an aborted one rejects
+ * with the signal's reason.
+ *
+ * @example
+ * ```ts
+ * import { Channel } from "./mod.ts";
+ * import type { AsyncChannel, AsyncWaitOptions } from "./valkey.ts";
+ * const jobs: AsyncChannel = Channel.create({ capacity: 4, messageSize: 64 });
+ * const brief: AsyncWaitOptions = { timeoutMs: 10, signal: new AbortController().signal };
+ * await jobs.recvAsync(brief); // undefined: nothing came within 10 ms
+ * ```
+ */
+export interface AsyncWaitOptions {
+  /** How long to wait, ms (default: forever). */
   readonly timeoutMs?: number;
   /** Stops the wait, rejecting with the signal's reason. */
   readonly signal?: AbortSignal;
 }
+
+/** The options of a channel's async send and receive: the same as `AsyncWaitOptions` (this name stays for existing code). */
+export type ChannelWaitOptions = AsyncWaitOptions;
 
 /**
  * A bounded message queue on either backend: every message sent is
@@ -251,20 +287,25 @@ export interface ChannelWaitOptions {
  *
  * @example
  * ```ts
- * // check-only: the local Channel is a separate change; see ValkeyChannel for one that runs
+ * import { Channel } from "./mod.ts";
  * import type { AsyncChannel } from "./valkey.ts";
  * async function drain(jobs: AsyncChannel): Promise<number> {
  *   let n = 0;
  *   for await (const _job of jobs) n++;
  *   return n;
  * }
+ * const jobs = Channel.create({ capacity: 4, messageSize: 64 });
+ * await jobs.sendAsync("a");
+ * await jobs.sendAsync("b");
+ * jobs.close();
+ * await drain(jobs); // 2
  * ```
  */
 export interface AsyncChannel extends AsyncIterable<Uint8Array> {
-  /** Sends a message, waiting while the channel is full; false if `timeoutMs` passes first. */
-  sendAsync(data: Bytes, options?: ChannelWaitOptions): Promise<boolean>;
-  /** Receives a message (a copy), waiting while it is empty; undefined if `timeoutMs` passes first. */
-  recvAsync(options?: ChannelWaitOptions): Promise<Uint8Array | undefined>;
+  /** Sends a message, waiting while the channel is full; false if the wait times out. */
+  sendAsync(data: Bytes, options?: AsyncWaitOptions): Promise<boolean>;
+  /** Receives a message (a copy), waiting while it is empty; undefined if the wait times out. */
+  recvAsync(options?: AsyncWaitOptions): Promise<Uint8Array | undefined>;
   /** Closes the channel for every sender and receiver (the local Channel also says whether this call closed it). */
   close(): Awaitable<boolean | void>;
 }

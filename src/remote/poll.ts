@@ -1,11 +1,17 @@
 /**
- * Waiting on a server: a Valkey lock or semaphore is taken by one script
- * call; while it is not free, the caller tries again after a short sleep
- * that doubles up to a cap (with jitter, so waiters spread out), until its
- * deadline or its AbortSignal. Each try is one round trip.
+ * Waiting on a server: a Valkey lock, semaphore permit or channel slot is
+ * taken by one script call; while it is not free, the caller tries again
+ * after a short sleep that doubles up to a cap (with jitter, so waiters
+ * spread out), until its deadline or its AbortSignal. Each try is one round
+ * trip. The wait's `timeoutMs` and `signal` are checked as every wait's
+ * are (../sync/wait_args.ts), given as arguments or as an options object.
  *
  * @module
  */
+
+import type { AsyncWaitOptions } from "./interfaces.ts";
+import { checkOptions } from "./checks.ts";
+import { type Wait, waitOf } from "../sync/wait_args.ts";
 
 /** The first and the longest sleep between tries, in ms. */
 export const FIRST_SLEEP_MS = 1;
@@ -25,6 +31,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** Checks a wait given as the options object `{ timeoutMs?, signal? }` of `where`. */
+export function waitOptions(where: string, options: unknown): Wait {
+  const o = checkOptions<AsyncWaitOptions>(where, options, "{ timeoutMs?, signal? }");
+  return waitOf(where, o.timeoutMs, o.signal);
 }
 
 /**

@@ -17,7 +17,8 @@ import { type Connection, Script } from "./connection.ts";
 import { LeaseLostError, ValkeyError } from "./errors.ts";
 import { Lease } from "./lease.ts";
 import { poll } from "./poll.ts";
-import { checkInt, checkSignal, checkTimeout } from "./checks.ts";
+import { waitOf } from "../sync/wait_args.ts";
+import { checkInt } from "./checks.ts";
 import { rangeError } from "../errors.ts";
 
 const NOW = `local t = redis.call('TIME')
@@ -127,8 +128,7 @@ export class ValkeySemaphore implements AsyncSemaphore {
   async acquireAsync(n = 1, timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
     const where = "ValkeySemaphore.acquireAsync";
     const k = checkInt(where, "n", n, 1, this.max);
-    const deadline = performance.now() + checkTimeout(where, timeoutMs);
-    const s = checkSignal(where, signal);
+    const { deadline, signal: s } = waitOf(where, timeoutMs, signal);
     const token = randomUUID();
     const got = await poll(() => this.#try(where, k, token), deadline, s);
     if (!got) return false;

@@ -18,7 +18,8 @@
 import { rangeError, typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
 import { definePrimitive, type Kind, Primitive, SLICE_MS } from "./primitive.ts";
-import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
+import { type Algorithm, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
+import { startWait } from "./wait_args.ts";
 
 const KIND: Kind = { name: "Barrier", type: "barrier", bytes: 12, tag: 0x42415231, align: 4 };
 const MAX_PARTIES = 0xffff;
@@ -73,10 +74,8 @@ export class Barrier extends Primitive {
 
   /** Waits for all parties without blocking the event loop; null on timeout. */
   async waitAsync(timeoutMs?: number, signal?: AbortSignal): Promise<boolean | null> {
-    const t = checkTimeout("Barrier.waitAsync", timeoutMs);
-    const s = checkSignal("Barrier.waitAsync", signal);
-    if (s?.aborted) throw s.reason;
-    return await runAsync(this.#wait(performance.now() + t), s, this);
+    const { deadline, signal: s } = startWait("Barrier.waitAsync", timeoutMs, signal);
+    return await runAsync(this.#wait(deadline), s, this);
   }
 
   *#wait(deadline: number): Algorithm<boolean | null> {

@@ -20,7 +20,8 @@ import type { NativeFn, Pointer } from "../native/backend.ts";
 import type { AtomicMemory } from "../memory/region.ts";
 import { definePrimitive, type Kind, pin, Primitive, SLICE_MS } from "./primitive.ts";
 import { lastOwner, ownerDied, release, takeable, TID, WAITERS } from "./words.ts";
-import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
+import { type Algorithm, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
+import { startWait } from "./wait_args.ts";
 
 const KIND: Kind = { name: "Mutex", type: "mutex", bytes: 48, tag: 0x4d545832, align: 8 };
 /** Byte offset of the state word. */
@@ -216,14 +217,12 @@ export class Mutex extends Primitive {
   /** Waits for the lock without blocking the event loop; null if `timeoutMs` passes first. */
   lockAsync(timeoutMs: number, signal?: AbortSignal): Promise<MutexGuard | null>;
   async lockAsync(timeoutMs?: number, signal?: AbortSignal): Promise<MutexGuard | null> {
-    const t = checkTimeout("Mutex.lockAsync", timeoutMs);
-    const s = checkSignal("Mutex.lockAsync", signal);
-    if (s?.aborted) throw s.reason;
+    const { deadline, signal: s } = startWait("Mutex.lockAsync", timeoutMs, signal);
     if (this.#lockAt(this.#ctx, this.#state) === 1) {
       if (!this.pinned) pin(this);
       return this.#guard;
     }
-    return this.#result(await runAsync(this.#acquire(performance.now() + t, true), s, this));
+    return this.#result(await runAsync(this.#acquire(deadline, true), s, this));
   }
 
   /** Releases the lock; throws LockNotHeldError if this thread does not hold it. */

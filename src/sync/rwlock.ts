@@ -32,7 +32,6 @@ import { DEFAULT_SLOTS, definePrimitive, type Kind, pin, Primitive, SLICE_MS, sl
 import { lastOwner, ownerDied, release, ROBUST_BYTES, takeable, TID, WAITERS } from "./words.ts";
 import {
   type Algorithm,
-  checkSignal,
   checkTimeout,
   left,
   runAsync,
@@ -41,6 +40,7 @@ import {
   type WaitStep,
   wake,
 } from "./waiting.ts";
+import { startWait } from "./wait_args.ts";
 
 const KIND: Kind = { name: "RwLock", type: "rwlock", bytes: 8, tag: 0x52574c32, align: 8 };
 const WRITER = 8;
@@ -220,10 +220,8 @@ export class RwLock extends Primitive {
   /** Waits for a read lock without blocking the event loop; null on timeout. */
   readAsync(timeoutMs: number, signal?: AbortSignal): Promise<RwLockGuard | null>;
   async readAsync(timeoutMs?: number, signal?: AbortSignal): Promise<RwLockGuard | null> {
-    const t = checkTimeout("RwLock.readAsync", timeoutMs);
-    const s = checkSignal("RwLock.readAsync", signal);
-    if (s?.aborted) throw s.reason;
-    return this.#result(await runAsync(this.#read(performance.now() + t, true), s, this), this.#reader);
+    const { deadline, signal: s } = startWait("RwLock.readAsync", timeoutMs, signal);
+    return this.#result(await runAsync(this.#read(deadline, true), s, this), this.#reader);
   }
 
   /** Blocks until the write lock is held. */
@@ -242,10 +240,8 @@ export class RwLock extends Primitive {
   /** Waits for the write lock without blocking the event loop; null on timeout. */
   writeAsync(timeoutMs: number, signal?: AbortSignal): Promise<RwLockGuard | null>;
   async writeAsync(timeoutMs?: number, signal?: AbortSignal): Promise<RwLockGuard | null> {
-    const t = checkTimeout("RwLock.writeAsync", timeoutMs);
-    const s = checkSignal("RwLock.writeAsync", signal);
-    if (s?.aborted) throw s.reason;
-    return this.#result(await runAsync(this.#write(performance.now() + t, true), s, this), this.#writer);
+    const { deadline, signal: s } = startWait("RwLock.writeAsync", timeoutMs, signal);
+    return this.#result(await runAsync(this.#write(deadline, true), s, this), this.#writer);
   }
 
   /** Releases a read lock this thread holds; throws LockNotHeldError if it holds none. */

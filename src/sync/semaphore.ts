@@ -25,7 +25,8 @@ import type { AtomicMemory } from "../memory/region.ts";
 import { DEFAULT_SLOTS, definePrimitive, type Kind, pin, Primitive, SLICE_MS, slotsOption } from "./primitive.ts";
 import { ROBUST_BYTES } from "./words.ts";
 import { backend } from "../native/backend.ts";
-import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync } from "./waiting.ts";
+import { type Algorithm, checkTimeout, left, runAsync, runSync } from "./waiting.ts";
+import { startWait } from "./wait_args.ts";
 
 const KIND: Kind = { name: "Semaphore", type: "semaphore", bytes: 80, tag: 0x53454d32, align: 8 };
 const MAX = 0x7fffffff;
@@ -226,10 +227,8 @@ export class Semaphore extends Primitive {
   /** Waits for `n` permits without blocking the event loop; false on timeout. */
   async acquireAsync(n = 1, timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
     const k = this.#n("acquireAsync", n);
-    const t = checkTimeout("Semaphore.acquireAsync", timeoutMs);
-    const s = checkSignal("Semaphore.acquireAsync", signal);
-    if (s?.aborted) throw s.reason;
-    return this.#result(await runAsync(this.#acquire(k, performance.now() + t), s, this));
+    const { deadline, signal: s } = startWait("Semaphore.acquireAsync", timeoutMs, signal);
+    return this.#result(await runAsync(this.#acquire(k, deadline), s, this));
   }
 
   /**

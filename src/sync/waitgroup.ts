@@ -15,7 +15,8 @@
 import { rangeError, typeError } from "../errors.ts";
 import type { AtomicMemory } from "../memory/region.ts";
 import { definePrimitive, type Kind, Primitive, SLICE_MS } from "./primitive.ts";
-import { type Algorithm, checkSignal, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
+import { type Algorithm, checkTimeout, left, runAsync, runSync, wake } from "./waiting.ts";
+import { startWait } from "./wait_args.ts";
 
 const KIND: Kind = { name: "WaitGroup", type: "waitgroup", bytes: 8, tag: 0x57474731, align: 4 };
 const LIMIT = 0x7fffffff;
@@ -92,10 +93,8 @@ export class WaitGroup extends Primitive {
 
   /** Waits for a zero count without blocking the event loop; false on timeout. */
   async waitAsync(timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
-    const t = checkTimeout("WaitGroup.waitAsync", timeoutMs);
-    const s = checkSignal("WaitGroup.waitAsync", signal);
-    if (s?.aborted) throw s.reason;
-    return await runAsync(this.#wait(performance.now() + t), s, this);
+    const { deadline, signal: s } = startWait("WaitGroup.waitAsync", timeoutMs, signal);
+    return await runAsync(this.#wait(deadline), s, this);
   }
 
   *#wait(deadline: number): Algorithm<boolean> {

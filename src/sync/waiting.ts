@@ -8,7 +8,7 @@
  */
 
 import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
-import { rangeError, typeError } from "../errors.ts";
+export { checkSignal, checkTimeout } from "./wait_args.ts";
 import { openGroup, typeSymbols } from "../native/library.ts";
 import { WAIT_NONBLOCKING, WAIT_RESULTS, WAIT_SYMBOLS } from "../native/abi.ts";
 import { isSharedMemory, SEGMENT_WAIT, type SharedMemory, SharedMemoryClosedError } from "../memory/shared_memory.ts";
@@ -32,29 +32,6 @@ const RESULTS: readonly WaitResult[] = WAIT_RESULTS;
 /** The wait exports. */
 export function waitSymbols(): Record<string, NativeFn> {
   return openGroup("wait", WAIT_SYMBOLS);
-}
-
-/** Checks a timeout in milliseconds: undefined or Infinity is forever; NaN and negatives throw. */
-export function checkTimeout(where: string, timeoutMs: unknown): number {
-  if (timeoutMs === undefined) return Infinity;
-  if (typeof timeoutMs !== "number") throw typeError(where, "timeoutMs", "a number of milliseconds", timeoutMs);
-  if (!(timeoutMs >= 0)) throw rangeError(where, "timeoutMs", "a number of milliseconds ≥ 0, or Infinity", timeoutMs);
-  return timeoutMs;
-}
-
-const signalAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
-
-/** Checks an AbortSignal argument. */
-export function checkSignal(where: string, signal: unknown): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  // a real AbortSignal (of this realm): its own `aborted` accessor accepts it, whatever the object claims
-  try {
-    if (signal !== null && typeof signal === "object") {
-      signalAborted.call(signal);
-      return signal as AbortSignal;
-    }
-  } catch { /* not an AbortSignal */ }
-  throw typeError(where, "signal", "an AbortSignal", signal);
 }
 
 /** Blocks while `*ptr === expected` (as u32), up to `timeoutMs`. */
