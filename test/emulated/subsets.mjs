@@ -82,16 +82,6 @@ export const NOT_ON_MUSL_HOSTS = [
   "./test/examples.test.ts",
   "./test/download.test.ts",
   "./test/packaging.test.ts",
-  // Not yet: suites of this session's Channel, SharedMap, Valkey, CLI and Node work start children of the host's
-  // runtimes (a glibc Deno, Python or Node) with the musl library instead of SHARED_ATOMIC_TEST_HOST_LIB, so those
-  // children cannot load it; map_workers failed under the musl Bun for a reason not yet found. Their in-process
-  // suites (channel.test.ts, map.test.ts, channel_workers.test.ts, valkey.test.ts, ...) do run here.
-  "./test/channel_processes.test.ts",
-  "./test/map_processes.test.ts",
-  "./test/map_workers.test.ts",
-  "./test/valkey_processes.test.ts",
-  "./test/cli.test.ts",
-  "./test/node.test.ts",
 ];
 
 /** The test files under test/ (top level), as `./test/<name>.test.ts`. */
