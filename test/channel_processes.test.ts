@@ -7,19 +7,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
 import { uniqueName } from "./helpers/names.ts";
-import { type Child, start } from "./helpers/spawn.ts";
+import { type Child, Children, python, scriptIn, selfScript } from "./helpers/spawn.ts";
 
 const { Channel, SharedMemory } = api;
-/** Where the entry found the library (both entries export it; src/index.ts does not). */
-const libraryPath = (api as unknown as { libraryPath(): string }).libraryPath;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const bin = new URL("../node_modules/.bin/", import.meta.url).pathname;
-const child = new URL("./children/channel_child.ts", import.meta.url).pathname;
-const python = new URL("./children/channel_consumer.py", import.meta.url).pathname;
-const bun = (...args: string[]) => [`${bin}bun`, child, ...args];
-const deno = (...args: string[]) => [`${bin}deno`, "run", "-A", "--no-check", child, ...args];
-const self = "Bun" in globalThis ? bun : deno;
+// every child through the test seam (helpers/spawn.ts): under the emulated suites the Bun children are the Bun
+// under test, the Deno and Python ones the host's with the host's library
+const bun = (...args: string[]) => scriptIn("bun", "./channel_child.ts", ...args);
+const deno = (...args: string[]) => scriptIn("deno", "./channel_child.ts", ...args);
+const self = (...args: string[]) => selfScript("./channel_child.ts", ...args);
 
 /** Waits for a child; throws with its stderr unless it exited with 0. */
 async function output(c: Child, what: string): Promise<string> {
@@ -40,7 +37,7 @@ interface Run {
 
 /**
  * Runs `body` with a channel in a fresh segment and a zeroed "seen" segment
- * of `seenBytes`; afterwards kills every child it spawned and removes both.
+ * of `seenBytes`; afterwards kills every child it spawned, waits for them and removes both.
  */
 async function withChannel(
   opts: { capacity: number; messageSize: number },
@@ -50,21 +47,11 @@ async function withChannel(
   const name = uniqueName(), seenName = uniqueName();
   const seg = SharedMemory.create(name, Channel.byteLength(opts));
   const seenSeg = SharedMemory.create(seenName, seenBytes);
-  const all: Child[] = [];
   try {
+    await using kids = new Children();
     const ch = new Channel(seg, 0, opts);
-    const spawn = (cmd: string[]) => {
-      const c = start(cmd);
-      all.push(c);
-      return c;
-    };
-    await body({ ch, h: ch.handle(), name, seenName, seen: seenSeg.bytes, spawn });
+    await body({ ch, h: ch.handle(), name, seenName, seen: seenSeg.bytes, spawn: (cmd) => kids.start(cmd) });
   } finally {
-    for (const c of all) {
-      try {
-        c.kill("SIGKILL");
-      } catch { /* already exited */ }
-    }
     seg.close();
     seenSeg.close();
     SharedMemory.unlink(name);
@@ -115,7 +102,7 @@ test("4 Bun producers × 250,000, 3 Deno consumers and a Python consumer at once
         spawn(deno("consume", h, seenName, "0", String(count), "many")),
         spawn(deno("consume", h, seenName, String(size), String(count), "recv")),
         spawn(deno("consume", h, seenName, String(2 * size), String(count), "into")),
-        spawn(["python3", python, libraryPath(), name, seenName, String(3 * size), String(count)]),
+        spawn(python("./channel_consumer.py", name, seenName, String(3 * size), String(count))),
       ];
       const writers = ["many", "many", "many", "send"].map((how, id) =>
         spawn(bun("produce", h, String(id), String(count), how))

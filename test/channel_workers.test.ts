@@ -5,33 +5,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api, isBun } from "./helpers/api.ts";
-import { newWorker } from "./helpers/worker.ts";
+import { reply, startWorker } from "./helpers/workers.ts";
 
 const { Channel } = api;
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-const url = new URL("./workers/channel_worker.ts", import.meta.url).href;
-
-/** Starts a channel Worker and waits until it is ready. */
-async function worker(): Promise<Worker> {
-  const w = newWorker(url);
-  await new Promise<void>((resolve, reject) => {
-    w.onmessage = () => resolve();
-    w.onerror = (e) => reject(new Error(`worker failed to start: ${e.message}`));
-  });
-  return w;
-}
-
-/** Posts a job; resolves with the Worker's next `n`-th message. */
-function job(w: Worker, data: Any, skip = 0): Promise<Any> {
-  return new Promise((resolve, reject) => {
-    let left = skip;
-    w.onmessage = (e) => (left-- > 0 ? undefined : resolve(e.data));
-    w.onerror = (e) => reject(new Error(`worker failed: ${e.message}`));
-    w.postMessage(data);
-  });
-}
+/** Starts a channel Worker (test/workers/channel_worker.ts) and waits until it is ready. */
+const worker = () => startWorker("./channel_worker.ts");
 
 test("4 producer Workers × 250,000 messages, 4 consumer Workers: each received exactly once, per-producer order", async () => {
   const count = 250_000;
@@ -41,10 +22,10 @@ test("4 producer Workers × 250,000 messages, 4 consumer Workers: each received 
   try {
     const channel = ch.descriptor();
     const consumers = ["many", "many", "recv", "iter"].map((mode, i) =>
-      job(ws[4 + i], { job: "consume", channel, seen, count, mode })
+      reply<Any>(ws[4 + i], { job: "consume", channel, seen, count, mode })
     );
     const producers = ["many", "many", "send", "async"].map((mode, id) =>
-      job(ws[id], { job: "produce", channel, id, count, mode })
+      reply<Any>(ws[id], { job: "produce", channel, id, count, mode })
     );
     assert.deepEqual(await Promise.all(producers), [count, count, count, count]);
     ch.close();

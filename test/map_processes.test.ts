@@ -9,25 +9,17 @@ import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { api } from "./helpers/api.ts";
 import { uniqueName } from "./helpers/names.ts";
-import { run, start } from "./helpers/spawn.ts";
+import { arrived, Children, python, scriptIn } from "./helpers/spawn.ts";
 import { whole } from "./helpers/map_jobs.ts";
-import { libraryPath } from "../src/native/library.ts";
 
 const { SharedMap, SharedMemory, AtomicU32, AtomicU64 } = api;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hasPython = spawnSync("python3", ["--version"]).status === 0 && process.platform === "linux";
 
-const script = new URL("./children/map_child.ts", import.meta.url).pathname;
-const bin = new URL("../node_modules/.bin/", import.meta.url).pathname;
-const bun = (...args: string[]) => [`${bin}bun`, script, ...args];
-const deno = (...args: string[]) => [`${bin}deno`, "run", "-A", "--no-check", script, ...args];
-const python = (name: string, ...args: string[]) => [
-  "python3",
-  new URL("./children/map_child.py", import.meta.url).pathname,
-  libraryPath(),
-  name,
-  ...args,
-];
+// every child through the test seam (helpers/spawn.ts): under the emulated suites the Bun children are the Bun
+// under test, the Deno and Python ones the host's with the host's library
+const bun = (...args: string[]) => scriptIn("bun", "./map_child.ts", ...args);
+const deno = (...args: string[]) => scriptIn("deno", "./map_child.ts", ...args);
 
 /** A segment with a map (at 0) and `extra` bytes after it (at the returned offset), unlinked afterwards. */
 async function withMap(
@@ -52,16 +44,13 @@ test("a Bun, a Deno and a Python process at once, 100,000 fetchAdd each on 1,000
     const gate = new AtomicU32(m.memory, extra);
     const h = m.handle();
     const N = "100000";
+    await using kids = new Children();
     const jobs = [
-      run(bun("add", h, N, "1000", String(extra), "0")),
-      run(deno("add", h, N, "1000", String(extra), "1")),
-      run(python(name, "add", N, "1000", String(extra))),
+      kids.run(bun("add", h, N, "1000", String(extra), "0")),
+      kids.run(deno("add", h, N, "1000", String(extra), "1")),
+      kids.run(python("./map_child.py", name, "add", N, "1000", String(extra))),
     ];
-    const t = performance.now();
-    while (gate.load() < jobs.length) {
-      if (performance.now() - t > 60_000) throw new Error("the children did not all arrive");
-      await sleep(5);
-    }
+    await arrived(() => gate.load() >= jobs.length, jobs);
     gate.fetchAdd(0x10000); // all three start at once
     const out = await Promise.all(jobs);
     assert.deepEqual(out.map((o) => o.trim()), ["done 100000", "done 100000", "done 100000"]);
@@ -75,13 +64,14 @@ test("writers SIGKILLed mid-call, again and again: others never blocked > 1 s, n
     const h = m.handle();
     const gate = new AtomicU32(m.memory, extra);
     gate.store(0x10000); // the survivor starts at once
-    const survivor = start(bun("add", h, "1000000", "50", String(extra), "0"));
+    await using kids = new Children();
+    const survivor = kids.start(bun("add", h, "1000000", "50", String(extra), "0"));
     let seed = 99;
     const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     let counted = 0;
     for (let round = 0; round < 4; round++) {
       const progress = new AtomicU64(m.memory, extra + 64 + 8 * round);
-      const victim = start((round % 2 ? deno : bun)("victim", h, String(extra + 64 + 8 * round), "10"));
+      const victim = kids.start((round % 2 ? deno : bun)("victim", h, String(extra + 64 + 8 * round), "10"));
       let out = "";
       const reader = victim.done;
       // wait until it is warm and writing, then kill it at a random moment

@@ -5,39 +5,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
-import { newWorker } from "./helpers/worker.ts";
+import { onGatedWorkers } from "./helpers/workers.ts";
 import { checkedValue, whole } from "./helpers/map_jobs.ts";
 
 const { SharedMap } = api;
 
 /** Runs one job per Worker (test/workers/map_worker.ts), all released at once; their results in order. */
-async function onMapWorkers(jobs: Record<string, unknown>[], whileRunning?: () => void): Promise<number[]> {
-  const gate = new Int32Array(new SharedArrayBuffer(8));
-  const url = new URL("./workers/map_worker.ts", import.meta.url).href;
-  const workers = jobs.map(() => newWorker(url));
-  try {
-    await Promise.all(workers.map((w) =>
-      new Promise<void>((resolve, reject) => {
-        w.onmessage = () => resolve();
-        w.onerror = (e) => reject(new Error(`worker failed to start: ${e.message}`));
-      })
-    ));
-    const results = workers.map((w, i) =>
-      new Promise<number>((resolve, reject) => {
-        w.onmessage = (e) => resolve(e.data);
-        w.onerror = (e) => reject(new Error(`worker failed: ${e.message}`));
-        w.postMessage({ ...jobs[i], gate });
-      })
-    );
-    while (Atomics.load(gate, 1) < jobs.length) await new Promise((r) => setTimeout(r, 1));
-    Atomics.store(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    whileRunning?.();
-    return await Promise.all(results);
-  } finally {
-    for (const w of workers) w.terminate();
-  }
-}
+const onMapWorkers = (jobs: Record<string, unknown>[], whileRunning?: () => void) =>
+  onGatedWorkers<number>("./map_worker.ts", jobs, whileRunning);
 
 test("4 Workers x 100,000 fetchAdd on 1,000 shared keys: every total exact (number and bigint paths)", async () => {
   const m = SharedMap.create({ capacity: 1000, keySize: 16, valueSize: 8 });

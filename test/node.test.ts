@@ -19,7 +19,7 @@ const addon = new URL("../zig-out/lib/shared_atomic.node", import.meta.url).path
 
 for (const version of NODE_VERSIONS) {
   const node = nodeBinary(version);
-  const inNode = (...args: string[]) => run(command("node", probe, args).map((a, i) => (i === 0 ? node : a)));
+  const inNode = (...args: string[]) => run(command("node", probe, args, { node: version }));
 
   test(`Node ${version}: atomics, a worker_threads Worker on a posted descriptor, waitAsync with the loop running, a lock`, async () => {
     assert.equal(execFileSync(node, ["--version"], { encoding: "utf8" }).trim(), `v${version}`);
@@ -41,7 +41,7 @@ for (const version of NODE_VERSIONS) {
 test("the addon binds every export of the generated ABI by name, and only hand-written ones nonblocking", async () => {
   const expected = Object.keys(TABLE_EXPORTS).length + Object.keys(WIDE_EXPORTS).length +
     Object.values(FUNCTIONS).reduce((n, g) => n + Object.keys(g.exports).length, 0);
-  const out = JSON.parse(await run(command("node", probe, ["exports"]).map((a, i) => (i === 0 ? nodeBinary() : a))));
+  const out = JSON.parse(await run(command("node", probe, ["exports"], { node: NODE_VERSIONS[0] })));
   assert.equal(out.count, expected);
   assert.match(out.refused, /bind: only the hand-written exports can be nonblocking/);
 });

@@ -4,8 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
-import { libraryPath } from "../src/native/library.ts";
-import { childIn, hostLibrary, run, runAll, self, start } from "./helpers/spawn.ts";
+import { arrived, childIn, Children, python, run, runAll, self, start } from "./helpers/spawn.ts";
 import { RUNTIMES } from "./helpers/runtime.ts";
 import { uniqueName } from "./helpers/names.ts";
 
@@ -48,19 +47,13 @@ test("Bun, Deno, Node and Python processes on one segment at the same time: ever
     const a = new AtomicU64(seg, 2048);
     const gate = new AtomicU32(seg, 0);
     const N = "100000";
-    const python = [
-      "python3",
-      new URL("./children/child.py", import.meta.url).pathname,
-      hostLibrary() ?? libraryPath(),
-      seg.name,
-      "2048",
-    ];
+    await using kids = new Children();
     // two children of each runtime (this one first), and Python
     const jobs = [
-      ...RUNTIMES.flatMap((r) => [0, 1].map(() => run(childIn(r, "add", a.handle(), N, gate.handle())))),
-      run([...python, N, "0"]),
+      ...RUNTIMES.flatMap((r) => [0, 1].map(() => kids.run(childIn(r, "add", a.handle(), N, gate.handle())))),
+      kids.run(python("./child.py", seg.name, "2048", N, "0")),
     ];
-    while ((gate.load() & 0xffff) < jobs.length) await new Promise((r) => setTimeout(r, 5));
+    await arrived(() => (gate.load() & 0xffff) >= jobs.length, jobs);
     gate.fetchAdd(0x10000); // all of them start at once
     for (let i = 0; i < 100000; i++) a.fetchAdd(1); // and this process too
     await Promise.all(jobs);

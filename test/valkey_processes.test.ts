@@ -8,15 +8,15 @@ import assert from "node:assert/strict";
 import { ValkeyStore } from "../valkey.ts";
 import { ValkeyServer } from "./helpers/valkey_server.ts";
 import { isBun } from "./helpers/api.ts";
-import { run, start } from "./helpers/spawn.ts";
+import { Children, run, scriptIn } from "./helpers/spawn.ts";
 
 const server = await ValkeyServer.start();
 after(() => server.stop());
 
-const script = new URL("./children/valkey_child.ts", import.meta.url).pathname;
-const bin = new URL("../node_modules/.bin/", import.meta.url).pathname;
-const bunCmd = (...a: string[]) => [`${bin}bun`, script, ...a];
-const denoCmd = (...a: string[]) => [`${bin}deno`, "run", "-A", "--no-check", script, ...a];
+// every child through the test seam (helpers/spawn.ts): under the emulated suites the Bun children are the Bun
+// under test, the Deno ones the host's
+const bunCmd = (...a: string[]) => scriptIn("bun", "./valkey_child.ts", ...a);
+const denoCmd = (...a: string[]) => scriptIn("deno", "./valkey_child.ts", ...a);
 /** N commands of each runtime (this one first). */
 const both = (n: number, ...a: string[]) => {
   const [mine, theirs] = isBun ? [bunCmd, denoCmd] : [denoCmd, bunCmd];
@@ -82,7 +82,8 @@ test("semaphore across processes: 3 Bun + 3 Deno on max 2: never more than 2 hol
 test("a lock holder SIGKILLed: its lease expires, the next holder gets a larger fencing token", async () => {
   const p = prefix();
   const [cmd] = isBun ? [denoCmd("hold", server.url, p, "600")] : [bunCmd("hold", server.url, p, "600")];
-  const holder = start(cmd);
+  await using kids = new Children(); // killed and waited for, whatever happens
+  const holder = kids.start(cmd);
   await using store = await ValkeyStore.connect(server.url, { prefix: p });
   const m = store.mutex("held", { leaseMs: 600 });
   // wait until the child holds it (it publishes its fencing token)
@@ -107,7 +108,8 @@ test("channel across processes: every message delivered at least once, a killed 
   const jobs = store.channel("jobs", { claimAfterMs: 1000 });
   // a receiver (of the other runtime) takes one message and is SIGKILLed before acknowledging it
   await jobs.sendAsync("first");
-  const taker = start(isBun ? denoCmd("take-one", server.url, p) : bunCmd("take-one", server.url, p));
+  await using kids = new Children(); // killed and waited for, whatever happens
+  const taker = kids.start(isBun ? denoCmd("take-one", server.url, p) : bunCmd("take-one", server.url, p));
   const raw = server.client();
   const pending = () =>
     raw.call("XPENDING", jobs.key, "shared-atomic").then((r) => String((r as unknown[])[0]), () => "0");
@@ -118,9 +120,12 @@ test("channel across processes: every message delivered at least once, a killed 
   raw.disconnect();
   taker.kill("SIGKILL");
   await taker.done;
-  const consumers = both(1, "recv", server.url, p).map((c) => start(c));
+  const consumers = both(1, "recv", server.url, p).map((c) => kids.start(c));
   const [mine, theirs] = isBun ? [bunCmd, denoCmd] : [denoCmd, bunCmd];
-  await Promise.all([run(mine("send", server.url, p, "a", "300")), run(theirs("send", server.url, p, "b", "300"))]);
+  await Promise.all([
+    kids.run(mine("send", server.url, p, "a", "300")),
+    kids.run(theirs("send", server.url, p, "b", "300")),
+  ]);
   await jobs.close();
   const outs = await Promise.all(consumers.map((c) => c.done));
   const got: string[] = [];

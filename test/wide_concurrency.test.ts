@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { api } from "./helpers/api.ts";
-import { newWorker } from "./helpers/worker.ts";
+import { onGatedWorkers } from "./helpers/workers.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { run as runCommand, self } from "./helpers/spawn.ts";
 import type { ReadResult, WideJob } from "./workers/wide_worker.ts";
@@ -20,33 +20,8 @@ type Any = any;
 const split = (total: number, n: number) =>
   Array.from({ length: n }, (_, i) => Math.floor(total / n) + (i < total % n ? 1 : 0));
 
-/** Runs a job on one Worker per entry of `jobs`, all released at once; their results in order. */
-async function onWorkers<R>(jobs: Omit<WideJob, "gate">[]): Promise<R[]> {
-  const gate = new Int32Array(new SharedArrayBuffer(16));
-  const url = new URL("./workers/wide_worker.ts", import.meta.url).href;
-  const workers = jobs.map(() => newWorker(url));
-  try {
-    await Promise.all(workers.map((w) =>
-      new Promise<void>((resolve, reject) => {
-        w.onmessage = () => resolve();
-        w.onerror = (e) => reject(new Error(`worker failed to start: ${e.message}`));
-      })
-    ));
-    const results = workers.map((w, i) =>
-      new Promise<R>((resolve, reject) => {
-        w.onmessage = (e) => resolve(e.data);
-        w.onerror = (e) => reject(new Error(`worker failed: ${e.message}`));
-        w.postMessage({ ...jobs[i], gate });
-      })
-    );
-    while (Atomics.load(gate, 1) < jobs.length) await new Promise((r) => setTimeout(r, 1));
-    Atomics.store(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    return await Promise.all(results);
-  } finally {
-    for (const w of workers) w.terminate();
-  }
-}
+/** Runs a job on one Worker per entry of `jobs` (test/workers/wide_worker.ts), all released at once; their results in order. */
+const onWorkers = <R>(jobs: Omit<WideJob, "gate">[]) => onGatedWorkers<R>("./wide_worker.ts", jobs);
 
 const job = (job: WideJob["job"], descriptor: unknown, count: number, values: [bigint, bigint] = [0n, 0n]) => ({
   job,

@@ -1,4 +1,4 @@
-// A child process for the channel tests; runs in Bun or Deno. Messages are
+// A child process for the channel tests; runs in Bun, Deno or Node. Messages are
 // 8 bytes: the producer's id and the message's number (little-endian u32).
 //   channel_child.ts produce <channel handle> <id> <count> <send|many>
 //       sends messages 0 … count-1 of producer `id` (count 0: forever), prints "sent <count>"
@@ -6,11 +6,10 @@
 //       receives until the channel closes; for message i of producer id sets byte
 //       region + id * count + i of the seen segment; prints {"got", "disorder"}
 import { message, parse } from "../helpers/channel.ts";
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { scriptArgs } from "../helpers/runtime.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [mode, ...args] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const [mode, ...args] = scriptArgs();
 const ch = api.Channel.fromHandle(args[0]);
 
 if (mode === "produce") {

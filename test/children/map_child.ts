@@ -1,16 +1,15 @@
-// A child process for test/map_processes.test.ts; runs in Bun or Deno.
+// A child process for test/map_processes.test.ts; runs in Bun, Deno or Node.
 //   map_child.ts add <map handle> <count> <keys> <gate offset> <bigint 0|1>
 //       count in at the gate (AtomicU32: +1, then wait for >= 0x10000), then count x
 //       fetchAdd("key<i % keys>", 1); prints "done <count>"
 //   map_child.ts victim <map handle> <progress offset> <keys>
 //       forever: fetchAdd("kill<i % keys>", 1), then store i + 1 in the AtomicU64 at the progress
 //       offset; every other call also sets a checksummed "v<i % 16>"; prints "running" once warm
-import { api, isBun } from "../helpers/api.ts";
+import { api } from "../helpers/api.ts";
+import { scriptArgs } from "../helpers/runtime.ts";
 import { addJob, checkedValue } from "../helpers/map_jobs.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [mode, handle, ...args] = isBun ? g.process.argv.slice(2) : g.Deno.args;
+const [mode, handle, ...args] = scriptArgs();
 const m = api.SharedMap.fromHandle(handle);
 
 switch (mode) {

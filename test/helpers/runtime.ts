@@ -77,26 +77,32 @@ export function hostLibrary(): string | undefined {
 }
 
 /**
- * How to start runtime `r`: its binary, except this runtime when
- * SHARED_ATOMIC_TEST_RUNTIME (a JSON array) says otherwise (the emulated
- * suites: an aarch64 Bun under qemu-user, a musl Bun through musl's loader),
- * and another runtime with {@linkcode hostLibrary} when that is set.
+ * How to start runtime `r` (Node: the pinned `version` when given): its
+ * binary, except this runtime when SHARED_ATOMIC_TEST_RUNTIME (a JSON array)
+ * says otherwise (the emulated suites: an aarch64 Bun under qemu-user, a musl
+ * Bun through musl's loader), and another runtime with {@linkcode hostLibrary}
+ * when that is set.
  */
-function launcher(r: Runtime): string[] {
-  const given = r === runtime ? env("SHARED_ATOMIC_TEST_RUNTIME") : undefined;
+function launcher(r: Runtime, version?: string): string[] {
+  const pinned = r === "node" && version !== undefined;
+  const own = r === runtime && !pinned;
+  const given = own ? env("SHARED_ATOMIC_TEST_RUNTIME") : undefined;
   if (given) return JSON.parse(given);
-  const lib = r === runtime ? undefined : hostLibrary();
-  return [...(lib === undefined ? [] : ["env", `SHARED_ATOMIC_LIB=${lib}`]), binary(r)];
+  const lib = own ? undefined : hostLibrary();
+  return [...(lib === undefined ? [] : ["env", `SHARED_ATOMIC_LIB=${lib}`]), pinned ? nodeBinary(version) : binary(r)];
 }
 
-/** The command that runs `script` (a path) in runtime `r` with `args`; `gc` exposes a collector. */
+/**
+ * The command that runs `script` (a path) in runtime `r` with `args`; `gc`
+ * exposes a collector; `node` picks a pinned Node line (NODE_VERSIONS).
+ */
 export function command(
   r: Runtime,
   script: string,
   args: readonly string[] = [],
-  opts: { gc?: boolean } = {},
+  opts: { gc?: boolean; node?: string } = {},
 ): string[] {
-  const bin = launcher(r);
+  const bin = launcher(r, opts.node);
   if (r === "deno") {
     return [...bin, "run", "-A", "--no-check", ...(opts.gc ? ["--v8-flags=--expose-gc"] : []), script, ...args];
   }

@@ -3,7 +3,8 @@
 // test/children/child.ts (or any command).
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
-import { command, isBun, isNode, type Runtime, runtime } from "./runtime.ts";
+import { command, hostLibrary, isBun, isNode, type Runtime, runtime } from "./runtime.ts";
+import { libraryPath } from "../../src/native/locate.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
@@ -62,6 +63,9 @@ function nodeStart(cmd: string[], env?: Record<string, string>): Child {
  */
 export { hostLibrary } from "./runtime.ts";
 
+/** The path of a child script (relative to test/children/). */
+const childPath = (name: string) => fileURLToPath(new URL(name, new URL("../children/", import.meta.url)));
+
 /** The command that runs test/child.ts in this runtime. */
 export function self(...args: string[]): string[] {
   return selfScript("./child.ts", ...args);
@@ -69,12 +73,30 @@ export function self(...args: string[]): string[] {
 
 /** The command that runs a child script (relative to test/children/) in this runtime. */
 export function selfScript(name: string, ...args: string[]): string[] {
-  return command(runtime, fileURLToPath(new URL(name, new URL("../children/", import.meta.url))), args);
+  return scriptIn(runtime, name, ...args);
+}
+
+/**
+ * The command that runs a child script (relative to test/children/) in
+ * runtime `r`, started as {@linkcode command} says (under the emulated
+ * suites: this runtime as it was started, another one with the host's library).
+ */
+export function scriptIn(r: Runtime, name: string, ...args: string[]): string[] {
+  return command(r, childPath(name), args);
 }
 
 /** The command that runs test/children/child.ts in runtime `r`. */
 export function childIn(r: Runtime, ...args: string[]): string[] {
-  return command(r, fileURLToPath(new URL("../children/child.ts", import.meta.url)), args);
+  return scriptIn(r, "./child.ts", ...args);
+}
+
+/**
+ * The command that runs a Python child (relative to test/children/; its
+ * first argument is the library to load): the host's python3 with the
+ * host's library under the emulated suites, else the library this runtime loaded.
+ */
+export function python(name: string, ...args: string[]): string[] {
+  return ["python3", childPath(name), hostLibrary() ?? libraryPath(), ...args];
 }
 
 /** The command that runs test/children/child.ts in another runtime (Bun runs Deno's, the others Bun's). */
@@ -83,10 +105,58 @@ export function other(...args: string[]): string[] {
 }
 
 /** Runs `cmd`, throwing with its stderr if it fails; returns its stdout. */
-export async function run(cmd: string[], env?: Record<string, string>): Promise<string> {
-  const { code, stdout, stderr } = await start(cmd, env).done;
+export function run(cmd: string[], env?: Record<string, string>): Promise<string> {
+  return succeeded(start(cmd, env), cmd);
+}
+
+/** `c`'s stdout once it has exited with 0; else throws with its stderr. */
+async function succeeded(c: Child, cmd: string[]): Promise<string> {
+  const { code, stdout, stderr } = await c.done;
   if (code !== 0) throw new Error(`${cmd.join(" ")} exited with ${code}:\n${stderr}`);
   return stdout;
+}
+
+/**
+ * The children a test starts, killed (SIGKILL) and waited for when its scope
+ * ends (`await using kids = new Children()`), so a failed test leaves none
+ * running and none of their results reaches a later test.
+ */
+export class Children {
+  #all: Child[] = [];
+  /** Starts `cmd` (see {@linkcode start}). */
+  start(cmd: string[], env?: Record<string, string>): Child {
+    const c = start(cmd, env);
+    this.#all.push(c);
+    return c;
+  }
+  /** Starts `cmd`; its stdout once it has exited with 0 (see {@linkcode run}). */
+  run(cmd: string[], env?: Record<string, string>): Promise<string> {
+    return succeeded(this.start(cmd, env), cmd);
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const c of this.#all) {
+      try {
+        c.kill("SIGKILL");
+      } catch { /* it has exited */ }
+    }
+    await Promise.allSettled(this.#all.map((c) => c.done));
+  }
+}
+
+/**
+ * Waits until `ready()` (children counted in at a gate), throwing at once the
+ * error of the first of `jobs` that fails (a child that could not start) and
+ * after `ms` without it.
+ */
+export async function arrived(ready: () => boolean, jobs: readonly Promise<unknown>[], ms = 120_000): Promise<void> {
+  let failure: { error: unknown } | undefined;
+  for (const j of jobs) j.catch((error) => (failure ??= { error }));
+  const t = performance.now();
+  while (!ready()) {
+    if (failure) throw failure.error;
+    if (performance.now() - t > ms) throw new Error(`the children did not all arrive within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Runs `commands` with at most `width` at a time; returns their stdouts in order. */
