@@ -7,13 +7,15 @@
 //   robust_child.ts count <mutex handle> <segment handle> <offset> <n>
 //       n plain increments of the i32 at offset, each under the lock; prints "done"
 //   robust_child.ts stress-<mutex|rwlock|sem> <handle> <segment handle> <base> <index> <until (epoch ms)>
-//       journaled updates under the lock until the deadline (see the test), repairing after a dead holder
+//       journaled updates under the lock until the deadline (and at least MIN_UPDATES), repairing after a dead holder
 import { check, COUNTS, J, JOURNAL_BYTES, repair, update } from "../helpers/robust_journal.ts";
 
 import { api } from "../helpers/api.ts";
 import { pid, scriptArgs } from "../helpers/runtime.ts";
 
 const [mode, ...args] = scriptArgs();
+/** A stress child started late on a loaded machine still does this many updates after its deadline. */
+const MIN_UPDATES = 100;
 const nap = new Int32Array(new SharedArrayBuffer(4));
 const forever = (): never => {
   for (;;) Atomics.wait(nap, 0, 0, 1000);
@@ -67,7 +69,7 @@ switch (mode) {
     const w = words(args[1], Number(args[2]));
     const index = Number(args[3]);
     const until = Number(args[4]);
-    while (Date.now() < until) {
+    for (let done = 0; Date.now() < until || done < MIN_UPDATES; done++) {
       let guard;
       try {
         guard = m.lock();
@@ -87,7 +89,7 @@ switch (mode) {
     const w = words(args[1], Number(args[2]));
     const index = Number(args[3]);
     const until = Number(args[4]);
-    for (let i = 0; Date.now() < until; i++) {
+    for (let i = 0; Date.now() < until || i < 4 * MIN_UPDATES; i++) {
       let guard;
       const write = i % 4 === 0;
       try {
@@ -112,7 +114,7 @@ switch (mode) {
     const w = words(args[1], Number(args[2]));
     const index = Number(args[3]);
     const until = Number(args[4]);
-    while (Date.now() < until) {
+    for (let done = 0; Date.now() < until || done < MIN_UPDATES; done++) {
       try {
         s.acquire();
       } catch (e) {
