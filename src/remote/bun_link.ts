@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Arg, Link, OnError } from "./link.ts";
-import { Deadlines } from "./deadlines.ts";
+import type { Arg, Link } from "./link.ts";
+import { Deadlines, Rejectable } from "./deadlines.ts";
 
 /** The part of Bun's RedisClient used here. */
 interface BunRedisClient {
@@ -42,8 +42,10 @@ export class BunLink implements Link {
     this.#deadlines = new Deadlines(timeoutMs);
   }
 
-  send(command: string, args: Arg[], fail: OnError): Promise<unknown> {
-    return this.#deadlines.track(this.#client.send(command, args), fail);
+  send(command: string, args: Arg[]): Promise<unknown> {
+    const reply = new Rejectable(this.#client.send(command, args));
+    this.#deadlines.watch(reply);
+    return reply.promise;
   }
 
   sendBytes(): Promise<unknown> {
