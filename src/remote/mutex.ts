@@ -17,7 +17,7 @@ import type { AsyncLockGuard, AsyncMutex } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
 import { LeaseLostError, ValkeyError, ValkeyWrongTypeError } from "./errors.ts";
 import { Lease } from "./lease.ts";
-import { poll } from "./poll.ts";
+import { FIRST_SLEEP_MS, poll, sleep } from "./poll.ts";
 import { checkSignal, checkTimeout } from "./checks.ts";
 
 /** @internal KEYS[1] lease, KEYS[2] fence; ARGV[1] token, ARGV[2] leaseMs: {1, fence} taken, {0, pttl} held by another. */
@@ -177,11 +177,28 @@ export class ValkeyMutex implements AsyncMutex {
   lockAsync(timeoutMs?: undefined, signal?: AbortSignal): Promise<ValkeyMutexGuard>;
   /** Waits for the lock; null if `timeoutMs` passes first. */
   lockAsync(timeoutMs: number, signal?: AbortSignal): Promise<ValkeyMutexGuard | null>;
-  async lockAsync(timeoutMs?: number, signal?: AbortSignal): Promise<ValkeyMutexGuard | null> {
+  lockAsync(timeoutMs?: number, signal?: AbortSignal): Promise<ValkeyMutexGuard | null> {
     const where = "ValkeyMutex.lockAsync";
-    const deadline = performance.now() + checkTimeout(where, timeoutMs);
-    const s = checkSignal(where, signal);
+    let deadline: number, s: AbortSignal | undefined;
+    try {
+      deadline = performance.now() + checkTimeout(where, timeoutMs);
+      s = checkSignal(where, signal);
+    } catch (e) {
+      return Promise.reject(e); // bad input rejects, like every other call
+    }
+    if (s?.aborted) return Promise.reject(s.reason);
     const token = this.#owner + ++this.#taken;
+    // the first try straight away (the lock is usually free); while it is held, poll's tries with their pauses
+    return this.#try(where, token).then((fence) =>
+      fence === undefined ? this.#wait(where, token, deadline, s) : new ValkeyMutexGuard(this.#c, this, token, fence)
+    );
+  }
+
+  /** After a first try found the lock held: poll's first pause, then its tries, until `deadline`. */
+  async #wait(where: string, token: string, deadline: number, s?: AbortSignal): Promise<ValkeyMutexGuard | null> {
+    const left = deadline - performance.now();
+    if (left <= 0) return null;
+    await sleep(Math.min(left, FIRST_SLEEP_MS * (0.5 + Math.random())), s);
     const fence = await poll(() => this.#try(where, token), deadline, s);
     return fence === undefined ? null : new ValkeyMutexGuard(this.#c, this, token, fence);
   }
