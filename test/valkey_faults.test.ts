@@ -92,6 +92,39 @@ test("a frozen server: calls reject with ValkeyTimeoutError within timeoutMs; th
   assert.equal(await m.getText("k"), "v");
 });
 
+test("a server frozen for several timeouts: every call fails within the timeout, none hangs; thawed, the store works again", async () => {
+  await using store = await ValkeyStore.connect(server.url, { prefix: "pause2:", timeoutMs: 200 });
+  const a = store.atomicI64("a");
+  const m = store.map("m");
+  await a.store(1);
+  server.pause();
+  try {
+    // the first calls time out; later ones time out too, or fail at once while a new connection is made
+    for (let i = 0; i < 6; i++) {
+      const fs = await Promise.all([a.fetchAdd(1), m.fetchAdd("n", 1)].map(failure));
+      for (const f of fs) {
+        assert.ok(f.error instanceof ValkeyTimeoutError || f.error instanceof ValkeyConnectionError, String(f.error));
+        assert.ok(f.ms < 2000, `${f.ms} ms`);
+      }
+      await sleep(100);
+    }
+  } finally {
+    server.resume();
+  }
+  for (let i = 0; i < 500; i++) {
+    try {
+      await a.load();
+      break;
+    } catch {
+      await sleep(20);
+    }
+  }
+  await reconnected(store);
+  const v = await a.load();
+  assert.ok(v >= 1n && v <= 7n, `${v}: each timed-out add ran or not; nothing else happened`);
+  assert.equal(await a.addFetch(1), Number(v) + 1);
+});
+
 test("the server restarts while a lock is held: the lost lease is reported to its holder", async () => {
   await using store = await ValkeyStore.connect(server.url, { prefix: "lease:", timeoutMs: 500 });
   const guard = await store.mutex("m", { leaseMs: 300 }).lockAsync();

@@ -59,7 +59,9 @@ export function mapError(where: string, key: string, e: unknown, timeoutMs: numb
       { cause: e },
     );
   }
-  if (message === "Command timed out") return new ValkeyTimeoutError(where, timeoutMs, { cause: e });
+  if (message === "Command timed out" || (e as { timedOut?: boolean })?.timedOut === true) {
+    return new ValkeyTimeoutError(where, timeoutMs, { cause: e });
+  }
   if (name === "ReplyError" || (e as { code?: string }).code === "ERR_REDIS_SERVER_ERROR") {
     return new ValkeyError(where, `the server refused the command: ${message}`, { cause: e });
   }

@@ -7,7 +7,7 @@
  * times the timeout after it was sent. Settled commands are dropped from the
  * front as new ones are sent, so the queue holds about the commands in flight.
  * (A timer per command costs about 15 µs in Deno, and a wrapping promise per
- * command 1–2 µs, measured: 15% and 2% of a loopback round trip.)
+ * command 1–5 µs, measured: 15% and 2–10% of a loopback round trip.)
  *
  * @module
  */
@@ -87,29 +87,56 @@ export class Deadlines {
 }
 
 /**
- * A reply promise made rejectable, for a client whose commands cannot be
- * failed from outside (Bun's RedisClient): `promise` settles with the
- * reply, or with `reject`'s error first.
+ * Deadlines for a client whose commands cannot be failed one by one (Bun's
+ * RedisClient): the same interval, counting the commands in flight and the
+ * tick of the last progress (a reply, or a command sent when none was in
+ * flight). Replies come in the order sent, so when none has come for five
+ * ticks while commands are in flight, the oldest has waited between 1 and
+ * 1.25 times the timeout: `onStall` runs (the link then fails every
+ * command in flight at once, by closing the client).
  */
-export class Rejectable implements Timed {
-  isSettled = false;
-  readonly promise: Promise<unknown>;
-  #reject!: (e: unknown) => void;
+export class Stall {
+  #pending = 0;
+  #since = 0;
+  #tick = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #onStall: () => void;
 
-  /** Follows `reply`. */
-  constructor(reply: Promise<unknown>) {
-    this.promise = new Promise((resolve, reject) => {
-      this.#reject = reject;
-      reply.then((v) => {
-        this.isSettled = true;
-        resolve(v);
-      }, (e) => this.reject(e));
-    });
+  /** How long a reply may take. */
+  readonly timeoutMs: number;
+  /** Calls `onStall` when no reply came for `timeoutMs` while commands were in flight. */
+  constructor(timeoutMs: number, onStall: () => void) {
+    this.timeoutMs = timeoutMs;
+    this.#onStall = onStall;
   }
 
-  /** Fails it now (a later reply is ignored). */
-  reject(e: unknown): void {
-    this.isSettled = true;
-    this.#reject(e);
+  /** A command was sent. */
+  sent(): void {
+    this.#timer ??= this.#start();
+    if (this.#pending++ === 0) this.#since = this.#tick;
+  }
+
+  /** A command's reply (or error) came. */
+  settled(): void {
+    this.#pending--;
+    this.#since = this.#tick;
+  }
+
+  /** Stops the interval (the link is closed). */
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #start(): ReturnType<typeof setInterval> {
+    const t = setInterval(() => {
+      const now = ++this.#tick;
+      if (this.#pending > 0 && now - this.#since >= TICKS) {
+        this.#since = now;
+        this.#onStall();
+      }
+    }, Math.max(1, this.timeoutMs / 4));
+    unref(t);
+    return t;
   }
 }
