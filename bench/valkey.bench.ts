@@ -38,16 +38,20 @@ async function rate(body: () => unknown, n = N): Promise<number> {
 /** Slices per round: ours and raw alternate in slices of N / SLICES calls. */
 const SLICES = 20;
 /**
- * The rates of `a` and `b`, measured in SLICES alternating slices of N/SLICES calls each, which of the two goes
- * first alternating too (a change in the machine's load, or a cost of switching, hits both alike).
+ * The rates of `a` and `b`, and the median latencies of their calls (ms), measured in SLICES alternating slices of
+ * N/SLICES calls each, which of the two goes first alternating too (a change in the machine's load, or a cost of
+ * switching, hits both alike). The median latency is what a call costs when the machine lets the process run; on a
+ * loaded machine the rate also counts the times it was preempted.
  */
-async function interleaved(a: () => unknown, b: () => unknown): Promise<[number, number]> {
+async function interleaved(a: () => unknown, b: () => unknown): Promise<[number, number, number, number]> {
   const slice = Math.max(1, Math.floor(N / SLICES));
-  const t = [0, 0];
+  const lat: number[][] = [[], []];
   const run = async (body: () => unknown, k: number) => {
-    const t0 = performance.now();
-    for (let i = 0; i < slice; i++) await body();
-    t[k] += performance.now() - t0;
+    for (let i = 0; i < slice; i++) {
+      const t0 = performance.now();
+      await body();
+      lat[k].push(performance.now() - t0);
+    }
   };
   for (let s = 0; s < SLICES; s++) {
     if (s % 2 === 0) {
@@ -58,7 +62,9 @@ async function interleaved(a: () => unknown, b: () => unknown): Promise<[number,
       await run(a, 0);
     }
   }
-  return [(SLICES * slice) / (t[0] / 1000), (SLICES * slice) / (t[1] / 1000)];
+  const total = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+  const n = SLICES * slice;
+  return [n / (total(lat[0]) / 1000), n / (total(lat[1]) / 1000), median(lat[0]), median(lat[1])];
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -189,8 +195,18 @@ const rows: Row[] = [
 ];
 
 // --- measure ------------------------------------------------------------------------------------
-const results: { ours: number[]; raw: number[]; ratio: number[]; alt: number[]; local: number[] }[] = rows.map(
-  () => ({ ours: [], raw: [], ratio: [], alt: [], local: [] }),
+interface Result {
+  ours: number[];
+  raw: number[];
+  ratio: number[];
+  /** Per round: the median latency of ours over that of raw. */
+  latency: number[];
+  oursLatency: number[];
+  alt: number[];
+  local: number[];
+}
+const results: Result[] = rows.map(
+  () => ({ ours: [], raw: [], ratio: [], latency: [], oursLatency: [], alt: [], local: [] }),
 );
 for (const r of rows) {
   await rate(r.ours, 300); // warm-up: scripts loaded, JIT
@@ -202,10 +218,12 @@ for (let round = 0; round < ROUNDS; round++) {
   progress(`valkey round ${round + 1}/${ROUNDS}\n`);
   for (const [i, r] of rows.entries()) {
     // ours and raw alternate in slices of a tenth, so that a change in the machine's load hits both alike
-    const [ours, rawRate] = await interleaved(r.ours, r.raw);
+    const [ours, rawRate, oursMedian, rawMedian] = await interleaved(r.ours, r.raw);
     results[i].ours.push(ours);
     results[i].raw.push(rawRate);
     results[i].ratio.push(rawRate / ours);
+    results[i].latency.push(oursMedian / rawMedian);
+    results[i].oursLatency.push(oursMedian);
     if (r.alt) results[i].alt.push(await rate(r.alt));
     results[i].local.push(await rate(r.local, N * 10));
   }
@@ -217,15 +235,17 @@ const load = `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()
 console.log(`### ${runtimeName}: round trips per second, one call in flight (${N} calls × ${ROUNDS} rounds)`);
 console.log();
 console.log(
-  `Medians over the rounds (${load}); raw / ours is the median of the per-round ratios, ours and raw alternating ` +
-    `in ${SLICES} slices a round.`,
+  `Medians over the rounds (${load}); raw / ours is the median of the per-round ratios of the rates, ours and raw ` +
+    `alternating in ${SLICES} slices a round; "median call" is the median latency of ours, and its ratio to raw's ` +
+    `(per round, then the median: the overhead per call when the process runs, which the load's preemptions do not ` +
+    `distort).`,
 );
 console.log();
 console.log(
-  "| operation | shared-atomic/valkey | raw client, same commands | raw / ours (target ≤ 1.1) |" +
+  "| operation | shared-atomic/valkey | raw client, same commands | raw / ours (target ≤ 1.1) | median call, ours / raw |" +
     (isBun ? " ioredis in Bun, same commands |" : "") + " local shared memory |",
 );
-console.log("|---|---:|---|---:|" + (isBun ? "---:|" : "") + "---|");
+console.log("|---|---:|---|---:|---:|" + (isBun ? "---:|" : "") + "---|");
 for (const [i, r] of rows.entries()) {
   const x = results[i];
   const alt = isBun ? ` ${x.alt.length ? k(median(x.alt)) + "/s" : "– (ours is ioredis here)"} |` : "";
@@ -233,7 +253,7 @@ for (const [i, r] of rows.entries()) {
   console.log(
     `| ${r.what} | ${k(median(x.ours))}/s | ${k(median(x.raw))}/s (${client(r)} ${r.rawWhat}) | ${
       median(x.ratio).toFixed(2)
-    } |${alt} ${local} |`,
+    } | ${(median(x.oursLatency) * 1000).toFixed(0)} µs, ${median(x.latency).toFixed(2)} |${alt} ${local} |`,
   );
 }
 console.log();
