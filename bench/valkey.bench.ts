@@ -11,6 +11,7 @@
  * @module
  */
 
+import { loadavg } from "node:os";
 import { Redis } from "ioredis";
 import { ValkeyStore } from "../valkey.ts";
 import { ACQUIRE, RELEASE } from "../src/remote/mutex.ts";
@@ -34,19 +35,36 @@ async function rate(body: () => unknown, n = N): Promise<number> {
   for (let i = 0; i < n; i++) await body();
   return n / ((performance.now() - t) / 1000);
 }
-/** The rates of `a` and `b`, measured in ten alternating slices of N/10 calls each. */
-async function interleaved(a: () => unknown, b: () => unknown): Promise<[number, number]> {
-  const slice = Math.max(1, Math.floor(N / 10));
-  let ta = 0, tb = 0;
-  for (let s = 0; s < 10; s++) {
-    let t = performance.now();
-    for (let i = 0; i < slice; i++) await a();
-    ta += performance.now() - t;
-    t = performance.now();
-    for (let i = 0; i < slice; i++) await b();
-    tb += performance.now() - t;
+/** Slices per round: ours and raw alternate in slices of N / SLICES calls. */
+const SLICES = 20;
+/**
+ * The rates of `a` and `b`, and the median latencies of their calls (ms), measured in SLICES alternating slices of
+ * N/SLICES calls each, which of the two goes first alternating too (a change in the machine's load, or a cost of
+ * switching, hits both alike). The median latency is what a call costs when the machine lets the process run; on a
+ * loaded machine the rate also counts the times it was preempted.
+ */
+async function interleaved(a: () => unknown, b: () => unknown): Promise<[number, number, number, number]> {
+  const slice = Math.max(1, Math.floor(N / SLICES));
+  const lat: number[][] = [[], []];
+  const run = async (body: () => unknown, k: number) => {
+    for (let i = 0; i < slice; i++) {
+      const t0 = performance.now();
+      await body();
+      lat[k].push(performance.now() - t0);
+    }
+  };
+  for (let s = 0; s < SLICES; s++) {
+    if (s % 2 === 0) {
+      await run(a, 0);
+      await run(b, 1);
+    } else {
+      await run(b, 1);
+      await run(a, 0);
+    }
   }
-  return [(10 * slice) / (ta / 1000), (10 * slice) / (tb / 1000)];
+  const total = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+  const n = SLICES * slice;
+  return [n / (total(lat[0]) / 1000), n / (total(lat[1]) / 1000), median(lat[0]), median(lat[1])];
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -58,8 +76,9 @@ interface Row {
   rawWhat: string;
   /** In Bun, for the objects on Bun's RedisClient: the same commands through ioredis (why Bun's client). */
   alt?: () => unknown;
-  local?: () => unknown;
-  localWhat?: string;
+  /** The same operation on the local shared-memory backend. */
+  local: () => unknown;
+  localWhat: string;
 }
 
 // --- the operations ---------------------------------------------------------------------------
@@ -69,6 +88,8 @@ const mutex = store.mutex("lock");
 const chan = store.channel("c", { capacity: 1 << 20 });
 const localCounter = api.AtomicI64.create();
 const localMutex = api.Mutex.create();
+const localMap = api.SharedMap.create({ capacity: 1024, keySize: 16, valueSize: 64 });
+const localChan = api.Channel.create({ capacity: 1024, messageSize: 64 });
 await chan.sendAsync("warm"); // creates the stream; the group is made by the first receive
 await chan.recvAsync();
 await chan.ack();
@@ -77,6 +98,9 @@ const token = "raw-owner";
 await raw.script("LOAD", ACQUIRE.source);
 await raw.script("LOAD", RELEASE.source);
 const payload = "x".repeat(64);
+await map.set("get", payload);
+await raw.hset("raw:m", "get", payload);
+localMap.set("get", payload);
 
 const rows: Row[] = [
   {
@@ -119,12 +143,32 @@ const rows: Row[] = [
     ours: () => map.fetchAdd("key", 1),
     raw: () => raw.hincrby("raw:m", "key", 1),
     rawWhat: "HINCRBY",
+    local: () => localMap.fetchAdd("key", 1),
+    localWhat: "SharedMap.fetchAdd",
   },
   {
     what: "map fetchAdd with ttlMs (fixed window)",
     ours: () => map.fetchAdd("ttl", 1, { ttlMs: 60_000 }),
     raw: () => raw.multi().hincrby("raw:m", "ttl", 1).call("HPEXPIRE", "raw:m", 60000, "NX", "FIELDS", 1, "ttl").exec(),
     rawWhat: "MULTI HINCRBY + HPEXPIRE NX",
+    local: () => localMap.fetchAdd("ttl", 1, { ttlMs: 60_000 }),
+    localWhat: "SharedMap.fetchAdd with ttlMs",
+  },
+  {
+    what: "map get (64 B)",
+    ours: () => map.get("get"),
+    raw: () => raw.hgetBuffer("raw:m", "get"),
+    rawWhat: "HGET, bytes",
+    local: () => localMap.get("get"),
+    localWhat: "SharedMap.get",
+  },
+  {
+    what: "map set (64 B)",
+    ours: () => map.set("set", payload),
+    raw: () => raw.hset("raw:m", "set", payload),
+    rawWhat: "HSET",
+    local: () => localMap.set("set", payload),
+    localWhat: "SharedMap.set",
   },
   {
     what: "channel sendAsync + recvAsync (64 B)",
@@ -142,49 +186,74 @@ const rows: Row[] = [
       await raw.multi().xack("raw:c", "g", id).xdel("raw:c", id).exec();
     },
     rawWhat: "XADD + XREADGROUP + XACK/XDEL",
+    local: async () => {
+      await localChan.sendAsync(payload);
+      await localChan.recvAsync();
+    },
+    localWhat: "Channel.sendAsync + recvAsync",
   },
 ];
 
 // --- measure ------------------------------------------------------------------------------------
-const results: { ours: number[]; raw: number[]; ratio: number[]; alt: number[]; local: number[] }[] = rows.map(
-  () => ({ ours: [], raw: [], ratio: [], alt: [], local: [] }),
+interface Result {
+  ours: number[];
+  raw: number[];
+  ratio: number[];
+  /** Per round: the median latency of ours over that of raw. */
+  latency: number[];
+  oursLatency: number[];
+  alt: number[];
+  local: number[];
+}
+const results: Result[] = rows.map(
+  () => ({ ours: [], raw: [], ratio: [], latency: [], oursLatency: [], alt: [], local: [] }),
 );
 for (const r of rows) {
   await rate(r.ours, 300); // warm-up: scripts loaded, JIT
   await rate(r.raw, 300);
+  await rate(r.local, 3000);
 }
+const loadBefore = loadavg()[0];
 for (let round = 0; round < ROUNDS; round++) {
   progress(`valkey round ${round + 1}/${ROUNDS}\n`);
   for (const [i, r] of rows.entries()) {
     // ours and raw alternate in slices of a tenth, so that a change in the machine's load hits both alike
-    const [ours, rawRate] = await interleaved(r.ours, r.raw);
+    const [ours, rawRate, oursMedian, rawMedian] = await interleaved(r.ours, r.raw);
     results[i].ours.push(ours);
     results[i].raw.push(rawRate);
     results[i].ratio.push(rawRate / ours);
+    results[i].latency.push(oursMedian / rawMedian);
+    results[i].oursLatency.push(oursMedian);
     if (r.alt) results[i].alt.push(await rate(r.alt));
-    if (r.local) results[i].local.push(await rate(r.local, N * 10));
+    results[i].local.push(await rate(r.local, N * 10));
   }
 }
 
 const client = (r: Row) => (r.alt ? "Bun RedisClient:" : "ioredis:");
 const k = (x: number) => (x >= 1e5 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(1)} k`);
+const load = `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`;
 console.log(`### ${runtimeName}: round trips per second, one call in flight (${N} calls × ${ROUNDS} rounds)`);
 console.log();
 console.log(
-  "| operation | shared-atomic/valkey | raw client, same commands | raw / ours (target ≤ 1.1) |" +
+  `Medians over the rounds (${load}); raw / ours is the median of the per-round ratios of the rates, ours and raw ` +
+    `alternating in ${SLICES} slices a round; "median call" is the median latency of ours, and its ratio to raw's ` +
+    `(per round, then the median: the overhead per call when the process runs, which the load's preemptions do not ` +
+    `distort).`,
+);
+console.log();
+console.log(
+  "| operation | shared-atomic/valkey | raw client, same commands | raw / ours (target ≤ 1.1) | median call, ours / raw |" +
     (isBun ? " ioredis in Bun, same commands |" : "") + " local shared memory |",
 );
-console.log("|---|---:|---|---:|" + (isBun ? "---:|" : "") + "---|");
+console.log("|---|---:|---|---:|---:|" + (isBun ? "---:|" : "") + "---|");
 for (const [i, r] of rows.entries()) {
   const x = results[i];
   const alt = isBun ? ` ${x.alt.length ? k(median(x.alt)) + "/s" : "– (ours is ioredis here)"} |` : "";
-  const local = x.local.length
-    ? `${k(median(x.local))}/s (${r.localWhat}; ${(median(x.local) / median(x.ours)).toFixed(0)}× Valkey)`
-    : "– (after the merge of SharedMap/Channel)";
+  const local = `${k(median(x.local))}/s (${r.localWhat}; ${(median(x.local) / median(x.ours)).toFixed(0)}× Valkey)`;
   console.log(
     `| ${r.what} | ${k(median(x.ours))}/s | ${k(median(x.raw))}/s (${client(r)} ${r.rawWhat}) | ${
       median(x.ratio).toFixed(2)
-    } |${alt} ${local} |`,
+    } | ${(median(x.oursLatency) * 1000).toFixed(0)} µs, ${median(x.latency).toFixed(2)} |${alt} ${local} |`,
   );
 }
 console.log();

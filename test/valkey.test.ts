@@ -40,6 +40,12 @@ test("atomicI64: every operation, bigint and number paths, exact at the 64-bit e
   assert.equal(await a.compareExchange(1n, 2n), 100n, "no match");
   assert.equal(await a.compareAndSet(100, 200), true);
   assert.equal(await a.loadNumber(), 200);
+  // exact beyond 2^53 (integer replies come back as numbers: the bigint path must not round)
+  await a.store(2n ** 60n + 1n);
+  assert.equal(await a.addFetch(2n), 2n ** 60n + 3n);
+  assert.equal(await a.fetchSub(1n), 2n ** 60n + 3n);
+  assert.equal(await a.fetchAdd(-(2n ** 61n)), 2n ** 60n + 2n);
+  assert.equal(await a.load(), -(2n ** 60n) + 2n);
   const max = 2n ** 63n - 1n, min = -(2n ** 63n);
   await a.store(max);
   assert.equal(await a.load(), max);
@@ -197,6 +203,11 @@ test("map: get/set/setIfAbsent/compareAndSet/delete, bytes and text, TTLs, count
   assert.equal(await m.addFetch("hits", 1, { ttlMs: 60_000 }), 1, "a new window");
   assert.equal(await m.addFetch("big", 2n ** 62n), 2n ** 62n);
   assert.equal(await m.fetchAdd("big", 2n ** 62n - 1n), 2n ** 62n);
+  assert.equal(await m.addFetch("odd", 2n ** 60n + 1n), 2n ** 60n + 1n, "exact beyond 2^53");
+  assert.equal(await m.fetchAdd("odd", 2n), 2n ** 60n + 1n);
+  assert.equal(await m.addFetch("odd", -3n), 2n ** 60n);
+  assert.equal(await m.fetchAdd("odd", 1n, { ttlMs: 60_000 }), 2n ** 60n, "with a TTL too");
+  assert.equal(await m.delete("odd"), true);
   await assert.rejects(m.fetchAdd("big", 1n), RangeError);
   await assert.rejects(m.fetchAdd("k", 1), ValkeyWrongTypeError, "not a counter");
   const keys = new Set<string>();

@@ -3,7 +3,8 @@
  * own INCRBY works on (so any other client can read and add to it). Every
  * operation is one round trip, atomic on the server: add and subtract are
  * INCRBY/DECRBY (the old value is the new one minus the delta, computed here,
- * exactly), store is SET, exchange is SET … GET, and compare-exchange,
+ * exactly; for a bigint, a script that runs them and returns the new value
+ * as text, since integer replies come back as numbers), store is SET, exchange is SET … GET, and compare-exchange,
  * max and min are cached scripts that compare the decimal strings exactly
  * (Lua's own numbers are doubles). An absent key reads as 0. Unlike shared
  * memory, a result outside the signed 64-bit range is refused (RangeError,
@@ -195,20 +196,21 @@ export class ValkeyAtomicI64 implements AsyncAtomicInteger {
       return Promise.reject(e); // bad input rejects, like every other call
     }
     const command = sign === 1 ? "INCRBY" : "DECRBY";
+    const key = this.key;
     if (typeof value === "number") {
-      return this.#c.call(where, this.key, command, this.key, v).then((reply) => {
-        const now = numberOf(where, this.key, reply);
+      return this.#c.request(where, key, command, [key, v], (reply) => {
+        const now = numberOf(where, key, reply);
         return old ? now - sign * value : now;
       });
     }
-    // a bigint result must be exact: where integer replies are numbers, a script returns the new value as text
-    const reply = this.#c.exactIntegers
-      ? this.#c.call(where, this.key, command, this.key, v)
-      : this.#c.run(where, ADD, [this.key], [v, command]);
-    return reply.then((r) => {
-      const now = bigOf(where, this.key, r);
+    const convert = (reply: unknown) => {
+      const now = bigOf(where, key, reply);
       return old ? now - BigInt(sign) * value : now;
-    });
+    };
+    // a bigint result must be exact: where integer replies are numbers, a script returns the new value as text
+    return this.#c.exactIntegers
+      ? this.#c.request(where, key, command, [key, v], convert)
+      : this.#c.run(where, ADD, [key], [v, command], false, convert);
   }
 
   async #extremum(where: string, value: Int, dir: 1 | -1, old: boolean): Promise<Int> {

@@ -59,7 +59,9 @@ export function mapError(where: string, key: string, e: unknown, timeoutMs: numb
       { cause: e },
     );
   }
-  if (message === "Command timed out") return new ValkeyTimeoutError(where, timeoutMs, { cause: e });
+  if (message === "Command timed out" || (e as { timedOut?: boolean })?.timedOut === true) {
+    return new ValkeyTimeoutError(where, timeoutMs, { cause: e });
+  }
   if (name === "ReplyError" || (e as { code?: string }).code === "ERR_REDIS_SERVER_ERROR") {
     return new ValkeyError(where, `the server refused the command: ${message}`, { cause: e });
   }
@@ -159,25 +161,51 @@ export class Connection {
 
   /** Runs a command; bulk replies as strings, integers as strings or (see `exactIntegers`) numbers. */
   call(where: string, key: string, command: string, ...args: Arg[]): Promise<unknown> {
-    if (this.#closed) return this.#closedError(where);
-    return this.#link.send(command, args, (e) => this.#fail(where, key, e));
+    return this.request(where, key, command, args);
   }
 
   /** Runs a command; bulk replies as bytes. */
   callBytes(where: string, key: string, command: string, ...args: Arg[]): Promise<unknown> {
-    if (this.#closed) return this.#closedError(where);
-    return this.#link.sendBytes(command, args, (e) => this.#fail(where, key, e));
+    return this.request(where, key, command, args, undefined, true);
   }
 
-  /** Runs a cached script (EVALSHA; EVAL once if the server does not know it). */
-  run(where: string, script: Script, keys: string[], args: Arg[], bytes = false): Promise<unknown> {
-    const call = bytes ? this.callBytes : this.call;
-    return call.call(this, where, keys[0], "EVALSHA", script.sha, script.count, ...keys, ...args).catch(
-      (e: unknown) => {
-        if (!(e instanceof ValkeyError && /NOSCRIPT/.test(e.message))) throw e;
-        return call.call(this, where, keys[0], "EVAL", script.source, script.count, ...keys, ...args);
-      },
-    );
+  /**
+   * Runs a command and passes its reply through `convert`, in the same step
+   * that names a failure (one promise between the client's and the caller's).
+   */
+  request<T = unknown>(
+    where: string,
+    key: string,
+    command: string,
+    args: Arg[],
+    convert?: (reply: unknown) => T,
+    bytes = false,
+  ): Promise<T> {
+    if (this.#closed) return this.#closedError(where);
+    const reply = bytes ? this.#link.sendBytes(command, args) : this.#link.send(command, args);
+    return reply.then(convert, (e) => {
+      throw this.#error(where, key, e);
+    }) as Promise<T>;
+  }
+
+  /** Runs a cached script (EVALSHA; EVAL once if the server does not know it); the reply through `convert`. */
+  run<T = unknown>(
+    where: string,
+    script: Script,
+    keys: string[],
+    args: Arg[],
+    bytes = false,
+    convert?: (reply: unknown) => T,
+  ): Promise<T> {
+    if (this.#closed) return this.#closedError(where);
+    const argv = [script.sha, script.count, ...keys, ...args];
+    const reply = bytes ? this.#link.sendBytes("EVALSHA", argv) : this.#link.send("EVALSHA", argv);
+    return reply.then(convert, (e) => {
+      const error = this.#error(where, keys[0], e);
+      if (!(error instanceof ValkeyError && /NOSCRIPT/.test(error.message))) throw error;
+      const again = [script.source, script.count, ...keys, ...args];
+      return this.request(where, keys[0], "EVAL", again, convert, bytes);
+    }) as Promise<T>;
   }
 
   /** Closes the connection (and its blocking duplicates); later calls reject. */
@@ -188,11 +216,12 @@ export class Connection {
     this.#link.close();
   }
 
-  #fail(where: string, key: string, e: unknown): never {
+  /** The named error for a failed command. */
+  #error(where: string, key: string, e: unknown): Error {
     if (this.#closed) {
-      throw new ValkeyConnectionError(where, "the store was closed while the command ran", { cause: e });
+      return new ValkeyConnectionError(where, "the store was closed while the command ran", { cause: e });
     }
-    throw mapError(where, key, e, this.settings.timeoutMs);
+    return mapError(where, key, e, this.settings.timeoutMs);
   }
 
   #closedError(where: string): Promise<never> {

@@ -3,8 +3,9 @@
  * Valkey 9's per-field expiry for TTLs (HSETEX, HPEXPIRE). Every call is one
  * round trip, atomic on the server: plain commands where one does the job
  * (HGET, HSET, HSETNX, HSETEX FNX, HDEL, HINCRBY), cached scripts for
- * compare-and-set and for a counter created with a TTL. Counters are
- * HINCRBY's decimal strings, 64-bit, exact.
+ * compare-and-set, for a counter created with a TTL, and for a bigint add
+ * (HINCRBY, then the new value as text: integer replies come back as
+ * numbers). Counters are HINCRBY's decimal strings, 64-bit, exact.
  *
  * @module
  */
@@ -19,6 +20,13 @@ const ADD_TTL = new Script(
   `local existed = redis.call('HEXISTS', KEYS[1], ARGV[1])
 redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
 if existed == 0 then redis.call('HPEXPIRE', KEYS[1], ARGV[3], 'FIELDS', 1, ARGV[1]) end
+return redis.call('HGET', KEYS[1], ARGV[1])`,
+  1,
+);
+
+/** KEYS[1]; ARGV[1] field, ARGV[2] delta: the new value as text (exact where integer replies are numbers). */
+const ADD = new Script(
+  `redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('HGET', KEYS[1], ARGV[1])`,
   1,
 );
@@ -187,19 +195,30 @@ export class ValkeyMap implements AsyncMap {
     } while (cursor !== "0");
   }
 
-  async #add(where: string, key: Bytes, delta: number | bigint, options: unknown, old: boolean) {
-    const k = bytesArg(where, "key", key);
-    const d = int64(where, "delta", delta);
-    const ttl = ttlOf(where, options);
-    const reply = ttl === undefined
-      ? await this.#c.call(where, this.key, "HINCRBY", this.key, k, d)
-      : await this.#c.run(where, ADD_TTL, [this.key], [k, d, ttl]);
-    const label = `${this.key} field ${JSON.stringify(keyText(key))}`;
-    if (typeof delta === "number") {
-      const now = numberOf(where, label, reply);
-      return old ? now - delta : now;
+  #add(where: string, key: Bytes, delta: number | bigint, options: unknown, old: boolean): Promise<number | bigint> {
+    let k: string | Uint8Array, d: string, ttl: number | undefined;
+    try {
+      k = bytesArg(where, "key", key);
+      d = int64(where, "delta", delta);
+      ttl = ttlOf(where, options);
+    } catch (e) {
+      return Promise.reject(e); // bad input rejects, like every other call
     }
-    const now = bigOf(where, label, reply);
-    return old ? now - delta : now;
+    // the field's name for an error message, made only for one
+    const label = () => `${this.key} field ${JSON.stringify(keyText(key))}`;
+    const convert: (reply: unknown) => number | bigint = typeof delta === "number"
+      ? (reply: unknown) => {
+        const now = numberOf(where, label, reply);
+        return old ? now - delta : now;
+      }
+      : (reply: unknown) => {
+        const now = bigOf(where, label, reply);
+        return old ? now - delta : now;
+      };
+    if (ttl !== undefined) return this.#c.run(where, ADD_TTL, [this.key], [k, d, ttl], false, convert);
+    // a bigint result must be exact: where integer replies are numbers, a script returns the new value as text
+    return typeof delta === "number" || this.#c.exactIntegers
+      ? this.#c.request(where, this.key, "HINCRBY", [this.key, k, d], convert)
+      : this.#c.run(where, ADD, [this.key], [k, d], false, convert);
   }
 }

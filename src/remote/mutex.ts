@@ -1,6 +1,7 @@
 /**
  * A lock on a Valkey server: a lease. Taking it is one script call that
- * sets the lease key to a random owner token only if it is absent (`SET NX
+ * sets the lease key to an owner token (random per lock object, and a count)
+ * only if it is absent (`SET NX
  * PX`) and, in the same call, increments the lock's fencing counter; the
  * guard carries that fencing token. Only the owner releases or extends
  * (scripts that compare the token first). While held, the lease is renewed
@@ -16,7 +17,7 @@ import type { AsyncLockGuard, AsyncMutex } from "./interfaces.ts";
 import { type Connection, Script } from "./connection.ts";
 import { LeaseLostError, ValkeyError, ValkeyWrongTypeError } from "./errors.ts";
 import { Lease } from "./lease.ts";
-import { poll } from "./poll.ts";
+import { FIRST_SLEEP_MS, poll, sleep } from "./poll.ts";
 import { checkSignal, checkTimeout } from "./checks.ts";
 
 /** @internal KEYS[1] lease, KEYS[2] fence; ARGV[1] token, ARGV[2] leaseMs: {1, fence} taken, {0, pttl} held by another. */
@@ -43,6 +44,9 @@ const EXTEND = new Script(
 return 0`,
   1,
 );
+
+/** Whether a script's reply is 1. */
+const isOne = (reply: unknown): boolean => String(reply) === "1";
 
 /** Options of `store.mutex`. */
 export interface ValkeyMutexOptions {
@@ -106,8 +110,8 @@ export class ValkeyMutexGuard implements AsyncLockGuard {
     if (!this.#held) throw new ValkeyError(where, "this guard was already unlocked");
     this.#held = false;
     this.#lease.stop();
-    const released = await this.#c.run(where, RELEASE, [this.#key], [this.token]);
-    if (String(released) !== "1") {
+    const released = await this.#c.run(where, RELEASE, [this.#key], [this.token], false, isOne);
+    if (!released) {
       this.#lease.markLost();
       throw new LeaseLostError(where, this.#lease.name);
     }
@@ -119,8 +123,14 @@ export class ValkeyMutexGuard implements AsyncLockGuard {
   }
 
   async #renew(): Promise<boolean> {
-    const r = await this.#c.run("ValkeyMutexGuard.extend", EXTEND, [this.#key], [this.token, this.#lease.leaseMs]);
-    return String(r) === "1";
+    return await this.#c.run(
+      "ValkeyMutexGuard.extend",
+      EXTEND,
+      [this.#key],
+      [this.token, this.#lease.leaseMs],
+      false,
+      isOne,
+    );
   }
 }
 
@@ -143,6 +153,9 @@ export class ValkeyMutex implements AsyncMutex {
   readonly #c: Connection;
   readonly #fence: string;
   readonly #leaseArg: string;
+  /** Owner tokens are this (random, one per object) and a count of the acquisitions tried. */
+  readonly #owner = randomUUID() + ":";
+  #taken = 0;
   /** The object's name in the store. */
   readonly name: string;
   /** The lease key on the server (its fencing counter is this key + ":fence"). */
@@ -164,28 +177,45 @@ export class ValkeyMutex implements AsyncMutex {
   lockAsync(timeoutMs?: undefined, signal?: AbortSignal): Promise<ValkeyMutexGuard>;
   /** Waits for the lock; null if `timeoutMs` passes first. */
   lockAsync(timeoutMs: number, signal?: AbortSignal): Promise<ValkeyMutexGuard | null>;
-  async lockAsync(timeoutMs?: number, signal?: AbortSignal): Promise<ValkeyMutexGuard | null> {
+  lockAsync(timeoutMs?: number, signal?: AbortSignal): Promise<ValkeyMutexGuard | null> {
     const where = "ValkeyMutex.lockAsync";
-    const deadline = performance.now() + checkTimeout(where, timeoutMs);
-    const s = checkSignal(where, signal);
-    const token = randomUUID();
+    let deadline: number, s: AbortSignal | undefined;
+    try {
+      deadline = performance.now() + checkTimeout(where, timeoutMs);
+      s = checkSignal(where, signal);
+    } catch (e) {
+      return Promise.reject(e); // bad input rejects, like every other call
+    }
+    if (s?.aborted) return Promise.reject(s.reason);
+    const token = this.#owner + ++this.#taken;
+    // the first try straight away (the lock is usually free); while it is held, poll's tries with their pauses
+    return this.#try(where, token).then((fence) =>
+      fence === undefined ? this.#wait(where, token, deadline, s) : new ValkeyMutexGuard(this.#c, this, token, fence)
+    );
+  }
+
+  /** After a first try found the lock held: poll's first pause, then its tries, until `deadline`. */
+  async #wait(where: string, token: string, deadline: number, s?: AbortSignal): Promise<ValkeyMutexGuard | null> {
+    const left = deadline - performance.now();
+    if (left <= 0) return null;
+    await sleep(Math.min(left, FIRST_SLEEP_MS * (0.5 + Math.random())), s);
     const fence = await poll(() => this.#try(where, token), deadline, s);
     return fence === undefined ? null : new ValkeyMutexGuard(this.#c, this, token, fence);
   }
 
   /** One try: the fencing token, or undefined while another holds it. */
-  async #try(where: string, token: string): Promise<number | undefined> {
-    const [taken, n] =
-      (await this.#c.run(where, ACQUIRE, [this.key, this.#fence], [token, this.#leaseArg]) as unknown[])
-        .map(String);
-    if (taken === "1") return Number(n);
-    if (n === "-1") {
-      throw new ValkeyWrongTypeError(
-        where,
-        this.key,
-        "it holds a value without an expiry: not a lease of this library",
-      );
-    }
-    return undefined;
+  #try(where: string, token: string): Promise<number | undefined> {
+    return this.#c.run(where, ACQUIRE, [this.key, this.#fence], [token, this.#leaseArg], false, (reply) => {
+      const [taken, n] = reply as unknown[];
+      if (String(taken) === "1") return Number(n);
+      if (String(n) === "-1") {
+        throw new ValkeyWrongTypeError(
+          where,
+          this.key,
+          "it holds a value without an expiry: not a lease of this library",
+        );
+      }
+      return undefined;
+    });
   }
 }

@@ -29,18 +29,22 @@ export function int64(where: string, param: string, v: unknown): string {
   throw typeError(where, param, I64, v);
 }
 
-/** A reply holding a decimal integer (null: an absent key, 0) as a bigint; WRONGTYPE if it is not one. */
-export function bigOf(where: string, key: string, reply: unknown): bigint {
+/**
+ * A reply holding a decimal integer (null: an absent key, 0) as a bigint;
+ * WRONGTYPE naming `key` (or what `key()` returns) if it is not one.
+ */
+export function bigOf(where: string, key: string | (() => string), reply: unknown): bigint {
   if (reply === null || reply === undefined) return 0n;
   const s = String(reply);
   if (!/^-?\d{1,19}$/.test(s)) {
-    throw new ValkeyWrongTypeError(where, key, "it holds a value that is not a 64-bit integer");
+    const name = typeof key === "string" ? key : key();
+    throw new ValkeyWrongTypeError(where, name, "it holds a value that is not a 64-bit integer");
   }
   return BigInt(s);
 }
 
 /** The same reply as a number (beyond ±2^53: rounded). */
-export function numberOf(where: string, key: string, reply: unknown): number {
+export function numberOf(where: string, key: string | (() => string), reply: unknown): number {
   if (typeof reply === "number") return reply;
   if (typeof reply === "string" && reply.length < 16 && /^-?\d+$/.test(reply)) return +reply;
   return Number(bigOf(where, key, reply));
