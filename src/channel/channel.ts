@@ -144,6 +144,9 @@ export class Channel extends Primitive {
   /** The longest message, in bytes. */
   readonly messageSize: number;
   readonly #ch: Pointer;
+  /** The configuration it was opened with, passed to every native call (which refuses memory that says otherwise now). */
+  readonly #cap: number;
+  readonly #size: number;
   /** Staging for one message; for batches, a larger one made on first use. */
   readonly #stage: Staging;
   #batchStage: Staging | undefined;
@@ -171,11 +174,11 @@ export class Channel extends Primitive {
         return channelBytes(c[0], c[1]);
       },
     });
-    this.capacity = this.config[0];
-    this.messageSize = this.config[1];
+    this.capacity = this.#cap = this.config[0];
+    this.messageSize = this.#size = this.config[1];
     this.#s = channelSymbols();
     this.#ch = this.at(0);
-    this.#stage = new Staging(this.messageSize);
+    this.#stage = new Staging(this.#size);
   }
 
   /** Bytes a channel with these options takes (place it at a multiple of `Channel.ALIGN`). */
@@ -200,24 +203,27 @@ export class Channel extends Primitive {
   send(data: ChannelData, timeoutMs?: number): boolean {
     const t = checkTimeout("Channel.send", timeoutMs);
     const n = this.#put("Channel.send", data);
-    const r = sliced(t, (ms) => this.#s.sa_channel_send(this.#ch, this.#stage.pointer, n, ms));
+    const r = sliced(t, (ms) => this.#s.sa_channel_send(this.#ch, this.#cap, this.#size, this.#stage.pointer, n, ms));
     return this.#sent("Channel.send", r);
   }
 
   /** Sends `data` if there is room now; false if the channel is full. Never blocks. */
   trySend(data: ChannelData): boolean {
     const n = this.#put("Channel.trySend", data);
-    return this.#sent("Channel.trySend", this.#s.sa_channel_try_send(this.#ch, this.#stage.pointer, n));
+    return this.#sent(
+      "Channel.trySend",
+      this.#s.sa_channel_try_send(this.#ch, this.#cap, this.#size, this.#stage.pointer, n),
+    );
   }
 
   /** Sends `data`, waiting without blocking the event loop while full; false if the time ran out. */
   async sendAsync(data: ChannelData, options?: ChannelWaitOptions): Promise<boolean> {
     const where = "Channel.sendAsync";
     const { timeoutMs, signal } = waitOptions(where, options);
-    messageLength(where, "data", data, this.messageSize);
+    messageLength(where, "data", data, this.#size);
     return await this.#untilAsync(where, false, timeoutMs, signal, () => {
       const n = this.#put(where, data);
-      const r = this.#s.sa_channel_try_send(this.#ch, this.#stage.pointer, n);
+      const r = this.#s.sa_channel_try_send(this.#ch, this.#cap, this.#size, this.#stage.pointer, n);
       return r === WOULD_BLOCK ? undefined : this.#sent(where, r);
     }) ?? false;
   }
@@ -265,10 +271,10 @@ export class Channel extends Primitive {
     const t = checkTimeout(where, timeoutMs);
     const direct = cap > 0 && this.#direct(target);
     const to = direct ? this.#lastPointer : this.#stage.pointer;
-    const room = direct ? cap : Math.min(cap, this.messageSize);
-    const r = sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, to, room, ms));
+    const room = direct ? cap : Math.min(cap, this.#size);
+    const r = sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, this.#cap, this.#size, to, room, ms));
     if (r === TOO_SMALL) {
-      const need = this.#s.sa_channel_peek_length(this.#ch);
+      const need = this.#s.sa_channel_peek_length(this.#ch, this.#cap, this.#size);
       throw new RangeError(
         `${where}: target must be at least as long as the next message (${need} bytes); got ${cap} bytes`,
       );
@@ -291,7 +297,7 @@ export class Channel extends Primitive {
     const t = checkTimeout(where, timeoutMs);
     if (!Array.isArray(messages)) throw typeError(where, "messages", "an array of Uint8Array or string", messages);
     const list = messages.slice() as unknown[];
-    const bounds = list.map((m, i) => messageLength(where, `messages[${i}]`, m, this.messageSize));
+    const bounds = list.map((m, i) => messageLength(where, `messages[${i}]`, m, this.#size));
     const deadline = performance.now() + t;
     const stage = this.#batch();
     let sent = 0;
@@ -304,7 +310,7 @@ export class Channel extends Primitive {
         count++;
       }
       const left = Math.max(0, Math.min(deadline - performance.now(), SYNC_SLICE_MS));
-      const r = this.#s.sa_channel_send_many(this.#ch, stage.pointer, count, left);
+      const r = this.#s.sa_channel_send_many(this.#ch, this.#cap, this.#size, stage.pointer, count, left);
       if (r === CLOSED) throw this.#closed(where, `after ${sent} of ${list.length} were sent`);
       if (r < 0 && r !== TIMED_OUT && r !== WOULD_BLOCK) this.#fail(where, r);
       if (r > 0) sent += r;
@@ -328,7 +334,11 @@ export class Channel extends Primitive {
     const t = checkTimeout(where, timeoutMs);
     const stage = this.#batch();
     const want = Math.min(max, 0xffffffff);
-    const r = sliced(t, (ms) => this.#s.sa_channel_recv_many(this.#ch, stage.pointer, stage.bytes.length, want, ms));
+    const r = sliced(
+      t,
+      (ms) =>
+        this.#s.sa_channel_recv_many(this.#ch, this.#cap, this.#size, stage.pointer, stage.bytes.length, want, ms),
+    );
     const count = this.#got(where, r);
     const out: Uint8Array[] = [];
     for (let i = 0, at = 0; i < count; i++) {
@@ -346,17 +356,17 @@ export class Channel extends Primitive {
    * Returns true if this call closed it.
    */
   close(): boolean {
-    return this.#s.sa_channel_close(this.#ch) === 1;
+    return this.#check("Channel.close", this.#s.sa_channel_close(this.#ch, this.#cap, this.#size)) === 1;
   }
 
   /** Whether it is closed. */
   get closed(): boolean {
-    return this.#s.sa_channel_closed(this.#ch) === 1;
+    return this.#check("Channel.closed", this.#s.sa_channel_closed(this.#ch, this.#cap, this.#size)) === 1;
   }
 
   /** Messages sent and not yet received (a snapshot). */
   get length(): number {
-    return this.#s.sa_channel_length(this.#ch);
+    return this.#check("Channel.length", this.#s.sa_channel_length(this.#ch, this.#cap, this.#size));
   }
 
   /** Receives until the channel is closed and drained, without blocking the event loop. */
@@ -384,17 +394,20 @@ export class Channel extends Primitive {
 
   /** The batch staging: room for at least one record of the longest message. */
   #batch(): Staging {
-    return this.#batchStage ??= new Staging(Math.max(this.messageSize + 8, BATCH_BYTES));
+    return this.#batchStage ??= new Staging(Math.max(this.#size + 8, BATCH_BYTES));
   }
 
   /** Checks and stages `data`; returns its length. */
   #put(where: string, data: unknown): number {
-    const bound = messageLength(where, "data", data, this.messageSize);
-    return this.#stage.put(data as ChannelData, 0, Math.min(bound, this.messageSize));
+    const bound = messageLength(where, "data", data, this.#size);
+    return this.#stage.put(data as ChannelData, 0, Math.min(bound, this.#size));
   }
 
   #recvRaw(t: number): number {
-    return sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, this.messageSize, ms));
+    return sliced(
+      t,
+      (ms) => this.#s.sa_channel_recv(this.#ch, this.#cap, this.#size, this.#stage.pointer, this.#size, ms),
+    );
   }
 
   /** A send's result: true, false (full or timed out), or the error. */
@@ -413,9 +426,28 @@ export class Channel extends Primitive {
 
   #fail(where: string, r: number): never {
     if (r === CLOSED) throw this.#closed(where, "");
-    if (r === TOO_BIG) throw new RangeError(`${where}: a message is longer than messageSize (${this.messageSize})`);
-    if (r === INVALID) throw new Error(`${where}: the memory no longer holds a Channel (was it overwritten?)`);
+    if (r === TOO_BIG) throw new RangeError(`${where}: a message is longer than messageSize (${this.#size})`);
+    if (r === INVALID) throw this.#invalid(where);
     throw new Error(`${where}: unexpected result ${r}`);
+  }
+
+  /** `r`, unless it says the memory no longer holds this channel. */
+  #check(where: string, r: number): number {
+    if (r === INVALID) throw this.#invalid(where);
+    return r;
+  }
+
+  /**
+   * The error for memory that no longer holds this channel: its SharedMemory
+   * was closed (a method kept from before, or closed inside the call), or its
+   * header was overwritten.
+   */
+  #invalid(where: string): Error {
+    this.live(where);
+    return new Error(
+      `${where}: the memory no longer holds a Channel (not the one opened, of capacity ${this.#cap}, messageSize ` +
+        `${this.#size}); was it overwritten?`,
+    );
   }
 
   #closed(where: string, detail: string): ChannelClosedError {
@@ -450,13 +482,13 @@ export class Channel extends Primitive {
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return undefined;
-      const ev = this.#s.sa_channel_wait_begin(this.#ch, side);
+      const ev = this.#s.sa_channel_wait_begin(this.#ch, this.#cap, this.#size, side);
       try {
         const r = attempt();
         if (r !== undefined) return r;
         await waitAsync(event, ev, Math.min(left, ASYNC_SLICE_MS), signal, this);
       } finally {
-        if (this.memoryOpen()) this.#s.sa_channel_wait_end(this.#ch, side);
+        if (this.memoryOpen()) this.#s.sa_channel_wait_end(this.#ch, this.#cap, this.#size, side);
       }
       this.live(where);
       const r = attempt();

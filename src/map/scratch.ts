@@ -11,6 +11,9 @@ import { backend, type Pointer } from "../native/backend.ts";
 import { rangeError, typeError } from "../errors.ts";
 
 const encoder = new TextEncoder();
+/** The engine's byte length of a typed array (an own `length` property cannot change it). */
+const lengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, "byteLength")!
+  .get! as (this: unknown) => number;
 const tagOf = Object.getOwnPropertyDescriptor(
   Object.getPrototypeOf(Uint8Array.prototype) as object,
   Symbol.toStringTag,
@@ -91,11 +94,12 @@ export class Scratch {
       return this.#encodeKey(where, key);
     }
     if (isUint8Array(key)) {
-      if (key.length > this.#keySize) {
+      const n = lengthOf.call(key);
+      if (n > this.#keySize) {
         throw rangeError(where, "key", `at most ${this.#keySize} bytes (the map's keySize)`, key);
       }
       this.key.set(key);
-      return key.length;
+      return n;
     }
     throw typeError(where, "key", "a string or a Uint8Array", key);
   }
@@ -122,11 +126,12 @@ export class Scratch {
       throw rangeError(where, param, `at most ${this.#valueSize} bytes of UTF-8 (the map's valueSize)`, value);
     }
     if (isUint8Array(value)) {
-      if (value.length > this.#valueSize) {
+      const n = lengthOf.call(value);
+      if (n > this.#valueSize) {
         throw rangeError(where, param, `at most ${this.#valueSize} bytes (the map's valueSize)`, value);
       }
       area.set(value);
-      return value.length;
+      return n;
     }
     throw typeError(where, param, "a Uint8Array or a string", value);
   }

@@ -80,6 +80,10 @@ export class SharedMap extends Primitive {
   readonly #get: NativeFn;
   readonly #getAt: NativeFn;
   readonly #valueSize: number;
+  /** The configuration it was opened with, passed to every native call (which refuses memory that says otherwise now). */
+  readonly #cap: number;
+  readonly #ks: number;
+  readonly #vs: number;
 
   /**
    * A map at `byteOffset` (a multiple of 8) in `memory`: zeroed memory is
@@ -110,8 +114,9 @@ export class SharedMap extends Primitive {
     this.#get = n.get;
     this.#getAt = n.get_at;
     this.#map = this.at(0);
-    this.#valueSize = this.config[2];
-    this.#s = new Scratch(this.keySize, this.valueSize);
+    [this.#cap, this.#ks, this.#vs] = this.config;
+    this.#valueSize = this.#vs;
+    this.#s = new Scratch(this.#ks, this.#vs);
   }
 
   /**
@@ -160,7 +165,7 @@ export class SharedMap extends Primitive {
 
   /** How many entries are visible now (expired ones are removed first when some are due). */
   get size(): number {
-    return this.#check("size", this.#n.size(this.#map));
+    return this.#check("size", this.#n.size(this.#map, this.#cap, this.#ks, this.#vs));
   }
 
   /** A copy of the value of `key`, or undefined if absent (or expired). */
@@ -169,7 +174,7 @@ export class SharedMap extends Primitive {
     const k = s.putKey("SharedMap.get", key);
     // the native call writes the value straight into this thread's pool (a detached pool reads as 0 bytes long)
     if (pool.used + this.#valueSize > pool.buffer.byteLength) renew(this.#valueSize);
-    const r = this.#getAt(this.#map, s.keyPtr, k, pool.pointer, pool.used);
+    const r = this.#getAt(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, pool.pointer, pool.used);
     if (r >= 0) return take(r);
     if (r === ABSENT) return undefined;
     throw this.#corrupt("get");
@@ -178,7 +183,7 @@ export class SharedMap extends Primitive {
   /** The value of `key` decoded as UTF-8, or undefined if absent. */
   getText(key: MapBytes): string | undefined {
     const s = this.#s;
-    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getText", key), s.aPtr);
+    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, s.putKey("SharedMap.getText", key), s.aPtr);
     if (r >= 0) return decoder.decode(s.prefix(r)); // decoded straight from the scratch: no copy
     if (r === ABSENT) return undefined;
     throw this.#corrupt("getText");
@@ -187,7 +192,7 @@ export class SharedMap extends Primitive {
   /** Whether `key` is present (and not expired). */
   has(key: MapBytes): boolean {
     const s = this.#s;
-    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.has", key), null);
+    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, s.putKey("SharedMap.has", key), null);
     if (r >= 0) return true;
     if (r === ABSENT) return false;
     throw this.#corrupt("has");
@@ -201,7 +206,7 @@ export class SharedMap extends Primitive {
   getInto(key: MapBytes, target: Uint8Array): number | undefined {
     const s = this.#s;
     if (!isUint8Array(target)) throw this.#type("getInto", "target", "a Uint8Array", target);
-    const r = this.#get(this.#map, s.keyPtr, s.putKey("SharedMap.getInto", key), s.aPtr);
+    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, s.putKey("SharedMap.getInto", key), s.aPtr);
     if (r === ABSENT) return undefined;
     if (r < 0) throw this.#corrupt("getInto");
     if (target.length < r) {
@@ -231,13 +236,16 @@ export class SharedMap extends Primitive {
     const k = s.putKey(where, key);
     const e = s.putValue(where, "expected", expected, s.a);
     const d = s.putValue(where, "desired", desired, s.b);
-    return this.#check("compareAndSet", this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, s.bPtr, d)) === 1;
+    return this.#check(
+      "compareAndSet",
+      this.#n.cas(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, e, s.bPtr, d),
+    ) === 1;
   }
 
   /** Deletes `key`; returns whether it was present. */
   delete(key: MapBytes): boolean {
     const s = this.#s;
-    const r = this.#n.delete(this.#map, s.keyPtr, s.putKey("SharedMap.delete", key));
+    const r = this.#n.delete(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, s.putKey("SharedMap.delete", key));
     return this.#check("delete", r) === 1;
   }
 
@@ -267,7 +275,7 @@ export class SharedMap extends Primitive {
 
   /** Deletes every entry. */
   clear(): void {
-    this.#check("clear", this.#n.clear(this.#map));
+    this.#check("clear", this.#n.clear(this.#map, this.#cap, this.#ks, this.#vs));
   }
 
   /**
@@ -314,8 +322,8 @@ export class SharedMap extends Primitive {
     const k = s.putKey(where, key);
     const v = s.putValue(where, "value", value, s.a);
     const ttl = ttlOf(where, options);
-    const r = this.#n.set(this.#map, s.keyPtr, k, s.aPtr, v, ttl, onlyIfAbsent);
-    if (r === FULL) throw new MapFullError(where, this.capacity);
+    const r = this.#n.set(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, v, ttl, onlyIfAbsent);
+    if (r === FULL) throw new MapFullError(where, this.#cap);
     if (r === CORRUPT) throw this.#corrupt(where.slice(10));
     return r;
   }
@@ -325,14 +333,20 @@ export class SharedMap extends Primitive {
     const k = s.putKey(where, key);
     const e = s.putValue(where, "expected", expected, s.a);
     const d = s.putValue(where, "the new value", desired, s.b);
-    return this.#check("update", this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, s.bPtr, d)) === 1;
+    return this.#check(
+      "update",
+      this.#n.cas(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, e, s.bPtr, d),
+    ) === 1;
   }
 
   #compareAndDelete(key: MapBytes, expected: Uint8Array): boolean {
     const s = this.#s;
     const k = s.putKey("SharedMap.update", key);
     const e = s.putValue("SharedMap.update", "expected", expected, s.a);
-    return this.#check("update", this.#n.cas(this.#map, s.keyPtr, k, s.aPtr, e, null, -1)) === 1;
+    return this.#check(
+      "update",
+      this.#n.cas(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, e, null, -1),
+    ) === 1;
   }
 
   #add(where: string, key: unknown, delta: unknown, options: unknown, after: boolean): number | bigint {
@@ -341,23 +355,23 @@ export class SharedMap extends Primitive {
     const d = deltaOf(where, delta);
     const ttl = ttlOf(where, options);
     if (typeof d === "bigint") {
-      this.#added(where, key, this.#n.add(this.#map, s.keyPtr, k, d, ttl, s.outPtr));
+      this.#added(where, key, this.#n.add(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, d, ttl, s.outPtr));
       const old = s.i64[0];
       return after ? BigInt.asIntN(64, old + d) : old;
     }
-    this.#added(where, key, this.#n.add_f64(this.#map, s.keyPtr, k, d, ttl, s.outPtr));
+    this.#added(where, key, this.#n.add_f64(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, d, ttl, s.outPtr));
     const old = s.f64[0];
     return after ? old + d : old;
   }
 
   #added(where: string, key: unknown, r: number): void {
     if (r === 0) return;
-    if (r === FULL) throw new MapFullError(where, this.capacity);
+    if (r === FULL) throw new MapFullError(where, this.#cap);
     if (r === NOT_COUNTER) {
-      const n = this.#n.get(this.#map, this.#s.keyPtr, this.#s.putKey(where, key), null);
+      const n = this.#n.get(this.#map, this.#cap, this.#ks, this.#vs, this.#s.keyPtr, this.#s.putKey(where, key), null);
       throw new TypeError(
         `${where}: the value of key ${describe(key)} is ${n} bytes, not an 8-byte little-endian counter` +
-          (this.valueSize < 8 ? ` (this map's valueSize is ${this.valueSize})` : ""),
+          (this.#vs < 8 ? ` (this map's valueSize is ${this.#vs})` : ""),
       );
     }
     throw this.#corrupt(where.slice("SharedMap.".length));
@@ -365,9 +379,17 @@ export class SharedMap extends Primitive {
 
   /** Every visible entry, written by one native call: the records and how many. */
   #snapshot(method: string, withValues: boolean): [Uint8Array, number] {
-    const per = 8 + this.keySize + (withValues ? this.valueSize : 0);
-    const out = new Uint8Array(new SharedArrayBuffer(this.capacity * per));
-    const n = this.#n.snapshot(this.#map, backend().pointer(out), out.length, withValues ? 1 : 0);
+    const per = 8 + this.#ks + (withValues ? this.#vs : 0);
+    const out = new Uint8Array(new SharedArrayBuffer(this.#cap * per));
+    const n = this.#n.snapshot(
+      this.#map,
+      this.#cap,
+      this.#ks,
+      this.#vs,
+      backend().pointer(out),
+      out.length,
+      withValues ? 1 : 0,
+    );
     if (n === TOO_SMALL) throw new Error(`SharedMap.${method}: more entries than its capacity (corrupt memory?)`);
     return [out, this.#check(method, n)];
   }
@@ -385,8 +407,17 @@ export class SharedMap extends Primitive {
     return r;
   }
 
+  /**
+   * The error for memory that no longer holds this map: its SharedMemory was
+   * closed (a method kept from before, or closed inside the call), or its
+   * header was overwritten.
+   */
   #corrupt(method: string): Error {
-    return new Error(`SharedMap.${method}: the memory does not hold a SharedMap any more (it was overwritten)`);
+    this.live(`SharedMap.${method}`);
+    return new Error(
+      `SharedMap.${method}: the memory does not hold a SharedMap any more (not the one opened, of capacity ` +
+        `${this.#cap}, keySize ${this.#ks}, valueSize ${this.#vs}); it was overwritten`,
+    );
   }
 
   #type(method: string, param: string, allowed: string, v: unknown): TypeError {
