@@ -261,6 +261,13 @@ const Slot = struct {
         if (robust.robustCas(s.word(), v, tid | (v & robust.WAITERS)) != 1) return null;
         return v;
     }
+    /// BUSY: a live participant holds the slot's word, or INVALID if the
+    /// word names this very thread (which never holds one between calls:
+    /// the word was overwritten, and would never be given up).
+    fn busy(s: Slot) c_int {
+        const tid: u32 = @intCast(robust.robustTid());
+        return if (ld32(s.word()) & robust.TID == tid) INVALID else BUSY;
+    }
     fn give(s: Slot) void {
         const v = ld32(s.word());
         _ = robust.robustCas(s.word(), v, v & robust.WAITERS);
@@ -299,7 +306,7 @@ fn sendOnce(c: Ch, data: [*]const u8, len: u32, comptime wake: bool) c_int {
         }
         if (s.take() == null) {
             if (ld64(c.enq()) != pos) continue;
-            return BUSY;
+            return s.busy();
         }
         if (@cmpxchgStrong(u64, c.enq(), pos, pos +% 1, .seq_cst, .seq_cst) != null) {
             s.give();
@@ -323,7 +330,7 @@ fn repairTaken(c: Ch, s: Slot, old: u64, seq: u64) c_int {
     if (seq != published(old)) return if (signed(ld64(c.enq()), old +% c.cap) > 0) 0 else WOULD_BLOCK;
     if (signed(ld64(c.deq()), old) <= 0) return WOULD_BLOCK; // not taken yet: full
     const v = ld32(s.word());
-    if (!died(v)) return if (takeable(v)) 0 else BUSY;
+    if (!died(v)) return if (takeable(v)) 0 else s.busy();
     _ = s.take() orelse return 0;
     // still the dead receiver's claim? (a repairer before us freed it otherwise)
     if (s.seq() == published(old)) {
@@ -349,13 +356,18 @@ fn recvOnce(c: Ch, buf: [*]u8, cap: u32, comptime wake: bool) c_int {
             return r;
         }
         const len = @atomicLoad(u32, s.len(), .seq_cst);
+        if (len > c.size) {
+            // longer than any sender could write: overwritten (re-read: a sender may be writing it)
+            if (ld64(c.deq()) != pos or s.seq() != published(pos)) continue;
+            return INVALID;
+        }
         if (len > cap) {
             if (ld64(c.deq()) != pos) continue;
             return TOO_SMALL;
         }
         if (s.take() == null) {
             if (ld64(c.deq()) != pos) continue;
-            return BUSY;
+            return s.busy();
         }
         if (@cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) != null) {
             s.give();
@@ -384,7 +396,7 @@ fn repairSent(c: Ch, s: Slot, pos: u64, seq: u64) c_int {
     }
     if (seq != free(pos)) return if (ld64(c.deq()) != pos) 0 else BUSY; // the slot's last receiver is finishing
     const v = ld32(s.word());
-    if (!died(v)) return if (takeable(v)) 0 else BUSY;
+    if (!died(v)) return if (takeable(v)) 0 else s.busy();
     _ = s.take() orelse return 0;
     if (s.seq() == free(pos) and @cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) == null) {
         s.setSeq(free(pos +% c.cap)); // the half-written message is dropped

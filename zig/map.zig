@@ -68,6 +68,11 @@ pub const CORRUPT: c_int = -4;
 pub const TOO_LONG: c_int = -5;
 pub const MISMATCH: c_int = -6;
 pub const TOO_SMALL: c_int = -7;
+pub const STUCK: c_int = -8;
+
+/// How long one live owner may hold the writers' lock, never letting go,
+/// before a writer gives up with STUCK (a holder takes it for microseconds).
+const STUCK_MS: u64 = 2000;
 
 const LIVE: u32 = 0x80000000;
 const KLEN: u32 = 0xffff;
@@ -276,23 +281,32 @@ const Map = struct {
 
     // ---- the writers' lock ----
 
-    fn lock(m: Map) void {
+    /// Takes the writers' lock: 0, or CORRUPT if the word names this very
+    /// thread (it never holds the lock between calls: the word was
+    /// overwritten), or STUCK if one owner, alive as far as the kernel tells,
+    /// held it without ever letting go for STUCK_MS (a stopped process, or a
+    /// word overwritten with some other thread's id): an error, never a
+    /// wait without end. The lock is never taken from a live owner.
+    fn lock(m: Map) c_int {
         const w = &m.h.lock[0];
         // uncontended: one compare-and-set 0 -> our id (the word was free, so nobody died holding it)
-        if (robust.robustLockAt(robust.robustContext(), w) == 1) return;
+        if (robust.robustLockAt(robust.robustContext(), w) == 1) return 0;
         const tid: u32 = @intCast(robust.robustTid());
         var waited = false;
         var spins: u32 = 0;
+        var holder: u32 = 0;
+        var since: u64 = 0;
         while (true) {
             const v = @atomicLoad(u32, w, .seq_cst);
             if (takeable(v)) {
                 const keep = if (waited) robust.WAITERS else v & robust.WAITERS;
                 if (robust.robustCas(w, v, tid | keep) == 1) {
                     if (died(v)) m.repair();
-                    return;
+                    return 0;
                 }
                 continue;
             }
+            if (v & robust.TID == tid) return CORRUPT;
             if (spins < 100) {
                 spins += 1;
                 std.atomic.spinLoopHint();
@@ -300,8 +314,12 @@ const Map = struct {
             }
             if (v & robust.WAITERS == 0 and @cmpxchgStrong(u32, w, v, v | robust.WAITERS, .seq_cst, .seq_cst) != null) continue;
             waited = true;
+            if (holder != v & robust.TID) {
+                holder = v & robust.TID;
+                since = clockMs();
+            } else if (clockMs() - since >= STUCK_MS) return STUCK;
             // bounded: without a robust list (macOS) a dead owner is noticed by polling
-            _ = wait.wait32(w, v | robust.WAITERS, 100);
+            if (wait.wait32(w, v | robust.WAITERS, 100) != wait.timed_out) since = clockMs(); // woken: it moves
         }
     }
 
@@ -591,12 +609,14 @@ const Map = struct {
             }
         }
         // writers keep moving it (or one died mid-move): read under their lock, which repairs
-        m.lock();
+        const l = m.lock();
+        if (l != 0) return l;
         defer m.unlock();
         const p = m.probe(key, hash, &clock);
         const at = p.at orelse return ABSENT;
         const c = m.cur(at);
-        const vlen = @min(rec(c).vlen, m.value_size);
+        const vlen = rec(c).vlen;
+        if (vlen > m.value_size) return CORRUPT; // a length no writer wrote: the slot was overwritten
         if (out) |o| @memcpy(o[0..vlen], m.valueOf(c)[0..vlen]);
         return @intCast(vlen);
     }
@@ -661,7 +681,8 @@ pub fn mapSet(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, k
     const hash = hashKey(k);
     var clock = Clock{};
     const expires = expiryOf(&clock, ttl_ms);
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     const p = m.probe(k, hash, &clock);
     if (p.at) |at| {
@@ -679,11 +700,13 @@ pub fn mapCas(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, k
     const k = bytesOf(key, key_len);
     const hash = hashKey(k);
     var clock = Clock{};
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     const at = m.probe(k, hash, &clock).at orelse return 0;
     const p = m.cur(at);
     const r = Map.rec(p);
+    if (r.vlen > m.value_size) return CORRUPT; // a length no writer wrote: the slot was overwritten
     if (expected_len > m.value_size or r.vlen != expected_len or !std.mem.eql(u8, m.valueOf(p)[0..expected_len], bytesOf(expected, expected_len))) return 0;
     if (desired_len < 0) {
         m.deleteAt(at);
@@ -699,7 +722,8 @@ pub fn mapDelete(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32
     const k = bytesOf(key, key_len);
     const hash = hashKey(k);
     var clock = Clock{};
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     const at = m.probe(k, hash, &clock).at orelse return 0;
     m.deleteAt(at);
@@ -714,7 +738,8 @@ fn add(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*
     const k = bytesOf(key, key_len);
     const hash = hashKey(k);
     var clock = Clock{};
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     const p = m.probe(k, hash, &clock);
     if (p.at) |at| {
@@ -748,7 +773,8 @@ pub fn mapAddF64(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32
 
 pub fn mapClear(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32) callconv(.c) c_int {
     const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     m.clearAll();
     return 0;
@@ -759,7 +785,8 @@ pub fn mapSize(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32) 
     const e = @atomicLoad(u64, &m.h.min_expires, .monotonic);
     if (e != 0 and clockMs() >= e) {
         var clock = Clock{};
-        m.lock();
+        const locked = m.lock();
+        if (locked != 0) return locked;
         defer m.unlock();
         _ = m.purge(&clock);
     }
@@ -816,7 +843,8 @@ pub fn mapSnapshot(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u
         if (@atomicLoad(u32, &m.h.epoch, .acquire) == e1) return n;
     }
     // entries keep moving: take the writers' lock for one pass
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     return snapshotPass(m, o, @intCast(out_len), with_values != 0, &clock, true) orelse TOO_SMALL;
 }
@@ -825,7 +853,8 @@ pub const c_exports = abi.group("map", "map.zig: SharedMap, a hash map in shared
     "double-buffered slots read lock-free through per-slot versions, writers serialised by a robust lock, " ++
     "backward-shift deletion under a journal, TTLs on CLOCK_MONOTONIC. Results: >= 0 as documented, " ++
     "-1 absent, -2 full, -3 not an 8-byte counter, -4 not a map, -5 key or value too long, " ++
-    "-6 another configuration, -7 output too small. Every function after sa_map_init takes the configuration " ++
+    "-6 another configuration, -7 output too small, -8 the writers' lock held by one live owner for over 2 s " ++
+    "(a stopped process, or its word overwritten). Every function after sa_map_init takes the configuration " ++
     "the caller opened the map with (capacity, key_size, value_size): memory whose header says otherwise now " ++
     "(overwritten by hand or by another process) is refused with -4, never read or written beyond what the " ++
     "caller mapped.", .{ .platform = .linux_macos }, &.{

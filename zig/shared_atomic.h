@@ -330,11 +330,13 @@ int sa_channel_wait_end(void *ch, uint32_t capacity, uint32_t message_size, int 
  * serialised by a robust lock, backward-shift deletion under a journal,
  * TTLs on CLOCK_MONOTONIC. Results: >= 0 as documented, -1 absent, -2
  * full, -3 not an 8-byte counter, -4 not a map, -5 key or value too long,
- * -6 another configuration, -7 output too small. Every function after
- * sa_map_init takes the configuration the caller opened the map with
- * (capacity, key_size, value_size): memory whose header says otherwise now
- * (overwritten by hand or by another process) is refused with -4, never
- * read or written beyond what the caller mapped.
+ * -6 another configuration, -7 output too small, -8 the writers' lock held
+ * by one live owner for over 2 s (a stopped process, or its word
+ * overwritten). Every function after sa_map_init takes the configuration
+ * the caller opened the map with (capacity, key_size, value_size): memory
+ * whose header says otherwise now (overwritten by hand or by another
+ * process) is refused with -4, never read or written beyond what the
+ * caller mapped.
  */
 #if defined(__linux__) || defined(__APPLE__)
 /* The bytes a map needs (8-aligned): 0 if capacity is not in [1, 2^26],

@@ -10,10 +10,10 @@
 
 import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
 import { argumentError, ChannelClosedError, rangeError, typeError } from "../errors.ts";
-import type { AtomicMemory } from "../memory/region.ts";
+import { type AtomicMemory, sharedBuffer } from "../memory/region.ts";
 import { definePrimitive, type Kind, Primitive } from "../sync/primitive.ts";
 import { checkSignal, checkTimeout, waitAsync } from "../sync/waiting.ts";
-import { bytesLength, isSharedView, messageLength, recordBytes, Staging } from "./data.ts";
+import { bytesLength, isSharedView, messageLength, overlaps, recordBytes, Staging } from "./data.ts";
 import {
   channelBytes,
   channelSymbols,
@@ -76,6 +76,17 @@ function checkOptions(where: string, options: unknown): [number | undefined, num
     throw typeError(where, "options", "an object { capacity, messageSize }", options);
   }
   return [option(where, options, "capacity", MAX_CAPACITY), option(where, options, "messageSize", MAX_MESSAGE_SIZE)];
+}
+
+/** The bytes a channel of this configuration takes, if a number can say it exactly (below 2^53). */
+function safeBytes(where: string, capacity: number, messageSize: number): number {
+  const n = channelBytes(capacity, messageSize);
+  if (n > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(
+      `${where}: options.capacity × options.messageSize must fit in 2^53 bytes; ${capacity} × ${messageSize} does not`,
+    );
+  }
+  return n;
 }
 
 /** Checks the options of an asynchronous form. */
@@ -147,6 +158,9 @@ export class Channel extends Primitive {
   /** The configuration it was opened with, passed to every native call (which refuses memory that says otherwise now). */
   readonly #cap: number;
   readonly #size: number;
+  /** Its memory and byte offset (the public fields are informational: a program could reassign them). */
+  readonly #owner: SharedArrayBuffer | object;
+  readonly #at: number;
   /** Staging for one message; for batches, a larger one made on first use. */
   readonly #stage: Staging;
   #batchStage: Staging | undefined;
@@ -174,6 +188,8 @@ export class Channel extends Primitive {
         return channelBytes(c[0], c[1]);
       },
     });
+    this.#owner = this.memory;
+    this.#at = this.byteOffset;
     this.capacity = this.#cap = this.config[0];
     this.messageSize = this.#size = this.config[1];
     this.#s = channelSymbols();
@@ -187,7 +203,7 @@ export class Channel extends Primitive {
     if (capacity === undefined || messageSize === undefined) {
       throw typeError("Channel.byteLength", "options", "{ capacity, messageSize }, both given", options);
     }
-    return channelBytes(capacity, messageSize);
+    return safeBytes("Channel.byteLength", capacity, messageSize);
   }
 
   /** A channel in its own fresh SharedArrayBuffer (for Workers). */
@@ -196,12 +212,14 @@ export class Channel extends Primitive {
     if (capacity === undefined || messageSize === undefined) {
       throw typeError("Channel.create", "options", "{ capacity, messageSize }, both given", options);
     }
-    return new Channel(new SharedArrayBuffer(channelBytes(capacity, messageSize)), 0, { capacity, messageSize });
+    const memory = sharedBuffer("Channel.create", safeBytes("Channel.create", capacity, messageSize));
+    return new Channel(memory, 0, { capacity, messageSize });
   }
 
   /** Sends `data`, blocking while the channel is full; false if `timeoutMs` passed first. */
   send(data: ChannelData, timeoutMs?: number): boolean {
     const t = checkTimeout("Channel.send", timeoutMs);
+    this.stillOpen("Channel.send");
     const n = this.#put("Channel.send", data);
     const r = sliced(t, (ms) => this.#s.sa_channel_send(this.#ch, this.#cap, this.#size, this.#stage.pointer, n, ms));
     return this.#sent("Channel.send", r);
@@ -209,6 +227,7 @@ export class Channel extends Primitive {
 
   /** Sends `data` if there is room now; false if the channel is full. Never blocks. */
   trySend(data: ChannelData): boolean {
+    this.stillOpen("Channel.trySend");
     const n = this.#put("Channel.trySend", data);
     return this.#sent(
       "Channel.trySend",
@@ -231,12 +250,14 @@ export class Channel extends Primitive {
   /** Receives the next message (a copy the caller owns), blocking while empty; undefined on timeout. */
   recv(timeoutMs?: number): Uint8Array | undefined {
     const t = checkTimeout("Channel.recv", timeoutMs);
+    this.stillOpen("Channel.recv");
     const n = this.#got("Channel.recv", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.copy(0, n);
   }
 
   /** Receives the next message if there is one now; undefined if empty. Never blocks. */
   tryRecv(): Uint8Array | undefined {
+    this.stillOpen("Channel.tryRecv");
     const n = this.#got("Channel.tryRecv", this.#recvRaw(0));
     return n < 0 ? undefined : this.#stage.copy(0, n);
   }
@@ -244,6 +265,7 @@ export class Channel extends Primitive {
   /** Receives the next message as UTF-8 text, blocking while empty; undefined on timeout. */
   recvText(timeoutMs?: number): string | undefined {
     const t = checkTimeout("Channel.recvText", timeoutMs);
+    this.stillOpen("Channel.recvText");
     const n = this.#got("Channel.recvText", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.text(0, n);
   }
@@ -269,7 +291,8 @@ export class Channel extends Primitive {
     const cap = bytesLength(target);
     if (cap < 0) throw typeError(where, "target", "a Uint8Array", target);
     const t = checkTimeout(where, timeoutMs);
-    const direct = cap > 0 && this.#direct(target);
+    this.stillOpen(where);
+    const direct = cap > 0 && this.#direct(target, cap);
     const to = direct ? this.#lastPointer : this.#stage.pointer;
     const room = direct ? cap : Math.min(cap, this.#size);
     const r = sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, this.#cap, this.#size, to, room, ms));
@@ -295,8 +318,14 @@ export class Channel extends Primitive {
   sendMany(messages: readonly ChannelData[], timeoutMs?: number): number {
     const where = "Channel.sendMany";
     const t = checkTimeout(where, timeoutMs);
-    if (!Array.isArray(messages)) throw typeError(where, "messages", "an array of Uint8Array or string", messages);
-    const list = messages.slice() as unknown[];
+    let list: unknown[];
+    try {
+      if (!Array.isArray(messages)) throw typeError(where, "messages", "an array of Uint8Array or string", messages);
+      list = messages.slice(); // a Proxy's traps (or element getters) run here, before anything is staged
+    } catch (e) {
+      throw argumentError(where, "messages", e); // a revoked Proxy, a throwing getter
+    }
+    this.stillOpen(where);
     const bounds = list.map((m, i) => messageLength(where, `messages[${i}]`, m, this.#size));
     const deadline = performance.now() + t;
     const stage = this.#batch();
@@ -332,6 +361,7 @@ export class Channel extends Primitive {
     if (typeof max !== "number") throw typeError(where, "max", "an integer ≥ 1", max);
     if (!Number.isInteger(max) || max < 1) throw rangeError(where, "max", "an integer ≥ 1", max);
     const t = checkTimeout(where, timeoutMs);
+    this.stillOpen(where);
     const stage = this.#batch();
     const want = Math.min(max, 0xffffffff);
     const r = sliced(
@@ -356,16 +386,19 @@ export class Channel extends Primitive {
    * Returns true if this call closed it.
    */
   close(): boolean {
+    this.stillOpen("Channel.close");
     return this.#check("Channel.close", this.#s.sa_channel_close(this.#ch, this.#cap, this.#size)) === 1;
   }
 
   /** Whether it is closed. */
   get closed(): boolean {
+    this.stillOpen("Channel.closed");
     return this.#check("Channel.closed", this.#s.sa_channel_closed(this.#ch, this.#cap, this.#size)) === 1;
   }
 
   /** Messages sent and not yet received (a snapshot). */
   get length(): number {
+    this.stillOpen("Channel.length");
     return this.#check("Channel.length", this.#s.sa_channel_length(this.#ch, this.#cap, this.#size));
   }
 
@@ -384,9 +417,13 @@ export class Channel extends Primitive {
   }
 
   /** Whether `target` is a view of a SharedArrayBuffer (then its pointer is in #lastPointer). */
-  #direct(target: Uint8Array): boolean {
+  #direct(target: Uint8Array, n: number): boolean {
     if (target === this.#lastTarget) return true;
     if (!isSharedView(target)) return false;
+    if (overlaps(target, n, this.#owner, this.#at, channelBytes(this.#cap, this.#size))) {
+      // the native copy would write over the channel's own slots and words while it holds them
+      throw rangeError("Channel.recvInto", "target", "memory outside the channel's own bytes", target);
+    }
     this.#lastPointer = backend().pointer(target);
     this.#lastTarget = target;
     return true;
@@ -474,6 +511,7 @@ export class Channel extends Primitive {
     attempt: () => T | undefined,
   ): Promise<T | undefined> {
     if (signal?.aborted) throw signal.reason ?? new DOMException("The operation was aborted", "AbortError");
+    this.stillOpen(where);
     const first = attempt();
     if (first !== undefined) return first;
     const deadline = performance.now() + timeoutMs;

@@ -9,25 +9,14 @@
 
 import { backend, type Pointer } from "../native/backend.ts";
 import { rangeError, typeError } from "../errors.ts";
+import { isUint8Array, sharedBuffer } from "../memory/region.ts";
+
+export { isUint8Array };
 
 const encoder = new TextEncoder();
-/** The engine's byte length of a typed array (an own `length` property cannot change it). */
-const lengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, "byteLength")!
+/** The engine's length of a typed array (an own `length` property cannot change it). */
+const lengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, "length")!
   .get! as (this: unknown) => number;
-const tagOf = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Uint8Array.prototype) as object,
-  Symbol.toStringTag,
-)!.get! as (this: unknown) => string | undefined;
-
-/**
- * Whether `v` really is a Uint8Array: a real view (`ArrayBuffer.isView` reads internal slots, never a Proxy's traps)
- * whose prototype is Uint8Array's, else the engine's own tag (a Uint8Array of another realm). The tag alone costs
- * 70 ns in Bun. A real typed array of another type given Uint8Array's prototype passes, harmlessly: it is only ever
- * copied with `TypedArray.prototype.set`, which the engine bounds-checks.
- */
-export function isUint8Array(v: unknown): v is Uint8Array {
-  return (ArrayBuffer.isView(v) && v instanceof Uint8Array) || tagOf.call(v) === "Uint8Array";
-}
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
@@ -59,7 +48,7 @@ export class Scratch {
   constructor(keySize: number, valueSize: number) {
     const aOffset = align8(8 + keySize);
     const bOffset = aOffset + align8(valueSize);
-    const sab = new SharedArrayBuffer(bOffset + align8(valueSize));
+    const sab = sharedBuffer("new SharedMap", bOffset + align8(valueSize));
     this.bytes = new Uint8Array(sab);
     this.i64 = new BigInt64Array(sab, 0, 1);
     this.f64 = new Float64Array(sab, 0, 1);

@@ -9,9 +9,9 @@
  */
 
 import type { NativeFn, Pointer } from "../native/backend.ts";
-import { describe, MapFullError, typeError } from "../errors.ts";
+import { argumentError, describe, MapFullError, typeError } from "../errors.ts";
 import { backend } from "../native/backend.ts";
-import type { AtomicMemory } from "../memory/region.ts";
+import { type AtomicMemory, sharedBuffer } from "../memory/region.ts";
 import { definePrimitive, type Kind, Primitive } from "../sync/primitive.ts";
 import {
   ABSENT,
@@ -23,6 +23,7 @@ import {
   mapNative,
   NOT_COUNTER,
   SEAL_OFFSET,
+  STUCK,
   TOO_SMALL,
 } from "./native.ts";
 import {
@@ -144,7 +145,7 @@ export class SharedMap extends Primitive {
    */
   static create(options: SharedMapOptions): SharedMap {
     const [capacity, keySize, valueSize] = newConfig("SharedMap.create", options);
-    const sab = new SharedArrayBuffer(SharedMap.byteLength({ capacity, keySize, valueSize }));
+    const sab = sharedBuffer("SharedMap.create", SharedMap.byteLength({ capacity, keySize, valueSize }));
     return new SharedMap(sab, 0, { capacity, keySize, valueSize });
   }
 
@@ -165,6 +166,7 @@ export class SharedMap extends Primitive {
 
   /** How many entries are visible now (expired ones are removed first when some are due). */
   get size(): number {
+    this.stillOpen("SharedMap.size");
     return this.#check("size", this.#n.size(this.#map, this.#cap, this.#ks, this.#vs));
   }
 
@@ -172,30 +174,35 @@ export class SharedMap extends Primitive {
   get(key: MapBytes): Uint8Array | undefined {
     const s = this.#s;
     const k = s.putKey("SharedMap.get", key);
+    this.stillOpen("SharedMap.get");
     // the native call writes the value straight into this thread's pool (a detached pool reads as 0 bytes long)
     if (pool.used + this.#valueSize > pool.buffer.byteLength) renew(this.#valueSize);
     const r = this.#getAt(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, pool.pointer, pool.used);
     if (r >= 0) return take(r);
     if (r === ABSENT) return undefined;
-    throw this.#corrupt("get");
+    throw this.#corrupt("get", r);
   }
 
   /** The value of `key` decoded as UTF-8, or undefined if absent. */
   getText(key: MapBytes): string | undefined {
     const s = this.#s;
-    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, s.putKey("SharedMap.getText", key), s.aPtr);
+    const k = s.putKey("SharedMap.getText", key);
+    this.stillOpen("SharedMap.getText");
+    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr);
     if (r >= 0) return decoder.decode(s.prefix(r)); // decoded straight from the scratch: no copy
     if (r === ABSENT) return undefined;
-    throw this.#corrupt("getText");
+    throw this.#corrupt("getText", r);
   }
 
   /** Whether `key` is present (and not expired). */
   has(key: MapBytes): boolean {
     const s = this.#s;
-    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, s.putKey("SharedMap.has", key), null);
+    const k = s.putKey("SharedMap.has", key);
+    this.stillOpen("SharedMap.has");
+    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, null);
     if (r >= 0) return true;
     if (r === ABSENT) return false;
-    throw this.#corrupt("has");
+    throw this.#corrupt("has", r);
   }
 
   /**
@@ -206,9 +213,11 @@ export class SharedMap extends Primitive {
   getInto(key: MapBytes, target: Uint8Array): number | undefined {
     const s = this.#s;
     if (!isUint8Array(target)) throw this.#type("getInto", "target", "a Uint8Array", target);
-    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, s.putKey("SharedMap.getInto", key), s.aPtr);
+    const k = s.putKey("SharedMap.getInto", key);
+    this.stillOpen("SharedMap.getInto");
+    const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr);
     if (r === ABSENT) return undefined;
-    if (r < 0) throw this.#corrupt("getInto");
+    if (r < 0) throw this.#corrupt("getInto", r);
     if (target.length < r) {
       throw new RangeError(`SharedMap.getInto: target must hold the value's ${r} bytes; got ${target.length} bytes`);
     }
@@ -236,6 +245,7 @@ export class SharedMap extends Primitive {
     const k = s.putKey(where, key);
     const e = s.putValue(where, "expected", expected, s.a);
     const d = s.putValue(where, "desired", desired, s.b);
+    this.stillOpen(where);
     return this.#check(
       "compareAndSet",
       this.#n.cas(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, e, s.bPtr, d),
@@ -245,7 +255,9 @@ export class SharedMap extends Primitive {
   /** Deletes `key`; returns whether it was present. */
   delete(key: MapBytes): boolean {
     const s = this.#s;
-    const r = this.#n.delete(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, s.putKey("SharedMap.delete", key));
+    const k = s.putKey("SharedMap.delete", key);
+    this.stillOpen("SharedMap.delete");
+    const r = this.#n.delete(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k);
     return this.#check("delete", r) === 1;
   }
 
@@ -275,6 +287,7 @@ export class SharedMap extends Primitive {
 
   /** Deletes every entry. */
   clear(): void {
+    this.stillOpen("SharedMap.clear");
     this.#check("clear", this.#n.clear(this.#map, this.#cap, this.#ks, this.#vs));
   }
 
@@ -318,13 +331,14 @@ export class SharedMap extends Primitive {
 
   /** `where`: "SharedMap.<method>", a constant (no string built per call). */
   #put(where: string, key: unknown, value: unknown, options: unknown, onlyIfAbsent: number): number {
+    const ttl = ttlOf(where, options); // first: its getter may call this map, whose scratch is staged next
     const s = this.#s;
     const k = s.putKey(where, key);
     const v = s.putValue(where, "value", value, s.a);
-    const ttl = ttlOf(where, options);
+    this.stillOpen(where);
     const r = this.#n.set(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, v, ttl, onlyIfAbsent);
     if (r === FULL) throw new MapFullError(where, this.#cap);
-    if (r === CORRUPT) throw this.#corrupt(where.slice(10));
+    if (r === CORRUPT || r === STUCK) throw this.#corrupt(where.slice(10), r);
     return r;
   }
 
@@ -333,6 +347,7 @@ export class SharedMap extends Primitive {
     const k = s.putKey(where, key);
     const e = s.putValue(where, "expected", expected, s.a);
     const d = s.putValue(where, "the new value", desired, s.b);
+    this.stillOpen(where);
     return this.#check(
       "update",
       this.#n.cas(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, e, s.bPtr, d),
@@ -343,6 +358,7 @@ export class SharedMap extends Primitive {
     const s = this.#s;
     const k = s.putKey("SharedMap.update", key);
     const e = s.putValue("SharedMap.update", "expected", expected, s.a);
+    this.stillOpen("SharedMap.update");
     return this.#check(
       "update",
       this.#n.cas(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, e, null, -1),
@@ -350,10 +366,11 @@ export class SharedMap extends Primitive {
   }
 
   #add(where: string, key: unknown, delta: unknown, options: unknown, after: boolean): number | bigint {
+    const ttl = ttlOf(where, options); // first: its getter may call this map, whose scratch is staged next
+    const d = deltaOf(where, delta);
     const s = this.#s;
     const k = s.putKey(where, key);
-    const d = deltaOf(where, delta);
-    const ttl = ttlOf(where, options);
+    this.stillOpen(where);
     if (typeof d === "bigint") {
       this.#added(where, key, this.#n.add(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, d, ttl, s.outPtr));
       const old = s.i64[0];
@@ -374,24 +391,31 @@ export class SharedMap extends Primitive {
           (this.#vs < 8 ? ` (this map's valueSize is ${this.#vs})` : ""),
       );
     }
-    throw this.#corrupt(where.slice("SharedMap.".length));
+    throw this.#corrupt(where.slice("SharedMap.".length), r);
   }
 
   /** Every visible entry, written by one native call: the records and how many. */
   #snapshot(method: string, withValues: boolean): [Uint8Array, number] {
+    this.stillOpen(`SharedMap.${method}`);
     const per = 8 + this.#ks + (withValues ? this.#vs : 0);
-    const out = new Uint8Array(new SharedArrayBuffer(this.#cap * per));
-    const n = this.#n.snapshot(
-      this.#map,
-      this.#cap,
-      this.#ks,
-      this.#vs,
-      backend().pointer(out),
-      out.length,
-      withValues ? 1 : 0,
-    );
-    if (n === TOO_SMALL) throw new Error(`SharedMap.${method}: more entries than its capacity (corrupt memory?)`);
-    return [out, this.#check(method, n)];
+    // room for the entries there now and some more, doubled while more keep coming (never the whole capacity's
+    // worth up front: 2^26 entries of 1 MiB values is more memory than there is)
+    let room = Math.min(this.#cap, this.#check(method, this.#n.size(this.#map, this.#cap, this.#ks, this.#vs)) + 16);
+    for (;;) {
+      const out = new Uint8Array(sharedBuffer(`SharedMap.${method}`, room * per));
+      const n = this.#n.snapshot(
+        this.#map,
+        this.#cap,
+        this.#ks,
+        this.#vs,
+        backend().pointer(out),
+        out.length,
+        withValues ? 1 : 0,
+      );
+      if (n !== TOO_SMALL) return [out, this.#check(method, n)];
+      if (room === this.#cap) throw new Error(`SharedMap.${method}: more entries than its capacity (corrupt memory?)`);
+      room = Math.min(this.#cap, room * 2);
+    }
   }
 
   #binary(method: string, options: unknown): boolean {
@@ -399,21 +423,32 @@ export class SharedMap extends Primitive {
     if (options === null || typeof options !== "object") {
       throw this.#type(method, "options", "{ binary? }", options);
     }
-    return (options as IterateOptions).binary === true;
+    try {
+      return (options as IterateOptions).binary === true;
+    } catch (e) {
+      throw argumentError(`SharedMap.${method}`, "options.binary", e); // a throwing getter, a revoked Proxy
+    }
   }
 
   #check(method: string, r: number): number {
-    if (r === CORRUPT) throw this.#corrupt(method);
+    if (r === CORRUPT || r === STUCK) throw this.#corrupt(method, r);
     return r;
   }
 
   /**
    * The error for memory that no longer holds this map: its SharedMemory was
    * closed (a method kept from before, or closed inside the call), or its
-   * header was overwritten.
+   * header was overwritten; or (STUCK) for a writers' lock that one live
+   * owner held without letting go for seconds.
    */
-  #corrupt(method: string): Error {
+  #corrupt(method: string, r: number): Error {
     this.live(`SharedMap.${method}`);
+    if (r === STUCK) {
+      return new Error(
+        `SharedMap.${method}: the writers' lock has been held by one live owner for over 2 s without letting go ` +
+          "(a stopped process, or its word was overwritten)",
+      );
+    }
     return new Error(
       `SharedMap.${method}: the memory does not hold a SharedMap any more (not the one opened, of capacity ` +
         `${this.#cap}, keySize ${this.#ks}, valueSize ${this.#vs}); it was overwritten`,
