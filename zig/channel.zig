@@ -921,6 +921,22 @@ test "a receiver that dies while taking: the slot is freed for the senders" {
     try testing.expectEqual(@as(u8, 'b'), buf[0]);
 }
 
+test "a slot word naming this thread, or a message length over message_size, is refused, never waited on" {
+    if (!(builtin.os.tag == .linux and @sizeOf(usize) == 8)) return error.SkipZigTest;
+    var m = Mem(2, 8){};
+    const ch = m.ch();
+    try testing.expectEqual(@as(c_int, 2), ch.trySend("ok", 2));
+    const s = ch.of().slot(0);
+    s.len().* = 1000; // longer than any sender could write
+    var buf: [8]u8 = undefined;
+    try testing.expectEqual(INVALID, ch.recv(&buf, 8, 1000));
+    s.len().* = 2;
+    s.word().* = @intCast(robust.robustTid()); // held by this thread, which never holds one between calls
+    try testing.expectEqual(INVALID, ch.recv(&buf, 8, -1));
+    s.word().* = 0;
+    try testing.expectEqual(@as(c_int, 2), ch.tryRecv(&buf, 8));
+}
+
 fn closer(ch: TestCh) void {
     var nap: u32 = 0;
     _ = wait.wait32(&nap, 0, 30);

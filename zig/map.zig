@@ -1160,6 +1160,22 @@ test "a header overwritten with another configuration is refused, never followed
     try testing.expectEqual(@as(c_int, 8), t.get("a", &out));
 }
 
+test "a lock word naming this thread, or a slot length no writer wrote, is an error, never a wait or a loop" {
+    const t = try TestMap.init(4, 8, 8);
+    defer t.deinit();
+    try testing.expectEqual(@as(c_int, 1), t.set("a", "12345678"));
+    const h: *Header = @ptrCast(t.mem.ptr);
+    h.lock[0] = @intCast(robust.robustTid()); // this thread never holds it between calls: overwritten
+    try testing.expectEqual(CORRUPT, t.set("b", "x"));
+    h.lock[0] = 0;
+    const m = t.map();
+    const at = m.probe("a", hashKey("a"), @constCast(&Clock{})).at.?;
+    Map.rec(m.cur(at)).vlen = 1000; // longer than value_size
+    var out: [8]u8 = undefined;
+    try testing.expectEqual(CORRUPT, t.get("a", &out));
+    try testing.expectEqual(CORRUPT, t.mapCas("a", 1, "12345678", 8, "x", 1));
+}
+
 fn hammer(t: TestMap, n: usize) void {
     var old: i64 = 0;
     var key: [2]u8 = undefined;
