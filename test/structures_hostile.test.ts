@@ -10,6 +10,7 @@ import { api, runtime } from "./helpers/api.ts";
 import { command } from "./helpers/runtime.ts";
 import { uniqueName } from "./helpers/names.ts";
 import { start } from "./helpers/spawn.ts";
+import { newWorker } from "./helpers/worker.ts";
 
 const { Channel, SharedMap, SharedMemory, SharedMemoryClosedError, MapFullError, Mutex } = api;
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -290,4 +291,67 @@ test("descriptors and handles of another primitive, and memory holding another p
   assert.throws(() => Channel.from({ ...ch.descriptor(), byteOffset: 4 }), RangeError);
   assert.throws(() => Channel.from({ ...ch.descriptor(), byteOffset: 2 ** 40 }), RangeError);
   assert.equal(text(ch.tryRecv()), undefined);
+});
+
+test("the SharedMemory closed under Workers blocked in recv, recvAsync, send, sendAsync: they are unharmed", async () => {
+  // each Worker maps the segment itself (from the descriptor): this thread's close() retires only its own mapping, and
+  // the blocked Workers wake when the channel (not the segment) closes, through a mapping opened again by handle
+  const name = uniqueName();
+  const seg = SharedMemory.create(name, 1 << 16);
+  const empty = new Channel(seg, 0, { capacity: 2, messageSize: 8 });
+  const full = new Channel(seg, 4096, { capacity: 1, messageSize: 8 });
+  full.send("x");
+  const handles = [empty.handle(), full.handle()];
+  const modes: [typeof empty, string][] = [[empty, "recv"], [empty, "recvAsync"], [full, "send"], [full, "sendAsync"]];
+  const url = new URL("./workers/channel_worker.ts", import.meta.url).href;
+  const ws = await Promise.all(modes.map(() =>
+    new Promise<Worker>((resolve, reject) => {
+      const w = newWorker(url);
+      w.onmessage = () => resolve(w);
+      w.onerror = (e) => reject(new Error(`worker failed to start: ${e.message}`));
+    })
+  ));
+  try {
+    // (a promise resolved with a promise adopts it: each result travels wrapped)
+    const started = await Promise.all(
+      modes.map(([ch, mode], i) =>
+        new Promise<{ result: Promise<{ error: string }> }>((resolve) => {
+          const result = new Promise<{ error: string }>((done) => {
+            ws[i].onmessage = (e) => (e.data.blocking ? resolve({ result }) : done(e.data));
+          });
+          ws[i].postMessage({ job: "block", channel: ch.descriptor(), mode });
+        })
+      ),
+    );
+    const results = started.map((s) => s.result);
+    await new Promise((r) => setTimeout(r, 200)); // let them all block
+    seg.close();
+    await new Promise((r) => setTimeout(r, 300)); // they keep waiting, on their own mappings
+    const again = handles.map((h) => Channel.fromHandle(h));
+    assert.equal(again[1].length, 1, "the segment is intact");
+    for (const ch of again) ch.close();
+    for (const r of await Promise.all(results)) assert.equal(r.error, "ChannelClosedError");
+    for (const ch of again) (ch.memory as typeof seg).close();
+  } finally {
+    for (const w of ws) w.terminate();
+    SharedMemory.unlink(name);
+  }
+});
+
+test("pending sendAsync and recvAsync reject with SharedMemoryClosedError when their segment closes", async () => {
+  const seg = SharedMemory.create(uniqueName(), 1 << 16);
+  seg.unlink();
+  const empty = new Channel(seg, 0, { capacity: 1, messageSize: 8 });
+  const full = new Channel(seg, 4096, { capacity: 1, messageSize: 8 });
+  full.send("x");
+  const signal = new AbortController().signal;
+  const pending = [
+    empty.recvAsync(),
+    empty.recvTextAsync({ signal }),
+    full.sendAsync("y"),
+    full.sendAsync("z", { timeoutMs: 60_000 }),
+  ];
+  await new Promise((r) => setTimeout(r, 50));
+  seg.close();
+  await Promise.all(pending.map((p) => assert.rejects(p, SharedMemoryClosedError)));
 });
