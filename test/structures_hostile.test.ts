@@ -353,5 +353,13 @@ test("pending sendAsync and recvAsync reject with SharedMemoryClosedError when t
   ];
   await new Promise((r) => setTimeout(r, 50));
   seg.close();
-  await Promise.all(pending.map((p) => assert.rejects(p, SharedMemoryClosedError)));
+  const methods = ["recvAsync", "recvTextAsync", "sendAsync", "sendAsync"];
+  await Promise.all(
+    pending.map((p, i) =>
+      assert.rejects(
+        p,
+        (e: Error) => e instanceof SharedMemoryClosedError && e.message.startsWith(`Channel.${methods[i]}:`),
+      )
+    ),
+  );
 });

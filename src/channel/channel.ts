@@ -524,7 +524,10 @@ export class Channel extends Primitive {
       try {
         const r = attempt();
         if (r !== undefined) return r;
-        await waitAsync(event, ev, Math.min(left, ASYNC_SLICE_MS), signal, this);
+        await waitAsync(event, ev, Math.min(left, ASYNC_SLICE_MS), signal, this).catch((e) => {
+          this.live(where); // closed while waiting: the error names the method
+          throw e;
+        });
       } finally {
         if (this.memoryOpen()) this.#s.sa_channel_wait_end(this.#ch, this.#cap, this.#size, side);
       }
