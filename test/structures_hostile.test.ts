@@ -363,3 +363,38 @@ test("pending sendAsync and recvAsync reject with SharedMemoryClosedError when t
     ),
   );
 });
+
+test("a method called on anything but its own class is a TypeError naming it (was the engine's private-field message)", () => {
+  const ch = Channel.create({ capacity: 2, messageSize: 8 });
+  const m = SharedMap.create({ capacity: 2 });
+  const others: unknown[] = [{}, null, undefined, 5, ch, m, Mutex.create(), Object.create(Channel.prototype)];
+  const methods: [string, object, string, unknown[]][] = [
+    ["Channel", Channel.prototype, "send", ["x"]],
+    ["Channel", Channel.prototype, "tryRecv", []],
+    ["Channel", Channel.prototype, "recvInto", [new Uint8Array(8), 0]],
+    ["Channel", Channel.prototype, "sendMany", [["x"], 0]],
+    ["Channel", Channel.prototype, "close", []],
+    ["SharedMap", SharedMap.prototype, "get", ["k"]],
+    ["SharedMap", SharedMap.prototype, "set", ["k", "v"]],
+    ["SharedMap", SharedMap.prototype, "fetchAdd", ["k", 1]],
+    ["SharedMap", SharedMap.prototype, "update", ["k", () => "v"]],
+    ["SharedMap", SharedMap.prototype, "keys", []],
+  ];
+  for (const [cls, proto, name, args] of methods) {
+    const fn = (proto as Record<string, (...a: unknown[]) => unknown>)[name];
+    for (const o of others) {
+      if (o instanceof (cls === "Channel" ? Channel : SharedMap)) continue;
+      assert.throws(
+        () => fn.apply(o, args),
+        (e: Error) => e instanceof TypeError && e.message.startsWith(`${cls}.${name}: this must be a ${cls}`),
+        `${cls}.${name}`,
+      );
+    }
+  }
+  for (const [cls, name] of [["Channel", "length"], ["SharedMap", "size"]]) {
+    const get = Object.getOwnPropertyDescriptor((cls === "Channel" ? Channel : SharedMap).prototype, name)!.get!;
+    assert.throws(() => get.call({}), (e: Error) => e instanceof TypeError && e.message.startsWith(`${cls}.${name}:`));
+  }
+  assert.equal(ch.length, 0);
+  assert.equal(m.size, 0);
+});

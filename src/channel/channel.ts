@@ -9,7 +9,7 @@
  */
 
 import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
-import { argumentError, ChannelClosedError, rangeError, typeError } from "../errors.ts";
+import { argumentError, ChannelClosedError, describe, rangeError, typeError } from "../errors.ts";
 import { type AtomicMemory, sharedBuffer } from "../memory/region.ts";
 import { definePrimitive, type Kind, Primitive } from "../sync/primitive.ts";
 import { checkSignal, checkTimeout, waitAsync } from "../sync/waiting.ts";
@@ -219,7 +219,7 @@ export class Channel extends Primitive {
   /** Sends `data`, blocking while the channel is full; false if `timeoutMs` passed first. */
   send(data: ChannelData, timeoutMs?: number): boolean {
     const t = checkTimeout("Channel.send", timeoutMs);
-    this.stillOpen("Channel.send");
+    Channel.#use(this, "Channel.send");
     const n = this.#put("Channel.send", data);
     const r = sliced(t, (ms) => this.#s.sa_channel_send(this.#ch, this.#cap, this.#size, this.#stage.pointer, n, ms));
     return this.#sent("Channel.send", r);
@@ -227,7 +227,7 @@ export class Channel extends Primitive {
 
   /** Sends `data` if there is room now; false if the channel is full. Never blocks. */
   trySend(data: ChannelData): boolean {
-    this.stillOpen("Channel.trySend");
+    Channel.#use(this, "Channel.trySend");
     const n = this.#put("Channel.trySend", data);
     return this.#sent(
       "Channel.trySend",
@@ -238,6 +238,7 @@ export class Channel extends Primitive {
   /** Sends `data`, waiting without blocking the event loop while full; false if the time ran out. */
   async sendAsync(data: ChannelData, options?: ChannelWaitOptions): Promise<boolean> {
     const where = "Channel.sendAsync";
+    Channel.#use(this, where);
     const { timeoutMs, signal } = waitOptions(where, options);
     messageLength(where, "data", data, this.#size);
     return await this.#untilAsync(where, false, timeoutMs, signal, () => {
@@ -250,14 +251,14 @@ export class Channel extends Primitive {
   /** Receives the next message (a copy the caller owns), blocking while empty; undefined on timeout. */
   recv(timeoutMs?: number): Uint8Array | undefined {
     const t = checkTimeout("Channel.recv", timeoutMs);
-    this.stillOpen("Channel.recv");
+    Channel.#use(this, "Channel.recv");
     const n = this.#got("Channel.recv", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.copy(0, n);
   }
 
   /** Receives the next message if there is one now; undefined if empty. Never blocks. */
   tryRecv(): Uint8Array | undefined {
-    this.stillOpen("Channel.tryRecv");
+    Channel.#use(this, "Channel.tryRecv");
     const n = this.#got("Channel.tryRecv", this.#recvRaw(0));
     return n < 0 ? undefined : this.#stage.copy(0, n);
   }
@@ -265,19 +266,21 @@ export class Channel extends Primitive {
   /** Receives the next message as UTF-8 text, blocking while empty; undefined on timeout. */
   recvText(timeoutMs?: number): string | undefined {
     const t = checkTimeout("Channel.recvText", timeoutMs);
-    this.stillOpen("Channel.recvText");
+    Channel.#use(this, "Channel.recvText");
     const n = this.#got("Channel.recvText", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.text(0, n);
   }
 
   /** Receives the next message without blocking the event loop; undefined if the time ran out. */
-  recvAsync(options?: ChannelWaitOptions): Promise<Uint8Array | undefined> {
-    return this.#recvAsync("Channel.recvAsync", options, (n) => this.#stage.copy(0, n));
+  async recvAsync(options?: ChannelWaitOptions): Promise<Uint8Array | undefined> {
+    Channel.#use(this, "Channel.recvAsync");
+    return await this.#recvAsync("Channel.recvAsync", options, (n) => this.#stage.copy(0, n));
   }
 
   /** `recvAsync`, as UTF-8 text. */
-  recvTextAsync(options?: ChannelWaitOptions): Promise<string | undefined> {
-    return this.#recvAsync("Channel.recvTextAsync", options, (n) => this.#stage.text(0, n));
+  async recvTextAsync(options?: ChannelWaitOptions): Promise<string | undefined> {
+    Channel.#use(this, "Channel.recvTextAsync");
+    return await this.#recvAsync("Channel.recvTextAsync", options, (n) => this.#stage.text(0, n));
   }
 
   /**
@@ -291,7 +294,7 @@ export class Channel extends Primitive {
     const cap = bytesLength(target);
     if (cap < 0) throw typeError(where, "target", "a Uint8Array", target);
     const t = checkTimeout(where, timeoutMs);
-    this.stillOpen(where);
+    Channel.#use(this, where);
     const direct = cap > 0 && this.#direct(target, cap);
     const to = direct ? this.#lastPointer : this.#stage.pointer;
     const room = direct ? cap : Math.min(cap, this.#size);
@@ -325,7 +328,7 @@ export class Channel extends Primitive {
     } catch (e) {
       throw argumentError(where, "messages", e); // a revoked Proxy, a throwing getter
     }
-    this.stillOpen(where);
+    Channel.#use(this, where);
     const bounds = list.map((m, i) => messageLength(where, `messages[${i}]`, m, this.#size));
     const deadline = performance.now() + t;
     const stage = this.#batch();
@@ -361,7 +364,7 @@ export class Channel extends Primitive {
     if (typeof max !== "number") throw typeError(where, "max", "an integer ≥ 1", max);
     if (!Number.isInteger(max) || max < 1) throw rangeError(where, "max", "an integer ≥ 1", max);
     const t = checkTimeout(where, timeoutMs);
-    this.stillOpen(where);
+    Channel.#use(this, where);
     const stage = this.#batch();
     const want = Math.min(max, 0xffffffff);
     const r = sliced(
@@ -386,24 +389,25 @@ export class Channel extends Primitive {
    * Returns true if this call closed it.
    */
   close(): boolean {
-    this.stillOpen("Channel.close");
+    Channel.#use(this, "Channel.close");
     return this.#check("Channel.close", this.#s.sa_channel_close(this.#ch, this.#cap, this.#size)) === 1;
   }
 
   /** Whether it is closed. */
   get closed(): boolean {
-    this.stillOpen("Channel.closed");
+    Channel.#use(this, "Channel.closed");
     return this.#check("Channel.closed", this.#s.sa_channel_closed(this.#ch, this.#cap, this.#size)) === 1;
   }
 
   /** Messages sent and not yet received (a snapshot). */
   get length(): number {
-    this.stillOpen("Channel.length");
+    Channel.#use(this, "Channel.length");
     return this.#check("Channel.length", this.#s.sa_channel_length(this.#ch, this.#cap, this.#size));
   }
 
   /** Receives until the channel is closed and drained, without blocking the event loop. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    Channel.#use(this, "Channel[Symbol.asyncIterator]");
     for (;;) {
       let m: Uint8Array | undefined;
       try {
@@ -414,6 +418,19 @@ export class Channel extends Primitive {
       }
       if (m !== undefined) yield m;
     }
+  }
+
+  /**
+   * Checks that `o` (a method's `this`) is a Channel, whose SharedMemory (if
+   * any) is open: a method called on anything else is a TypeError naming it
+   * (not the engine's message about a private field), and one kept from
+   * before its segment closed is a SharedMemoryClosedError.
+   */
+  static #use(o: unknown, where: string): void {
+    if (o === null || typeof o !== "object" || !(#ch in o)) {
+      throw new TypeError(`${where}: this must be a Channel (call the method on one); got ${describe(o)}`);
+    }
+    (o as Channel).stillOpen(where);
   }
 
   /** Whether `target` is a view of a SharedArrayBuffer (then its pointer is in #lastPointer). */

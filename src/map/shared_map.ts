@@ -166,15 +166,15 @@ export class SharedMap extends Primitive {
 
   /** How many entries are visible now (expired ones are removed first when some are due). */
   get size(): number {
-    this.stillOpen("SharedMap.size");
+    SharedMap.#use(this, "SharedMap.size");
     return this.#check("size", this.#n.size(this.#map, this.#cap, this.#ks, this.#vs));
   }
 
   /** A copy of the value of `key`, or undefined if absent (or expired). */
   get(key: MapBytes): Uint8Array | undefined {
+    SharedMap.#use(this, "SharedMap.get");
     const s = this.#s;
     const k = s.putKey("SharedMap.get", key);
-    this.stillOpen("SharedMap.get");
     // the native call writes the value straight into this thread's pool (a detached pool reads as 0 bytes long)
     if (pool.used + this.#valueSize > pool.buffer.byteLength) renew(this.#valueSize);
     const r = this.#getAt(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, pool.pointer, pool.used);
@@ -185,9 +185,9 @@ export class SharedMap extends Primitive {
 
   /** The value of `key` decoded as UTF-8, or undefined if absent. */
   getText(key: MapBytes): string | undefined {
+    SharedMap.#use(this, "SharedMap.getText");
     const s = this.#s;
     const k = s.putKey("SharedMap.getText", key);
-    this.stillOpen("SharedMap.getText");
     const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr);
     if (r >= 0) return decoder.decode(s.prefix(r)); // decoded straight from the scratch: no copy
     if (r === ABSENT) return undefined;
@@ -196,9 +196,9 @@ export class SharedMap extends Primitive {
 
   /** Whether `key` is present (and not expired). */
   has(key: MapBytes): boolean {
+    SharedMap.#use(this, "SharedMap.has");
     const s = this.#s;
     const k = s.putKey("SharedMap.has", key);
-    this.stillOpen("SharedMap.has");
     const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, null);
     if (r >= 0) return true;
     if (r === ABSENT) return false;
@@ -211,10 +211,10 @@ export class SharedMap extends Primitive {
    * than the value (nothing written).
    */
   getInto(key: MapBytes, target: Uint8Array): number | undefined {
+    SharedMap.#use(this, "SharedMap.getInto");
     const s = this.#s;
     if (!isUint8Array(target)) throw this.#type("getInto", "target", "a Uint8Array", target);
     const k = s.putKey("SharedMap.getInto", key);
-    this.stillOpen("SharedMap.getInto");
     const r = this.#get(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr);
     if (r === ABSENT) return undefined;
     if (r < 0) throw this.#corrupt("getInto", r);
@@ -230,22 +230,24 @@ export class SharedMap extends Primitive {
    * MapFullError, changing nothing, if the key is new and the map is full.
    */
   set(key: MapBytes, value: MapBytes, options?: SetOptions): void {
+    SharedMap.#use(this, "SharedMap.set");
     this.#put("SharedMap.set", key, value, options, 0);
   }
 
   /** Stores `value` under `key` only if absent; returns whether it did. MapFullError if full. */
   setIfAbsent(key: MapBytes, value: MapBytes, options?: SetOptions): boolean {
+    SharedMap.#use(this, "SharedMap.setIfAbsent");
     return this.#put("SharedMap.setIfAbsent", key, value, options, 1) === 1;
   }
 
   /** If `key` holds exactly `expected`, stores `desired` (keeping the expiry); returns whether it did. */
   compareAndSet(key: MapBytes, expected: MapBytes, desired: MapBytes): boolean {
-    const s = this.#s;
     const where = "SharedMap.compareAndSet";
+    SharedMap.#use(this, where);
+    const s = this.#s;
     const k = s.putKey(where, key);
     const e = s.putValue(where, "expected", expected, s.a);
     const d = s.putValue(where, "desired", desired, s.b);
-    this.stillOpen(where);
     return this.#check(
       "compareAndSet",
       this.#n.cas(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k, s.aPtr, e, s.bPtr, d),
@@ -254,9 +256,9 @@ export class SharedMap extends Primitive {
 
   /** Deletes `key`; returns whether it was present. */
   delete(key: MapBytes): boolean {
+    SharedMap.#use(this, "SharedMap.delete");
     const s = this.#s;
     const k = s.putKey("SharedMap.delete", key);
-    this.stillOpen("SharedMap.delete");
     const r = this.#n.delete(this.#map, this.#cap, this.#ks, this.#vs, s.keyPtr, k);
     return this.#check("delete", r) === 1;
   }
@@ -270,6 +272,7 @@ export class SharedMap extends Primitive {
    * map is full.
    */
   update(key: MapBytes, fn: (current: Uint8Array | undefined) => MapBytes | undefined): MapBytes | undefined {
+    SharedMap.#use(this, "SharedMap.update");
     if (typeof fn !== "function") throw this.#type("update", "fn", "a function", fn);
     this.#s.putKey("SharedMap.update", key);
     for (;;) {
@@ -287,7 +290,7 @@ export class SharedMap extends Primitive {
 
   /** Deletes every entry. */
   clear(): void {
-    this.stillOpen("SharedMap.clear");
+    SharedMap.#use(this, "SharedMap.clear");
     this.#check("clear", this.#n.clear(this.#map, this.#cap, this.#ks, this.#vs));
   }
 
@@ -300,11 +303,13 @@ export class SharedMap extends Primitive {
    * MapFullError if the key is new and the map is full.
    */
   fetchAdd<D extends number | bigint>(key: MapBytes, delta: D, options?: SetOptions): D {
+    SharedMap.#use(this, "SharedMap.fetchAdd");
     return this.#add("SharedMap.fetchAdd", key, delta, options, false) as D;
   }
 
   /** `fetchAdd`, returning the value after the addition. */
   addFetch<D extends number | bigint>(key: MapBytes, delta: D, options?: SetOptions): D {
+    SharedMap.#use(this, "SharedMap.addFetch");
     return this.#add("SharedMap.addFetch", key, delta, options, true) as D;
   }
 
@@ -314,19 +319,35 @@ export class SharedMap extends Primitive {
    * appears exactly once.
    */
   keys(options?: IterateOptions): IterableIterator<string | Uint8Array> {
+    SharedMap.#use(this, "SharedMap.keys");
     const binary = this.#binary("keys", options);
     return readSnapshot(...this.#snapshot("keys", false), binary).map(([k]) => k)[Symbol.iterator]();
   }
 
   /** [key, value] pairs from a snapshot taken when called (see `keys`); every value whole. */
   entries(options?: IterateOptions): IterableIterator<[string | Uint8Array, Uint8Array]> {
+    SharedMap.#use(this, "SharedMap.entries");
     const binary = this.#binary("entries", options);
     return readSnapshot(...this.#snapshot("entries", true), binary)[Symbol.iterator]();
   }
 
   /** The entries (see `entries`), with string keys. */
   [Symbol.iterator](): IterableIterator<[string | Uint8Array, Uint8Array]> {
+    SharedMap.#use(this, "SharedMap[Symbol.iterator]");
     return this.entries();
+  }
+
+  /**
+   * Checks that `o` (a method's `this`) is a SharedMap, whose SharedMemory
+   * (if any) is open: a method called on anything else is a TypeError naming
+   * it (not the engine's message about a private field), and one kept from
+   * before its segment closed is a SharedMemoryClosedError.
+   */
+  static #use(o: unknown, where: string): void {
+    if (o === null || typeof o !== "object" || !(#map in o)) {
+      throw new TypeError(`${where}: this must be a SharedMap (call the method on one); got ${describe(o)}`);
+    }
+    (o as SharedMap).stillOpen(where);
   }
 
   /** `where`: "SharedMap.<method>", a constant (no string built per call). */
