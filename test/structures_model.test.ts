@@ -19,10 +19,9 @@
 // and call.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import { api, runtime } from "./helpers/api.ts";
 import { uniqueName } from "./helpers/names.ts";
-import { hex, HOSTILE, isRealU8, oddValue, REVOKED, Rng, show } from "./helpers/model_values.ts";
+import { hex, HOSTILE, isRealU8, modelRuns, oddValue, REVOKED, Rng, show } from "./helpers/model_values.ts";
 
 const { Channel, ChannelClosedError, MapFullError, SharedMap, SharedMemory } = api;
 type Channel = InstanceType<typeof Channel>;
@@ -506,22 +505,7 @@ function runChannel(seed: number, kind: "sab" | "shm", steps: number): Run {
   return run;
 }
 
-function parseSeed(s: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n)) throw new Error(`SHARED_ATOMIC_SEED must be an integer; got ${JSON.stringify(s)}`);
-  return n >>> 0;
-}
-
-const envSeed = process.env.SHARED_ATOMIC_SEED;
-const STEPS = Number(process.env.SHARED_ATOMIC_STEPS ?? 3000);
-if (!Number.isSafeInteger(STEPS) || STEPS < 1) {
-  throw new Error(`SHARED_ATOMIC_STEPS must be a positive integer; got ${process.env.SHARED_ATOMIC_STEPS}`);
-}
-const BASE = envSeed ? parseSeed(envSeed) : 0x5eed0012;
-const RUNS: [number, "sab" | "shm"][] = envSeed ? [[BASE, "sab"], [BASE, "shm"]] : [[BASE, "sab"], [BASE + 1, "sab"], [
-  BASE + 2,
-  "shm",
-]];
+const { steps: STEPS, runs: RUNS } = modelRuns(0x5eed0012, 3000, 2);
 
 for (const [name, runOne] of [["SharedMap", runMap], ["Channel", runChannel]] as const) {
   for (const [seed, kind] of RUNS) {
