@@ -41,7 +41,18 @@ import {
   type Path,
   stringDomain,
 } from "./helpers/model_domains.ts";
-import { type Cls, hex, HOSTILE, isRealU8, named, oddValue, REVOKED, Rng, show } from "./helpers/model_values.ts";
+import {
+  type Cls,
+  hex,
+  HOSTILE,
+  isRealU8,
+  modelRuns,
+  named,
+  oddValue,
+  REVOKED,
+  Rng,
+  show,
+} from "./helpers/model_values.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -1130,21 +1141,7 @@ async function runSeed(seed: number, kind: "sab" | "shm", steps: number): Promis
   return run;
 }
 
-function parseSeed(s: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n)) throw new Error(`SHARED_ATOMIC_SEED must be an integer; got ${JSON.stringify(s)}`);
-  return n >>> 0;
-}
-
-const envSeed = process.env.SHARED_ATOMIC_SEED;
-const STEPS = Number(process.env.SHARED_ATOMIC_STEPS ?? 5000);
-if (!Number.isSafeInteger(STEPS) || STEPS < 1) {
-  throw new Error(`SHARED_ATOMIC_STEPS must be a positive integer; got ${process.env.SHARED_ATOMIC_STEPS}`);
-}
-const BASE = envSeed ? parseSeed(envSeed) : 0x5eed0009;
-const RUNS: [number, "sab" | "shm"][] = envSeed
-  ? [[BASE, "sab"], [BASE, "shm"]]
-  : [[BASE, "sab"], [BASE + 1, "sab"], [BASE + 2, "sab"], [BASE + 3, "shm"]];
+const { base: BASE, steps: STEPS, runs: RUNS } = modelRuns(0x5eed0009, 5000, 3);
 
 const coverage = new Map<string, [number, number]>();
 

@@ -166,7 +166,8 @@ const Ch = struct {
     size: u32,
     stride: usize,
 
-    fn of(p: *anyopaque) ?Ch {
+    /// The channel at `p` as its header describes it (null: not a channel).
+    fn stored(p: *anyopaque) ?Ch {
         const base: [*]u8 = @ptrCast(p);
         const c: Ch = .{ .base = base, .cap = 0, .size = 0, .stride = 0 };
         if (ld32(c.w32(0)) != TAG) return null;
@@ -174,6 +175,16 @@ const Ch = struct {
         const size = ld32(c.w32(OFF_MESSAGE_SIZE));
         if (bytes(cap, size) == 0) return null;
         return .{ .base = base, .cap = cap, .size = size, .stride = stride(size) };
+    }
+
+    /// The channel at `p` if its header holds the configuration the caller
+    /// opened it with: memory overwritten since (by hand, or by another
+    /// process) is refused, never read or written beyond what the caller
+    /// mapped, whatever its header says now.
+    fn of(p: *anyopaque, capacity: u32, message_size: u32) ?Ch {
+        const c = stored(p) orelse return null;
+        if (c.cap != capacity or c.size != message_size) return null;
+        return c;
     }
 
     fn w32(c: Ch, off: usize) *u32 {
@@ -250,6 +261,13 @@ const Slot = struct {
         if (robust.robustCas(s.word(), v, tid | (v & robust.WAITERS)) != 1) return null;
         return v;
     }
+    /// BUSY: a live participant holds the slot's word, or INVALID if the
+    /// word names this very thread (which never holds one between calls:
+    /// the word was overwritten, and would never be given up).
+    fn busy(s: Slot) c_int {
+        const tid: u32 = @intCast(robust.robustTid());
+        return if (ld32(s.word()) & robust.TID == tid) INVALID else BUSY;
+    }
     fn give(s: Slot) void {
         const v = ld32(s.word());
         _ = robust.robustCas(s.word(), v, v & robust.WAITERS);
@@ -288,7 +306,7 @@ fn sendOnce(c: Ch, data: [*]const u8, len: u32, comptime wake: bool) c_int {
         }
         if (s.take() == null) {
             if (ld64(c.enq()) != pos) continue;
-            return BUSY;
+            return s.busy();
         }
         if (@cmpxchgStrong(u64, c.enq(), pos, pos +% 1, .seq_cst, .seq_cst) != null) {
             s.give();
@@ -312,7 +330,7 @@ fn repairTaken(c: Ch, s: Slot, old: u64, seq: u64) c_int {
     if (seq != published(old)) return if (signed(ld64(c.enq()), old +% c.cap) > 0) 0 else WOULD_BLOCK;
     if (signed(ld64(c.deq()), old) <= 0) return WOULD_BLOCK; // not taken yet: full
     const v = ld32(s.word());
-    if (!died(v)) return if (takeable(v)) 0 else BUSY;
+    if (!died(v)) return if (takeable(v)) 0 else s.busy();
     _ = s.take() orelse return 0;
     // still the dead receiver's claim? (a repairer before us freed it otherwise)
     if (s.seq() == published(old)) {
@@ -338,13 +356,18 @@ fn recvOnce(c: Ch, buf: [*]u8, cap: u32, comptime wake: bool) c_int {
             return r;
         }
         const len = @atomicLoad(u32, s.len(), .seq_cst);
+        if (len > c.size) {
+            // longer than any sender could write: overwritten (re-read: a sender may be writing it)
+            if (ld64(c.deq()) != pos or s.seq() != published(pos)) continue;
+            return INVALID;
+        }
         if (len > cap) {
             if (ld64(c.deq()) != pos) continue;
             return TOO_SMALL;
         }
         if (s.take() == null) {
             if (ld64(c.deq()) != pos) continue;
-            return BUSY;
+            return s.busy();
         }
         if (@cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) != null) {
             s.give();
@@ -373,7 +396,7 @@ fn repairSent(c: Ch, s: Slot, pos: u64, seq: u64) c_int {
     }
     if (seq != free(pos)) return if (ld64(c.deq()) != pos) 0 else BUSY; // the slot's last receiver is finishing
     const v = ld32(s.word());
-    if (!died(v)) return if (takeable(v)) 0 else BUSY;
+    if (!died(v)) return if (takeable(v)) 0 else s.busy();
     _ = s.take() orelse return 0;
     if (s.seq() == free(pos) and @cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) == null) {
         s.setSeq(free(pos +% c.cap)); // the half-written message is dropped
@@ -440,14 +463,14 @@ fn recvAttempt(c: Ch, x: RecvCtx) c_int {
     return recvOnce(c, x.buf, x.cap, true);
 }
 
-pub fn send(ch: *anyopaque, data: [*]const u8, len: u32, timeout_ms: f64) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn send(ch: *anyopaque, capacity: u32, message_size: u32, data: [*]const u8, len: u32, timeout_ms: f64) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     if (len > c.size) return TOO_BIG;
     return blocking(c, timeout_ms, OFF_SEND_WAITERS, OFF_SEND_EVENT, SendCtx{ .data = data, .len = len }, sendAttempt);
 }
 
-pub fn recv(ch: *anyopaque, buf: [*]u8, cap: u32, timeout_ms: f64) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn recv(ch: *anyopaque, capacity: u32, message_size: u32, buf: [*]u8, cap: u32, timeout_ms: f64) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     return blocking(c, timeout_ms, OFF_RECV_WAITERS, OFF_RECV_EVENT, RecvCtx{ .buf = buf, .cap = cap }, recvAttempt);
 }
 
@@ -456,8 +479,8 @@ fn recordLen(len: u32) usize {
     return 4 + std.mem.alignForward(usize, len, 4);
 }
 
-pub fn sendMany(ch: *anyopaque, buf: [*]const u8, count: u32, timeout_ms: f64) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn sendMany(ch: *anyopaque, capacity: u32, message_size: u32, buf: [*]const u8, count: u32, timeout_ms: f64) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     var at: usize = 0;
     var i: u32 = 0;
     // every length is checked before anything is sent
@@ -492,8 +515,8 @@ pub fn sendMany(ch: *anyopaque, buf: [*]const u8, count: u32, timeout_ms: f64) c
     return @intCast(count);
 }
 
-pub fn recvMany(ch: *anyopaque, buf: [*]u8, cap: u32, max: u32, timeout_ms: f64) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn recvMany(ch: *anyopaque, capacity: u32, message_size: u32, buf: [*]u8, cap: u32, max: u32, timeout_ms: f64) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     if (max == 0) return 0;
     if (cap < recordLen(0)) return TOO_SMALL;
     const first = blocking(c, timeout_ms, OFF_RECV_WAITERS, OFF_RECV_EVENT, RecvCtx{ .buf = buf + 4, .cap = cap - 4 }, recvAttempt);
@@ -513,8 +536,8 @@ pub fn recvMany(ch: *anyopaque, buf: [*]u8, cap: u32, max: u32, timeout_ms: f64)
     return @intCast(count);
 }
 
-pub fn close(ch: *anyopaque) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn close(ch: *anyopaque, capacity: u32, message_size: u32) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     const was = @atomicRmw(u32, c.w32(OFF_CLOSED), .Xchg, 1, .seq_cst);
     for ([_]usize{ OFF_RECV_EVENT, OFF_SEND_EVENT }) |e| {
         const w = c.w32(e);
@@ -525,34 +548,34 @@ pub fn close(ch: *anyopaque) callconv(.c) c_int {
     return @intFromBool(was == 0);
 }
 
-pub fn isClosed(ch: *anyopaque) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn isClosed(ch: *anyopaque, capacity: u32, message_size: u32) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     return @intFromBool(c.closed());
 }
 
-pub fn length(ch: *anyopaque) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn length(ch: *anyopaque, capacity: u32, message_size: u32) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     const d = ld64(c.deq());
     const e = ld64(c.enq());
     const n = signed(e, d);
     return @intCast(std.math.clamp(n, 0, c.cap));
 }
 
-pub fn peekLength(ch: *anyopaque) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn peekLength(ch: *anyopaque, capacity: u32, message_size: u32) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     const pos = ld64(c.deq());
     const s = c.slot(pos);
     if (s.seq() != published(pos)) return WOULD_BLOCK;
     return @intCast(@min(@atomicLoad(u32, s.len(), .seq_cst), c.size));
 }
 
-pub fn waitBegin(ch: *anyopaque, receiving: c_int) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+pub fn waitBegin(ch: *anyopaque, capacity: u32, message_size: u32, receiving: c_int) callconv(.c) c_int {
+    const c = Ch.of(ch, capacity, message_size) orelse return INVALID;
     return @bitCast(c.markSleeping(if (receiving != 0) OFF_RECV_EVENT else OFF_SEND_EVENT));
 }
 
-pub fn waitEnd(ch: *anyopaque, receiving: c_int) callconv(.c) c_int {
-    _ = Ch.of(ch) orelse return INVALID;
+pub fn waitEnd(ch: *anyopaque, capacity: u32, message_size: u32, receiving: c_int) callconv(.c) c_int {
+    _ = Ch.of(ch, capacity, message_size) orelse return INVALID;
     _ = receiving;
     return 0;
 }
@@ -580,17 +603,17 @@ pub fn init(ch: *anyopaque, capacity: u32, message_size: u32) callconv(.c) c_int
 }
 
 pub fn open(ch: *anyopaque, byte_length: u64) callconv(.c) c_int {
-    const c = Ch.of(ch) orelse return INVALID;
+    const c = Ch.stored(ch) orelse return INVALID;
     if (bytes(c.cap, c.size) > byte_length) return INVALID;
     return 0;
 }
 
-pub fn trySend(ch: *anyopaque, data: [*]const u8, len: u32) callconv(.c) c_int {
-    return send(ch, data, len, 0);
+pub fn trySend(ch: *anyopaque, capacity: u32, message_size: u32, data: [*]const u8, len: u32) callconv(.c) c_int {
+    return send(ch, capacity, message_size, data, len, 0);
 }
 
-pub fn tryRecv(ch: *anyopaque, buf: [*]u8, cap: u32) callconv(.c) c_int {
-    return recv(ch, buf, cap, 0);
+pub fn tryRecv(ch: *anyopaque, capacity: u32, message_size: u32, buf: [*]u8, cap: u32) callconv(.c) c_int {
+    return recv(ch, capacity, message_size, buf, cap, 0);
 }
 
 /// The C functions (Linux and macOS: they sleep on the futex and use robust words).
@@ -599,7 +622,9 @@ pub const c_exports = abi.group("channel", "channel.zig: A bounded multi-produce
     "-1 would block (full or empty), -2 closed (send), or closed and empty (receive), -3 timed out, " ++
     "-4 message longer than message_size, -5 buffer smaller than the next message (it stays), " ++
     "-6 not a channel's memory, -7 memory holding something else or another configuration. The " ++
-    "channel pointer is 8-aligned.", .{ .platform = .linux_macos }, &.{
+    "channel pointer is 8-aligned. Every function after sa_channel_open takes the configuration the caller " ++
+    "opened the channel with (capacity, message_size): memory whose header says otherwise now (overwritten " ++
+    "by hand or by another process) is refused with -6, never read or written beyond what the caller mapped.", .{ .platform = .linux_macos }, &.{
     abi.func("sa_channel_bytes", bytes, &.{ "capacity", "message_size" },
         \\Bytes a channel of `capacity` messages of up to `message_size` bytes takes (0: out of range;
         \\capacity in [1, 2^24], message_size in [1, 2^30]).
@@ -612,47 +637,47 @@ pub const c_exports = abi.group("channel", "channel.zig: A bounded multi-produce
     abi.func("sa_channel_open", open, &.{ "ch", "byte_length" },
         \\Checks that `ch` is a channel whose slots fit in `byte_length` bytes: 0, or -6.
     ),
-    abi.func("sa_channel_send", send, &.{ "ch", "data", "len", "timeout_ms" },
+    abi.func("sa_channel_send", send, &.{ "ch", "capacity", "message_size", "data", "len", "timeout_ms" },
         \\Sends data[0..len] as one message, waiting while the channel is full up to timeout_ms (0: do not
         \\wait; negative, NaN or infinite: forever): len, or -1 (full; only with a zero timeout), -2, -3,
         \\-4, -6.
     ),
-    abi.func("sa_channel_try_send", trySend, &.{ "ch", "data", "len" },
+    abi.func("sa_channel_try_send", trySend, &.{ "ch", "capacity", "message_size", "data", "len" },
         \\sa_channel_send with a zero timeout.
     ),
-    abi.func("sa_channel_recv", recv, &.{ "ch", "buf", "cap", "timeout_ms" },
+    abi.func("sa_channel_recv", recv, &.{ "ch", "capacity", "message_size", "buf", "cap", "timeout_ms" },
         \\Receives the next message into buf[0..cap], waiting while the channel is empty up to timeout_ms (as
         \\for send): its length, or -1 (empty; only with a zero timeout), -2 (closed and empty), -3, -5, -6.
     ),
-    abi.func("sa_channel_try_recv", tryRecv, &.{ "ch", "buf", "cap" },
+    abi.func("sa_channel_try_recv", tryRecv, &.{ "ch", "capacity", "message_size", "buf", "cap" },
         \\sa_channel_recv with a zero timeout.
     ),
-    abi.func("sa_channel_send_many", sendMany, &.{ "ch", "buf", "count", "timeout_ms" },
+    abi.func("sa_channel_send_many", sendMany, &.{ "ch", "capacity", "message_size", "buf", "count", "timeout_ms" },
         \\Sends `count` messages laid out in `buf` as records (a little-endian u32 length, then the bytes,
         \\padded to a multiple of 4), in order, waiting as send does: how many were sent (fewer when the time
         \\ran out or the channel closed), or -2/-3 if none was, -4 (a record too long: nothing sent), -6.
     ),
-    abi.func("sa_channel_recv_many", recvMany, &.{ "ch", "buf", "cap", "max", "timeout_ms" },
+    abi.func("sa_channel_recv_many", recvMany, &.{ "ch", "capacity", "message_size", "buf", "cap", "max", "timeout_ms" },
         \\Receives up to `max` messages into buf[0..cap] as records (as for send_many): waits for the first
         \\as recv does, then takes those that are ready and fit. Returns how many, or -1, -2, -3, -5, -6.
     ),
-    abi.func("sa_channel_close", close, &.{"ch"},
+    abi.func("sa_channel_close", close, &.{ "ch", "capacity", "message_size" },
         \\Closes the channel: later sends fail with -2, receivers drain what is left, then get -2; wakes
         \\every sleeper. Returns 1 if this call closed it, 0 if it already was.
     ),
-    abi.func("sa_channel_closed", isClosed, &.{"ch"}, "1 if the channel is closed, else 0."),
-    abi.func("sa_channel_length", length, &.{"ch"},
+    abi.func("sa_channel_closed", isClosed, &.{ "ch", "capacity", "message_size" }, "1 if the channel is closed, else 0."),
+    abi.func("sa_channel_length", length, &.{ "ch", "capacity", "message_size" },
         \\Messages sent and not yet received (a snapshot; counts messages being written or taken).
     ),
-    abi.func("sa_channel_peek_length", peekLength, &.{"ch"},
+    abi.func("sa_channel_peek_length", peekLength, &.{ "ch", "capacity", "message_size" },
         \\The length of the next message if one is ready, else -1.
     ),
-    abi.func("sa_channel_wait_begin", waitBegin, &.{ "ch", "receiving" },
+    abi.func("sa_channel_wait_begin", waitBegin, &.{ "ch", "capacity", "message_size", "receiving" },
         \\For a caller that sleeps on its own (an event loop): marks that side's event word (u32 at +20
         \\receiving != 0, +28 sending) as having a sleeper and returns its value, to wait on with sa_wait32
         \\after trying once more. Pair with sa_channel_wait_end.
     ),
-    abi.func("sa_channel_wait_end", waitEnd, &.{ "ch", "receiving" },
+    abi.func("sa_channel_wait_end", waitEnd, &.{ "ch", "capacity", "message_size", "receiving" },
         \\Ends a sa_channel_wait_begin (nothing to undo today; kept so that callers pair them).
     ),
 });
@@ -661,12 +686,52 @@ pub const c_exports = abi.group("channel", "channel.zig: A bounded multi-produce
 
 const testing = std.testing;
 
+const exports = @This();
+
+/// A channel as the tests call it: its memory and the configuration it was opened with.
+const TestCh = struct {
+    p: *anyopaque,
+    cap: u32,
+    size: u32,
+
+    fn send(t: TestCh, data: [*]const u8, len: u32, timeout_ms: f64) c_int {
+        return exports.send(t.p, t.cap, t.size, data, len, timeout_ms);
+    }
+    fn trySend(t: TestCh, data: [*]const u8, len: u32) c_int {
+        return exports.trySend(t.p, t.cap, t.size, data, len);
+    }
+    fn recv(t: TestCh, buf: [*]u8, cap: u32, timeout_ms: f64) c_int {
+        return exports.recv(t.p, t.cap, t.size, buf, cap, timeout_ms);
+    }
+    fn tryRecv(t: TestCh, buf: [*]u8, cap: u32) c_int {
+        return exports.tryRecv(t.p, t.cap, t.size, buf, cap);
+    }
+    fn sendMany(t: TestCh, buf: [*]const u8, count: u32, timeout_ms: f64) c_int {
+        return exports.sendMany(t.p, t.cap, t.size, buf, count, timeout_ms);
+    }
+    fn recvMany(t: TestCh, buf: [*]u8, cap: u32, max: u32, timeout_ms: f64) c_int {
+        return exports.recvMany(t.p, t.cap, t.size, buf, cap, max, timeout_ms);
+    }
+    fn close(t: TestCh) c_int {
+        return exports.close(t.p, t.cap, t.size);
+    }
+    fn length(t: TestCh) c_int {
+        return exports.length(t.p, t.cap, t.size);
+    }
+    fn peekLength(t: TestCh) c_int {
+        return exports.peekLength(t.p, t.cap, t.size);
+    }
+    fn of(t: TestCh) Ch {
+        return Ch.of(t.p, t.cap, t.size).?;
+    }
+};
+
 fn Mem(comptime capacity: u32, comptime message_size: u32) type {
     return struct {
         bytes: [HEADER + capacity * stride(message_size)]u8 align(64) = @splat(0),
-        fn ch(m: *@This()) *anyopaque {
+        fn ch(m: *@This()) TestCh {
             std.debug.assert(init(&m.bytes, capacity, message_size) >= 0);
-            return &m.bytes;
+            return .{ .p = &m.bytes, .cap = capacity, .size = message_size };
         }
     };
 }
@@ -675,27 +740,27 @@ test "send, receive in order, full, empty, too big, too small, close drains" {
     var m = Mem(4, 8){};
     const ch = m.ch();
     var buf: [8]u8 = undefined;
-    try testing.expectEqual(@as(c_int, -1), tryRecv(ch, &buf, 8));
+    try testing.expectEqual(@as(c_int, -1), ch.tryRecv(&buf, 8));
     for (0..4) |i| {
         const b = [_]u8{ @intCast(i), 1, 2 };
-        try testing.expectEqual(@as(c_int, 3), trySend(ch, &b, 3));
+        try testing.expectEqual(@as(c_int, 3), ch.trySend(&b, 3));
     }
-    try testing.expectEqual(@as(c_int, -1), trySend(ch, "x", 1));
-    try testing.expectEqual(@as(c_int, -3), send(ch, "x", 1, 5));
-    try testing.expectEqual(@as(c_int, -4), trySend(ch, "123456789", 9));
-    try testing.expectEqual(@as(c_int, 4), length(ch));
-    try testing.expectEqual(@as(c_int, -5), tryRecv(ch, &buf, 2));
-    try testing.expectEqual(@as(c_int, 3), peekLength(ch));
-    try testing.expectEqual(@as(c_int, 3), tryRecv(ch, &buf, 8));
+    try testing.expectEqual(@as(c_int, -1), ch.trySend("x", 1));
+    try testing.expectEqual(@as(c_int, -3), ch.send("x", 1, 5));
+    try testing.expectEqual(@as(c_int, -4), ch.trySend("123456789", 9));
+    try testing.expectEqual(@as(c_int, 4), ch.length());
+    try testing.expectEqual(@as(c_int, -5), ch.tryRecv(&buf, 2));
+    try testing.expectEqual(@as(c_int, 3), ch.peekLength());
+    try testing.expectEqual(@as(c_int, 3), ch.tryRecv(&buf, 8));
     try testing.expectEqual(@as(u8, 0), buf[0]);
-    try testing.expectEqual(@as(c_int, 1), close(ch));
-    try testing.expectEqual(@as(c_int, -2), trySend(ch, "x", 1));
+    try testing.expectEqual(@as(c_int, 1), ch.close());
+    try testing.expectEqual(@as(c_int, -2), ch.trySend("x", 1));
     for (1..4) |i| {
-        try testing.expectEqual(@as(c_int, 3), recv(ch, &buf, 8, -1));
+        try testing.expectEqual(@as(c_int, 3), ch.recv(&buf, 8, -1));
         try testing.expectEqual(@as(u8, @intCast(i)), buf[0]);
     }
-    try testing.expectEqual(@as(c_int, -2), recv(ch, &buf, 8, -1));
-    try testing.expectEqual(@as(c_int, 0), close(ch));
+    try testing.expectEqual(@as(c_int, -2), ch.recv(&buf, 8, -1));
+    try testing.expectEqual(@as(c_int, 0), ch.close());
 }
 
 test "one slot: full after one message, and it goes round" {
@@ -704,12 +769,12 @@ test "one slot: full after one message, and it goes round" {
     var buf: [8]u8 = undefined;
     for (0..5) |i| {
         const b = [_]u8{@intCast(i)};
-        try testing.expectEqual(@as(c_int, 1), trySend(ch, &b, 1));
-        try testing.expectEqual(@as(c_int, -1), trySend(ch, &b, 1));
-        try testing.expectEqual(@as(c_int, 1), length(ch));
-        try testing.expectEqual(@as(c_int, 1), tryRecv(ch, &buf, 8));
+        try testing.expectEqual(@as(c_int, 1), ch.trySend(&b, 1));
+        try testing.expectEqual(@as(c_int, -1), ch.trySend(&b, 1));
+        try testing.expectEqual(@as(c_int, 1), ch.length());
+        try testing.expectEqual(@as(c_int, 1), ch.tryRecv(&buf, 8));
         try testing.expectEqual(@as(u8, @intCast(i)), buf[0]);
-        try testing.expectEqual(@as(c_int, -1), tryRecv(ch, &buf, 8));
+        try testing.expectEqual(@as(c_int, -1), ch.tryRecv(&buf, 8));
     }
 }
 
@@ -725,7 +790,26 @@ test "init adopts the same configuration and refuses another; bytes checks range
     try testing.expectEqual(@as(u64, 0), bytes(MAX_CAPACITY + 1, 1));
     try testing.expectEqual(@as(u64, HEADER + 2 * 64), bytes(2, 16));
     var zero: [HEADER]u8 align(8) = @splat(0);
-    try testing.expectEqual(@as(c_int, -6), trySend(&zero, "x", 1));
+    try testing.expectEqual(@as(c_int, -6), trySend(&zero, 1, 1, "x", 1));
+}
+
+test "a header overwritten with another configuration is refused, never followed out of bounds" {
+    var m = Mem(2, 16){};
+    const ch = m.ch();
+    try testing.expectEqual(@as(c_int, 2), ch.trySend("ok", 2));
+    const cfg: *[2]u32 = @ptrCast(@alignCast(m.bytes[OFF_CAPACITY..][0..8]));
+    var buf: [16]u8 = undefined;
+    for ([_][2]u32{ .{ 2, MAX_MESSAGE_SIZE }, .{ MAX_CAPACITY, 16 }, .{ 1, 16 }, .{ 0, 0 } }) |bad| {
+        cfg.* = bad;
+        try testing.expectEqual(INVALID, ch.trySend("x", 1));
+        try testing.expectEqual(INVALID, ch.recv(&buf, 16, -1));
+        try testing.expectEqual(INVALID, ch.recvMany(&buf, 16, 4, -1));
+        try testing.expectEqual(INVALID, ch.length());
+        try testing.expectEqual(INVALID, ch.peekLength());
+        try testing.expectEqual(INVALID, ch.close());
+    }
+    cfg.* = .{ 2, 16 };
+    try testing.expectEqual(@as(c_int, 2), ch.tryRecv(&buf, 16));
 }
 
 test "batches keep order and records" {
@@ -738,30 +822,30 @@ test "batches keep order and records" {
     std.mem.writeInt(u32, rec[8..12], 5, .little);
     @memcpy(rec[12..17], "bcdef");
     std.mem.writeInt(u32, rec[20..24], 0, .little);
-    try testing.expectEqual(@as(c_int, 3), sendMany(ch, &rec, 3, -1));
+    try testing.expectEqual(@as(c_int, 3), ch.sendMany(&rec, 3, -1));
     var out: [64]u8 align(4) = @splat(0);
-    try testing.expectEqual(@as(c_int, 3), recvMany(ch, &out, 64, 10, -1));
+    try testing.expectEqual(@as(c_int, 3), ch.recvMany(&out, 64, 10, -1));
     try testing.expectEqualSlices(u8, rec[0..24], out[0..24]);
-    try testing.expectEqual(@as(c_int, -3), recvMany(ch, &out, 64, 10, 1));
+    try testing.expectEqual(@as(c_int, -3), ch.recvMany(&out, 64, 10, 1));
 }
 
 const N_PER = 20_000;
 
-fn producer(ch: *anyopaque, id: u8) void {
+fn producer(ch: TestCh, id: u8) void {
     var i: u32 = 0;
     while (i < N_PER) : (i += 1) {
         var b: [5]u8 = undefined;
         b[0] = id;
         std.mem.writeInt(u32, b[1..5], i, .little);
-        std.debug.assert(send(ch, &b, 5, -1) == 5);
+        std.debug.assert(ch.send(&b, 5, -1) == 5);
     }
 }
 
-fn consumer(ch: *anyopaque, seen: *[4][N_PER]std.atomic.Value(u8), total: *std.atomic.Value(u32)) void {
+fn consumer(ch: TestCh, seen: *[4][N_PER]std.atomic.Value(u8), total: *std.atomic.Value(u32)) void {
     var last: [4]i64 = @splat(-1);
     var buf: [8]u8 = undefined;
     while (true) {
-        const r = recv(ch, &buf, 8, -1);
+        const r = ch.recv(&buf, 8, -1);
         if (r == CLOSED) return;
         std.debug.assert(r == 5);
         const id = buf[0];
@@ -787,23 +871,23 @@ test "4 producers x 4 consumers: every message exactly once, per-producer order"
     var ps: [4]std.Thread = undefined;
     for (&ps, 0..) |*t, i| t.* = try std.Thread.spawn(.{}, producer, .{ ch, @as(u8, @intCast(i)) });
     for (ps) |t| t.join();
-    _ = close(ch);
+    _ = ch.close();
     for (cs) |t| t.join();
     try testing.expectEqual(@as(u32, 4 * N_PER), total.load(.seq_cst));
     for (seen) |row| for (row) |x| try testing.expectEqual(@as(u8, 1), x.load(.seq_cst));
 }
 
-fn dieWriting(ch: *anyopaque, pos: u64) void {
+fn dieWriting(ch: TestCh, pos: u64) void {
     // a sender that claimed `pos` and exits before publishing (its word is held)
-    const c = Ch.of(ch).?;
+    const c = ch.of();
     const s = c.slot(pos);
     _ = s.take().?;
     std.debug.assert(@cmpxchgStrong(u64, c.enq(), pos, pos +% 1, .seq_cst, .seq_cst) == null);
     @memcpy(s.data()[0..3], "bad");
 }
 
-fn dieTaking(ch: *anyopaque, pos: u64) void {
-    const c = Ch.of(ch).?;
+fn dieTaking(ch: TestCh, pos: u64) void {
+    const c = ch.of();
     const s = c.slot(pos);
     _ = s.take().?;
     std.debug.assert(@cmpxchgStrong(u64, c.deq(), pos, pos +% 1, .seq_cst, .seq_cst) == null);
@@ -815,32 +899,48 @@ test "a sender that dies while writing: its message is dropped, the next is deli
     const ch = m.ch();
     const t = try std.Thread.spawn(.{}, dieWriting, .{ ch, 0 });
     t.join();
-    try testing.expectEqual(@as(c_int, 2), trySend(ch, "ok", 2));
+    try testing.expectEqual(@as(c_int, 2), ch.trySend("ok", 2));
     var buf: [8]u8 = undefined;
-    try testing.expectEqual(@as(c_int, 2), recv(ch, &buf, 8, 1000));
+    try testing.expectEqual(@as(c_int, 2), ch.recv(&buf, 8, 1000));
     try testing.expectEqualSlices(u8, "ok", buf[0..2]);
-    try testing.expectEqual(@as(c_int, -1), tryRecv(ch, &buf, 8));
-    try testing.expectEqual(@as(c_int, 0), length(ch));
+    try testing.expectEqual(@as(c_int, -1), ch.tryRecv(&buf, 8));
+    try testing.expectEqual(@as(c_int, 0), ch.length());
 }
 
 test "a receiver that dies while taking: the slot is freed for the senders" {
     if (!(builtin.os.tag == .linux and @sizeOf(usize) == 8)) return error.SkipZigTest;
     var m = Mem(1, 8){};
     const ch = m.ch();
-    try testing.expectEqual(@as(c_int, 1), trySend(ch, "a", 1));
+    try testing.expectEqual(@as(c_int, 1), ch.trySend("a", 1));
     const t = try std.Thread.spawn(.{}, dieTaking, .{ ch, 0 });
     t.join();
     // the one slot is claimed by a dead receiver: a send repairs it instead of waiting
-    try testing.expectEqual(@as(c_int, 1), send(ch, "b", 1, 1000));
+    try testing.expectEqual(@as(c_int, 1), ch.send("b", 1, 1000));
     var buf: [8]u8 = undefined;
-    try testing.expectEqual(@as(c_int, 1), recv(ch, &buf, 8, 1000));
+    try testing.expectEqual(@as(c_int, 1), ch.recv(&buf, 8, 1000));
     try testing.expectEqual(@as(u8, 'b'), buf[0]);
 }
 
-fn closer(ch: *anyopaque) void {
+test "a slot word naming this thread, or a message length over message_size, is refused, never waited on" {
+    if (!(builtin.os.tag == .linux and @sizeOf(usize) == 8)) return error.SkipZigTest;
+    var m = Mem(2, 8){};
+    const ch = m.ch();
+    try testing.expectEqual(@as(c_int, 2), ch.trySend("ok", 2));
+    const s = ch.of().slot(0);
+    s.len().* = 1000; // longer than any sender could write
+    var buf: [8]u8 = undefined;
+    try testing.expectEqual(INVALID, ch.recv(&buf, 8, 1000));
+    s.len().* = 2;
+    s.word().* = @intCast(robust.robustTid()); // held by this thread, which never holds one between calls
+    try testing.expectEqual(INVALID, ch.recv(&buf, 8, -1));
+    s.word().* = 0;
+    try testing.expectEqual(@as(c_int, 2), ch.tryRecv(&buf, 8));
+}
+
+fn closer(ch: TestCh) void {
     var nap: u32 = 0;
     _ = wait.wait32(&nap, 0, 30);
-    _ = close(ch);
+    _ = ch.close();
 }
 
 test "close wakes a blocked receiver" {
@@ -848,6 +948,6 @@ test "close wakes a blocked receiver" {
     const ch = m.ch();
     const t = try std.Thread.spawn(.{}, closer, .{ch});
     var buf: [8]u8 = undefined;
-    try testing.expectEqual(@as(c_int, -2), recv(ch, &buf, 8, -1));
+    try testing.expectEqual(@as(c_int, -2), ch.recv(&buf, 8, -1));
     t.join();
 }

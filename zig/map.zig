@@ -68,6 +68,11 @@ pub const CORRUPT: c_int = -4;
 pub const TOO_LONG: c_int = -5;
 pub const MISMATCH: c_int = -6;
 pub const TOO_SMALL: c_int = -7;
+pub const STUCK: c_int = -8;
+
+/// How long one live owner may hold the writers' lock, never letting go,
+/// before a writer gives up with STUCK (a holder takes it for microseconds).
+const STUCK_MS: u64 = 2000;
 
 const LIVE: u32 = 0x80000000;
 const KLEN: u32 = 0xffff;
@@ -223,13 +228,17 @@ const Map = struct {
     copy: usize,
     stride: usize,
 
-    /// The map at `p`, if its header is an initialised map's.
-    fn of(p: ?*anyopaque) ?Map {
+    /// The map at `p`, if its header is an initialised map's with the
+    /// configuration the caller opened it with: memory overwritten since (by
+    /// hand, or by another process) is refused, never read or written beyond
+    /// what the caller mapped, whatever its header says now.
+    fn of(p: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32) ?Map {
         const h: *Header = @ptrCast(@alignCast(p orelse return null));
         if (@atomicLoad(u32, &h.tag, .acquire) != TAG) return null;
         const cap = vload(u32, &h.capacity);
         const ks = vload(u32, &h.key_size);
         const vs = vload(u32, &h.value_size);
+        if (cap != capacity or ks != key_size or vs != value_size) return null;
         if (!valid(cap, ks, vs) or vload(u32, &h.seal) != mapSeal(cap, ks, vs)) return null;
         return .{
             .h = h,
@@ -272,23 +281,32 @@ const Map = struct {
 
     // ---- the writers' lock ----
 
-    fn lock(m: Map) void {
+    /// Takes the writers' lock: 0, or CORRUPT if the word names this very
+    /// thread (it never holds the lock between calls: the word was
+    /// overwritten), or STUCK if one owner, alive as far as the kernel tells,
+    /// held it without ever letting go for STUCK_MS (a stopped process, or a
+    /// word overwritten with some other thread's id): an error, never a
+    /// wait without end. The lock is never taken from a live owner.
+    fn lock(m: Map) c_int {
         const w = &m.h.lock[0];
         // uncontended: one compare-and-set 0 -> our id (the word was free, so nobody died holding it)
-        if (robust.robustLockAt(robust.robustContext(), w) == 1) return;
+        if (robust.robustLockAt(robust.robustContext(), w) == 1) return 0;
         const tid: u32 = @intCast(robust.robustTid());
         var waited = false;
         var spins: u32 = 0;
+        var holder: u32 = 0;
+        var since: u64 = 0;
         while (true) {
             const v = @atomicLoad(u32, w, .seq_cst);
             if (takeable(v)) {
                 const keep = if (waited) robust.WAITERS else v & robust.WAITERS;
                 if (robust.robustCas(w, v, tid | keep) == 1) {
                     if (died(v)) m.repair();
-                    return;
+                    return 0;
                 }
                 continue;
             }
+            if (v & robust.TID == tid) return CORRUPT;
             if (spins < 100) {
                 spins += 1;
                 std.atomic.spinLoopHint();
@@ -296,8 +314,12 @@ const Map = struct {
             }
             if (v & robust.WAITERS == 0 and @cmpxchgStrong(u32, w, v, v | robust.WAITERS, .seq_cst, .seq_cst) != null) continue;
             waited = true;
+            if (holder != v & robust.TID) {
+                holder = v & robust.TID;
+                since = clockMs();
+            } else if (clockMs() - since >= STUCK_MS) return STUCK;
             // bounded: without a robust list (macOS) a dead owner is noticed by polling
-            _ = wait.wait32(w, v | robust.WAITERS, 100);
+            if (wait.wait32(w, v | robust.WAITERS, 100) != wait.timed_out) since = clockMs(); // woken: it moves
         }
     }
 
@@ -587,12 +609,14 @@ const Map = struct {
             }
         }
         // writers keep moving it (or one died mid-move): read under their lock, which repairs
-        m.lock();
+        const l = m.lock();
+        if (l != 0) return l;
         defer m.unlock();
         const p = m.probe(key, hash, &clock);
         const at = p.at orelse return ABSENT;
         const c = m.cur(at);
-        const vlen = @min(rec(c).vlen, m.value_size);
+        const vlen = rec(c).vlen;
+        if (vlen > m.value_size) return CORRUPT; // a length no writer wrote: the slot was overwritten
         if (out) |o| @memcpy(o[0..vlen], m.valueOf(c)[0..vlen]);
         return @intCast(vlen);
     }
@@ -639,25 +663,26 @@ pub fn mapInit(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32) 
     }
 }
 
-pub fn mapGet(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, out: ?[*]u8) callconv(.c) c_int {
-    const m = Map.of(map) orelse return CORRUPT;
+pub fn mapGet(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*]const u8, key_len: u32, out: ?[*]u8) callconv(.c) c_int {
+    const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
     if (key_len > m.key_size) return TOO_LONG;
     return m.read(bytesOf(key, key_len), out);
 }
 
-pub fn mapGetAt(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, out: ?[*]u8, out_offset: u32) callconv(.c) c_int {
-    return mapGet(map, key, key_len, if (out) |o| o + out_offset else null);
+pub fn mapGetAt(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*]const u8, key_len: u32, out: ?[*]u8, out_offset: u32) callconv(.c) c_int {
+    return mapGet(map, capacity, key_size, value_size, key, key_len, if (out) |o| o + out_offset else null);
 }
 
-pub fn mapSet(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, value: ?[*]const u8, value_len: u32, ttl_ms: f64, only_if_absent: u32) callconv(.c) c_int {
-    const m = Map.of(map) orelse return CORRUPT;
+pub fn mapSet(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*]const u8, key_len: u32, value: ?[*]const u8, value_len: u32, ttl_ms: f64, only_if_absent: u32) callconv(.c) c_int {
+    const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
     if (key_len > m.key_size or value_len > m.value_size) return TOO_LONG;
     const k = bytesOf(key, key_len);
     const v = bytesOf(value, value_len);
     const hash = hashKey(k);
     var clock = Clock{};
     const expires = expiryOf(&clock, ttl_ms);
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     const p = m.probe(k, hash, &clock);
     if (p.at) |at| {
@@ -669,17 +694,19 @@ pub fn mapSet(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, value: ?[*]cons
     return if (m.insert(k, hash, v, expires, &clock, p)) 1 else FULL;
 }
 
-pub fn mapCas(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, expected: ?[*]const u8, expected_len: u32, desired: ?[*]const u8, desired_len: i32) callconv(.c) c_int {
-    const m = Map.of(map) orelse return CORRUPT;
+pub fn mapCas(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*]const u8, key_len: u32, expected: ?[*]const u8, expected_len: u32, desired: ?[*]const u8, desired_len: i32) callconv(.c) c_int {
+    const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
     if (key_len > m.key_size or desired_len > @as(i64, m.value_size)) return TOO_LONG;
     const k = bytesOf(key, key_len);
     const hash = hashKey(k);
     var clock = Clock{};
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     const at = m.probe(k, hash, &clock).at orelse return 0;
     const p = m.cur(at);
     const r = Map.rec(p);
+    if (r.vlen > m.value_size) return CORRUPT; // a length no writer wrote: the slot was overwritten
     if (expected_len > m.value_size or r.vlen != expected_len or !std.mem.eql(u8, m.valueOf(p)[0..expected_len], bytesOf(expected, expected_len))) return 0;
     if (desired_len < 0) {
         m.deleteAt(at);
@@ -689,13 +716,14 @@ pub fn mapCas(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, expected: ?[*]c
     return 1;
 }
 
-pub fn mapDelete(map: ?*anyopaque, key: ?[*]const u8, key_len: u32) callconv(.c) c_int {
-    const m = Map.of(map) orelse return CORRUPT;
+pub fn mapDelete(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*]const u8, key_len: u32) callconv(.c) c_int {
+    const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
     if (key_len > m.key_size) return TOO_LONG;
     const k = bytesOf(key, key_len);
     const hash = hashKey(k);
     var clock = Clock{};
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     const at = m.probe(k, hash, &clock).at orelse return 0;
     m.deleteAt(at);
@@ -703,14 +731,15 @@ pub fn mapDelete(map: ?*anyopaque, key: ?[*]const u8, key_len: u32) callconv(.c)
 }
 
 /// fetch-add on the 8-byte little-endian value of `key` (absent: 0, created with `ttl_ms`); old value in `old`.
-fn add(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, delta: i64, ttl_ms: f64, old: *i64) c_int {
-    const m = Map.of(map) orelse return CORRUPT;
+fn add(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*]const u8, key_len: u32, delta: i64, ttl_ms: f64, old: *i64) c_int {
+    const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
     if (key_len > m.key_size) return TOO_LONG;
     if (m.value_size < 8) return NOT_COUNTER;
     const k = bytesOf(key, key_len);
     const hash = hashKey(k);
     var clock = Clock{};
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     const p = m.probe(k, hash, &clock);
     if (p.at) |at| {
@@ -730,32 +759,34 @@ fn add(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, delta: i64, ttl_ms: f6
     return 0;
 }
 
-pub fn mapAdd(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, delta: i64, ttl_ms: f64, old: *i64) callconv(.c) c_int {
-    return add(map, key, key_len, delta, ttl_ms, old);
+pub fn mapAdd(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*]const u8, key_len: u32, delta: i64, ttl_ms: f64, old: *i64) callconv(.c) c_int {
+    return add(map, capacity, key_size, value_size, key, key_len, delta, ttl_ms, old);
 }
 
-pub fn mapAddF64(map: ?*anyopaque, key: ?[*]const u8, key_len: u32, delta: f64, ttl_ms: f64, old: *f64) callconv(.c) c_int {
+pub fn mapAddF64(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, key: ?[*]const u8, key_len: u32, delta: f64, ttl_ms: f64, old: *f64) callconv(.c) c_int {
     const d: i64 = if (delta != delta) 0 else @intFromFloat(@max(@min(delta, 9.2e18), -9.2e18));
     var was: i64 = 0;
-    const r = add(map, key, key_len, d, ttl_ms, &was);
+    const r = add(map, capacity, key_size, value_size, key, key_len, d, ttl_ms, &was);
     old.* = @floatFromInt(was);
     return r;
 }
 
-pub fn mapClear(map: ?*anyopaque) callconv(.c) c_int {
-    const m = Map.of(map) orelse return CORRUPT;
-    m.lock();
+pub fn mapClear(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32) callconv(.c) c_int {
+    const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     m.clearAll();
     return 0;
 }
 
-pub fn mapSize(map: ?*anyopaque) callconv(.c) c_int {
-    const m = Map.of(map) orelse return CORRUPT;
+pub fn mapSize(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32) callconv(.c) c_int {
+    const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
     const e = @atomicLoad(u64, &m.h.min_expires, .monotonic);
     if (e != 0 and clockMs() >= e) {
         var clock = Clock{};
-        m.lock();
+        const locked = m.lock();
+        if (locked != 0) return locked;
         defer m.unlock();
         _ = m.purge(&clock);
     }
@@ -796,8 +827,8 @@ fn snapshotPass(m: Map, out: [*]u8, out_len: usize, with_values: bool, clock: *C
     return n;
 }
 
-pub fn mapSnapshot(map: ?*anyopaque, out: ?[*]u8, out_len: u64, with_values: u32) callconv(.c) c_int {
-    const m = Map.of(map) orelse return CORRUPT;
+pub fn mapSnapshot(map: ?*anyopaque, capacity: u32, key_size: u32, value_size: u32, out: ?[*]u8, out_len: u64, with_values: u32) callconv(.c) c_int {
+    const m = Map.of(map, capacity, key_size, value_size) orelse return CORRUPT;
     const o = out orelse return TOO_SMALL;
     var clock = Clock{};
     var attempt: u32 = 0;
@@ -812,7 +843,8 @@ pub fn mapSnapshot(map: ?*anyopaque, out: ?[*]u8, out_len: u64, with_values: u32
         if (@atomicLoad(u32, &m.h.epoch, .acquire) == e1) return n;
     }
     // entries keep moving: take the writers' lock for one pass
-    m.lock();
+    const locked = m.lock();
+    if (locked != 0) return locked;
     defer m.unlock();
     return snapshotPass(m, o, @intCast(out_len), with_values != 0, &clock, true) orelse TOO_SMALL;
 }
@@ -821,7 +853,11 @@ pub const c_exports = abi.group("map", "map.zig: SharedMap, a hash map in shared
     "double-buffered slots read lock-free through per-slot versions, writers serialised by a robust lock, " ++
     "backward-shift deletion under a journal, TTLs on CLOCK_MONOTONIC. Results: >= 0 as documented, " ++
     "-1 absent, -2 full, -3 not an 8-byte counter, -4 not a map, -5 key or value too long, " ++
-    "-6 another configuration, -7 output too small.", .{ .platform = .linux_macos }, &.{
+    "-6 another configuration, -7 output too small, -8 the writers' lock held by one live owner for over 2 s " ++
+    "(a stopped process, or its word overwritten). Every function after sa_map_init takes the configuration " ++
+    "the caller opened the map with (capacity, key_size, value_size): memory whose header says otherwise now " ++
+    "(overwritten by hand or by another process) is refused with -4, never read or written beyond what the " ++
+    "caller mapped.", .{ .platform = .linux_macos }, &.{
     abi.func("sa_map_bytes", mapBytes, &.{ "capacity", "key_size", "value_size" },
         \\The bytes a map needs (8-aligned): 0 if capacity is not in [1, 2^26], key_size in [1, 4096] or
         \\value_size in [1, 2^20].
@@ -833,32 +869,32 @@ pub const c_exports = abi.group("map", "map.zig: SharedMap, a hash map in shared
         \\Initialises zeroed memory as a map (0), or adopts the map already there (1); -6 if it has another
         \\configuration (or this one is out of range), -4 if the memory holds something else.
     ),
-    abi.func("sa_map_get", mapGet, &.{ "map", "key", "key_len", "out" },
+    abi.func("sa_map_get", mapGet, &.{ "map", "capacity", "key_size", "value_size", "key", "key_len", "out" },
         \\Copies the value of `key` into `out` (value_size bytes; NULL: only look) and returns its length,
         \\or -1 if absent or expired. Lock-free: never a half-written value.
     ),
-    abi.func("sa_map_get_at", mapGetAt, &.{ "map", "key", "key_len", "out", "out_offset" },
+    abi.func("sa_map_get_at", mapGetAt, &.{ "map", "capacity", "key_size", "value_size", "key", "key_len", "out", "out_offset" },
         \\sa_map_get into out + out_offset (for FFIs where pointer arithmetic costs a call).
     ),
-    abi.func("sa_map_set", mapSet, &.{ "map", "key", "key_len", "value", "value_len", "ttl_ms", "only_if_absent" },
+    abi.func("sa_map_set", mapSet, &.{ "map", "capacity", "key_size", "value_size", "key", "key_len", "value", "value_len", "ttl_ms", "only_if_absent" },
         \\Stores `value` under `key`, expiring ttl_ms from now (ttl_ms <= 0 or NaN: never). Returns 1, 0 if
         \\only_if_absent and the key is present (nothing changed), or -2 if the map is full.
     ),
-    abi.func("sa_map_cas", mapCas, &.{ "map", "key", "key_len", "expected", "expected_len", "desired", "desired_len" },
+    abi.func("sa_map_cas", mapCas, &.{ "map", "capacity", "key_size", "value_size", "key", "key_len", "expected", "expected_len", "desired", "desired_len" },
         \\If `key` holds exactly `expected`, stores `desired` (keeping its expiry) or, with desired_len < 0,
         \\deletes it: 1, else 0.
     ),
-    abi.func("sa_map_delete", mapDelete, &.{ "map", "key", "key_len" }, "Deletes `key`: 1 if it was present, else 0."),
-    abi.func("sa_map_add", mapAdd, &.{ "map", "key", "key_len", "delta", "ttl_ms", "old" },
+    abi.func("sa_map_delete", mapDelete, &.{ "map", "capacity", "key_size", "value_size", "key", "key_len" }, "Deletes `key`: 1 if it was present, else 0."),
+    abi.func("sa_map_add", mapAdd, &.{ "map", "capacity", "key_size", "value_size", "key", "key_len", "delta", "ttl_ms", "old" },
         \\Adds `delta` (wrapping) to the little-endian 64-bit value of `key`, which an absent key starts at 0
         \\and is created with ttl_ms; the value before in *old. 0, -2 (full) or -3 (its value is not 8 bytes).
     ),
-    abi.func("sa_map_add_f64", mapAddF64, &.{ "map", "key", "key_len", "delta", "ttl_ms", "old" },
+    abi.func("sa_map_add_f64", mapAddF64, &.{ "map", "capacity", "key_size", "value_size", "key", "key_len", "delta", "ttl_ms", "old" },
         \\sa_map_add with a double delta (an integer) and a double result, for callers without 64-bit integers.
     ),
-    abi.func("sa_map_clear", mapClear, &.{"map"}, "Deletes every entry: 0."),
-    abi.func("sa_map_size", mapSize, &.{"map"}, "How many entries are visible (removing expired ones first when some are due)."),
-    abi.func("sa_map_snapshot", mapSnapshot, &.{ "map", "out", "out_len", "with_values" },
+    abi.func("sa_map_clear", mapClear, &.{ "map", "capacity", "key_size", "value_size" }, "Deletes every entry: 0."),
+    abi.func("sa_map_size", mapSize, &.{ "map", "capacity", "key_size", "value_size" }, "How many entries are visible (removing expired ones first when some are due)."),
+    abi.func("sa_map_snapshot", mapSnapshot, &.{ "map", "capacity", "key_size", "value_size", "out", "out_len", "with_values" },
         \\Writes every visible entry into `out` as (uint32 key length, uint32 value length, key, value;
         \\little-endian; value length 0 without values) and returns how many; every key present for the whole
         \\call appears exactly once. -7 if out_len is too small (capacity * (8 + key_size + value_size) is enough).
@@ -869,70 +905,119 @@ pub const c_exports = abi.group("map", "map.zig: SharedMap, a hash map in shared
 
 const testing = std.testing;
 
-fn testMap(comptime capacity: u32, comptime ks: u32, comptime vs: u32) !struct { mem: []align(8) u8 } {
-    const n: usize = @intCast(mapBytes(capacity, ks, vs));
-    const mem = try testing.allocator.alignedAlloc(u8, .@"8", n);
-    @memset(mem, 0);
-    try testing.expectEqual(@as(c_int, 0), mapInit(mem.ptr, capacity, ks, vs));
-    try testing.expectEqual(@as(c_int, 1), mapInit(mem.ptr, capacity, ks, vs));
-    try testing.expectEqual(MISMATCH, mapInit(mem.ptr, capacity + 1, ks, vs));
-    return .{ .mem = mem };
-}
+const exports = @This();
 
-fn get(p: *anyopaque, key: []const u8, out: []u8) c_int {
-    return mapGet(p, key.ptr, @intCast(key.len), out.ptr);
-}
+/// A map in test memory and the configuration it was opened with; its
+/// methods are the exports with that configuration filled in.
+const TestMap = struct {
+    mem: []align(8) u8,
+    cap: u32,
+    ks: u32,
+    vs: u32,
 
-fn set(p: *anyopaque, key: []const u8, value: []const u8) c_int {
-    return mapSet(p, key.ptr, @intCast(key.len), value.ptr, @intCast(value.len), 0, 0);
-}
+    /// Zeroed memory made a map (and adopted again, and refused with another configuration).
+    fn init(capacity: u32, ks: u32, vs: u32) !TestMap {
+        const n: usize = @intCast(mapBytes(capacity, ks, vs));
+        const mem = try testing.allocator.alignedAlloc(u8, .@"8", n);
+        @memset(mem, 0);
+        try testing.expectEqual(@as(c_int, 0), mapInit(mem.ptr, capacity, ks, vs));
+        try testing.expectEqual(@as(c_int, 1), mapInit(mem.ptr, capacity, ks, vs));
+        try testing.expectEqual(MISMATCH, mapInit(mem.ptr, capacity + 1, ks, vs));
+        return .{ .mem = mem, .cap = capacity, .ks = ks, .vs = vs };
+    }
+    fn deinit(t: TestMap) void {
+        testing.allocator.free(t.mem);
+    }
+    fn p(t: TestMap) *anyopaque {
+        return t.mem.ptr;
+    }
+    /// Sets keys 0 … n - 1 (8-byte little-endian integers), each its own value.
+    fn fill(t: TestMap, n: usize) !void {
+        var key: [8]u8 = undefined;
+        for (0..n) |i| {
+            std.mem.writeInt(u64, &key, i, .little);
+            try testing.expectEqual(@as(c_int, 1), t.set(&key, &key));
+        }
+    }
+    fn get(t: TestMap, key: []const u8, out: []u8) c_int {
+        return t.mapGet(key.ptr, @intCast(key.len), out.ptr);
+    }
+    fn set(t: TestMap, key: []const u8, value: []const u8) c_int {
+        return t.mapSet(key.ptr, @intCast(key.len), value.ptr, @intCast(value.len), 0, 0);
+    }
+    fn mapGet(t: TestMap, key: ?[*]const u8, key_len: u32, out: ?[*]u8) c_int {
+        return exports.mapGet(t.p(), t.cap, t.ks, t.vs, key, key_len, out);
+    }
+    fn mapSet(t: TestMap, key: ?[*]const u8, key_len: u32, value: ?[*]const u8, value_len: u32, ttl_ms: f64, only_if_absent: u32) c_int {
+        return exports.mapSet(t.p(), t.cap, t.ks, t.vs, key, key_len, value, value_len, ttl_ms, only_if_absent);
+    }
+    fn mapCas(t: TestMap, key: ?[*]const u8, key_len: u32, expected: ?[*]const u8, expected_len: u32, desired: ?[*]const u8, desired_len: i32) c_int {
+        return exports.mapCas(t.p(), t.cap, t.ks, t.vs, key, key_len, expected, expected_len, desired, desired_len);
+    }
+    fn mapDelete(t: TestMap, key: ?[*]const u8, key_len: u32) c_int {
+        return exports.mapDelete(t.p(), t.cap, t.ks, t.vs, key, key_len);
+    }
+    fn mapAdd(t: TestMap, key: ?[*]const u8, key_len: u32, delta: i64, ttl_ms: f64, old: *i64) c_int {
+        return exports.mapAdd(t.p(), t.cap, t.ks, t.vs, key, key_len, delta, ttl_ms, old);
+    }
+    fn mapAddF64(t: TestMap, key: ?[*]const u8, key_len: u32, delta: f64, ttl_ms: f64, old: *f64) c_int {
+        return exports.mapAddF64(t.p(), t.cap, t.ks, t.vs, key, key_len, delta, ttl_ms, old);
+    }
+    fn mapClear(t: TestMap) c_int {
+        return exports.mapClear(t.p(), t.cap, t.ks, t.vs);
+    }
+    fn mapSize(t: TestMap) c_int {
+        return exports.mapSize(t.p(), t.cap, t.ks, t.vs);
+    }
+    fn mapSnapshot(t: TestMap, out: ?[*]u8, out_len: u64, with_values: u32) c_int {
+        return exports.mapSnapshot(t.p(), t.cap, t.ks, t.vs, out, out_len, with_values);
+    }
+    fn map(t: TestMap) Map {
+        return Map.of(t.p(), t.cap, t.ks, t.vs).?;
+    }
+};
 
 test "set, get, overwrite, delete, setIfAbsent, compare-and-set" {
-    const t = try testMap(8, 16, 32);
-    defer testing.allocator.free(t.mem);
-    const p: *anyopaque = t.mem.ptr;
+    const t = try TestMap.init(8, 16, 32);
+    defer t.deinit();
     var out: [32]u8 = undefined;
-    try testing.expectEqual(ABSENT, get(p, "a", &out));
-    try testing.expectEqual(@as(c_int, 1), set(p, "a", "hello"));
-    try testing.expectEqual(@as(c_int, 5), get(p, "a", &out));
+    try testing.expectEqual(ABSENT, t.get("a", &out));
+    try testing.expectEqual(@as(c_int, 1), t.set("a", "hello"));
+    try testing.expectEqual(@as(c_int, 5), t.get("a", &out));
     try testing.expectEqualStrings("hello", out[0..5]);
-    try testing.expectEqual(@as(c_int, 1), set(p, "a", "hi"));
-    try testing.expectEqual(@as(c_int, 2), get(p, "a", &out));
-    try testing.expectEqual(@as(c_int, 0), mapSet(p, "a", 1, "x", 1, 0, 1));
-    try testing.expectEqual(@as(c_int, 1), mapSet(p, "", 0, "empty", 5, 0, 1));
-    try testing.expectEqual(@as(c_int, 5), get(p, "", &out));
-    try testing.expectEqual(@as(c_int, 0), mapCas(p, "a", 1, "no", 2, "yes", 3));
-    try testing.expectEqual(@as(c_int, 1), mapCas(p, "a", 1, "hi", 2, "yes", 3));
-    try testing.expectEqual(@as(c_int, 3), get(p, "a", &out));
-    try testing.expectEqual(@as(c_int, 1), mapCas(p, "a", 1, "yes", 3, null, -1));
-    try testing.expectEqual(ABSENT, get(p, "a", &out));
-    try testing.expectEqual(@as(c_int, 1), mapSize(p));
-    try testing.expectEqual(@as(c_int, 1), mapDelete(p, "", 0));
-    try testing.expectEqual(@as(c_int, 0), mapDelete(p, "", 0));
-    try testing.expectEqual(TOO_LONG, get(p, "0123456789abcdefX", &out));
+    try testing.expectEqual(@as(c_int, 1), t.set("a", "hi"));
+    try testing.expectEqual(@as(c_int, 2), t.get("a", &out));
+    try testing.expectEqual(@as(c_int, 0), t.mapSet("a", 1, "x", 1, 0, 1));
+    try testing.expectEqual(@as(c_int, 1), t.mapSet("", 0, "empty", 5, 0, 1));
+    try testing.expectEqual(@as(c_int, 5), t.get("", &out));
+    try testing.expectEqual(@as(c_int, 0), t.mapCas("a", 1, "no", 2, "yes", 3));
+    try testing.expectEqual(@as(c_int, 1), t.mapCas("a", 1, "hi", 2, "yes", 3));
+    try testing.expectEqual(@as(c_int, 3), t.get("a", &out));
+    try testing.expectEqual(@as(c_int, 1), t.mapCas("a", 1, "yes", 3, null, -1));
+    try testing.expectEqual(ABSENT, t.get("a", &out));
+    try testing.expectEqual(@as(c_int, 1), t.mapSize());
+    try testing.expectEqual(@as(c_int, 1), t.mapDelete("", 0));
+    try testing.expectEqual(@as(c_int, 0), t.mapDelete("", 0));
+    try testing.expectEqual(TOO_LONG, t.get("0123456789abcdefX", &out));
 }
 
 test "full, then churn far beyond capacity never exhausts the table" {
-    const t = try testMap(100, 8, 8);
-    defer testing.allocator.free(t.mem);
-    const p: *anyopaque = t.mem.ptr;
+    const t = try TestMap.init(100, 8, 8);
+    defer t.deinit();
+    try t.fill(100);
     var key: [8]u8 = undefined;
-    for (0..100) |i| {
-        std.mem.writeInt(u64, &key, i, .little);
-        try testing.expectEqual(@as(c_int, 1), set(p, &key, &key));
-    }
     std.mem.writeInt(u64, &key, 1000, .little);
-    try testing.expectEqual(FULL, set(p, &key, &key));
-    try testing.expectEqual(@as(c_int, 100), mapSize(p));
+    try testing.expectEqual(FULL, t.set(&key, &key));
+    try testing.expectEqual(@as(c_int, 100), t.mapSize());
     var prng = std.Random.DefaultPrng.init(1);
     var present: [100]bool = @splat(true);
     for (0..50_000) |_| {
         const i = prng.random().uintLessThan(u64, 100);
         std.mem.writeInt(u64, &key, i, .little);
         if (present[i]) {
-            try testing.expectEqual(@as(c_int, 1), mapDelete(p, &key, 8));
+            try testing.expectEqual(@as(c_int, 1), t.mapDelete(&key, 8));
         } else {
-            try testing.expectEqual(@as(c_int, 1), set(p, &key, &key));
+            try testing.expectEqual(@as(c_int, 1), t.set(&key, &key));
         }
         present[i] = !present[i];
     }
@@ -940,54 +1025,51 @@ test "full, then churn far beyond capacity never exhausts the table" {
     var n: c_int = 0;
     for (0..100) |i| {
         std.mem.writeInt(u64, &key, i, .little);
-        const r = get(p, &key, &out);
+        const r = t.get(&key, &out);
         try testing.expectEqual(present[i], r == 8);
         n += @intFromBool(present[i]);
     }
-    try testing.expectEqual(n, mapSize(p));
+    try testing.expectEqual(n, t.mapSize());
 }
 
 test "counters: fetch-add creates at 0, wraps, refuses a value that is not 8 bytes" {
-    const t = try testMap(4, 8, 16);
-    defer testing.allocator.free(t.mem);
-    const p: *anyopaque = t.mem.ptr;
+    const t = try TestMap.init(4, 8, 16);
+    defer t.deinit();
     var old: i64 = -1;
-    try testing.expectEqual(@as(c_int, 0), mapAdd(p, "c", 1, 5, 0, &old));
+    try testing.expectEqual(@as(c_int, 0), t.mapAdd("c", 1, 5, 0, &old));
     try testing.expectEqual(@as(i64, 0), old);
-    try testing.expectEqual(@as(c_int, 0), mapAdd(p, "c", 1, std.math.maxInt(i64), 0, &old));
+    try testing.expectEqual(@as(c_int, 0), t.mapAdd("c", 1, std.math.maxInt(i64), 0, &old));
     try testing.expectEqual(@as(i64, 5), old);
-    try testing.expectEqual(@as(c_int, 0), mapAdd(p, "c", 1, 0, 0, &old));
+    try testing.expectEqual(@as(c_int, 0), t.mapAdd("c", 1, 0, 0, &old));
     try testing.expectEqual(@as(i64, std.math.minInt(i64) + 4), old);
     var f: f64 = 0;
-    try testing.expectEqual(@as(c_int, 0), mapAddF64(p, "d", 1, -3, 0, &f));
-    try testing.expectEqual(@as(c_int, 0), mapAddF64(p, "d", 1, 1, 0, &f));
+    try testing.expectEqual(@as(c_int, 0), t.mapAddF64("d", 1, -3, 0, &f));
+    try testing.expectEqual(@as(c_int, 0), t.mapAddF64("d", 1, 1, 0, &f));
     try testing.expectEqual(@as(f64, -3), f);
-    _ = set(p, "s", "abc");
-    try testing.expectEqual(NOT_COUNTER, mapAdd(p, "s", 1, 1, 0, &old));
+    _ = t.set("s", "abc");
+    try testing.expectEqual(NOT_COUNTER, t.mapAdd("s", 1, 1, 0, &old));
 }
 
 test "expired entries are invisible and their room is reused" {
-    const t = try testMap(2, 8, 8);
-    defer testing.allocator.free(t.mem);
-    const p: *anyopaque = t.mem.ptr;
+    const t = try TestMap.init(2, 8, 8);
+    defer t.deinit();
     // long enough that a loaded machine gets to the FULL check before they expire
-    try testing.expectEqual(@as(c_int, 1), mapSet(p, "a", 1, "1", 1, 300, 0));
-    try testing.expectEqual(@as(c_int, 1), mapSet(p, "b", 1, "2", 1, 300, 0));
-    try testing.expectEqual(FULL, set(p, "z", "z"));
+    try testing.expectEqual(@as(c_int, 1), t.mapSet("a", 1, "1", 1, 300, 0));
+    try testing.expectEqual(@as(c_int, 1), t.mapSet("b", 1, "2", 1, 300, 0));
+    try testing.expectEqual(FULL, t.set("z", "z"));
     var nap: u32 = 0;
     _ = wait.wait32(&nap, 0, 400);
     var out: [8]u8 = undefined;
-    try testing.expectEqual(ABSENT, get(p, "a", &out));
-    try testing.expectEqual(@as(c_int, 1), set(p, "c", "3"));
-    try testing.expectEqual(@as(c_int, 1), set(p, "d", "4"));
-    try testing.expectEqual(@as(c_int, 2), mapSize(p));
+    try testing.expectEqual(ABSENT, t.get("a", &out));
+    try testing.expectEqual(@as(c_int, 1), t.set("c", "3"));
+    try testing.expectEqual(@as(c_int, 1), t.set("d", "4"));
+    try testing.expectEqual(@as(c_int, 2), t.mapSize());
 }
 
 test "a writer that died mid-delete is replayed by the next lock holder" {
-    const t = try testMap(16, 8, 8);
-    defer testing.allocator.free(t.mem);
-    const p: *anyopaque = t.mem.ptr;
-    const m = Map.of(p).?;
+    const t = try TestMap.init(16, 8, 8);
+    defer t.deinit();
+    const m = t.map();
     // keys that collide: build a cluster by inserting keys with the same home slot
     var keys: [6][8]u8 = undefined;
     var k: usize = 0;
@@ -1004,7 +1086,7 @@ test "a writer that died mid-delete is replayed by the next lock holder" {
             k += 1;
         }
     }
-    for (keys) |kk| try testing.expectEqual(@as(c_int, 1), set(p, &kk, &kk));
+    for (keys) |kk| try testing.expectEqual(@as(c_int, 1), t.set(&kk, &kk));
     // delete keys[1] "by hand" and stop after the first move's copy (a writer dying there)
     const at = m.probe(&keys[1], hashKey(&keys[1]), @constCast(&Clock{})).at.?;
     m.setEpoch(1);
@@ -1018,13 +1100,13 @@ test "a writer that died mid-delete is replayed by the next lock holder" {
     m.h.lock[0] = robust.OWNER_DIED;
     var out: [8]u8 = undefined;
     // a reader (epoch odd for long) falls back to the lock, which repairs
-    try testing.expectEqual(ABSENT, get(p, &keys[1], &out));
+    try testing.expectEqual(ABSENT, t.get(&keys[1], &out));
     for (keys, 0..) |kk, i| {
         if (i == 1) continue;
-        try testing.expectEqual(@as(c_int, 8), get(p, &kk, &out));
+        try testing.expectEqual(@as(c_int, 8), t.get(&kk, &out));
         try testing.expectEqualSlices(u8, &kk, &out);
     }
-    try testing.expectEqual(@as(c_int, 5), mapSize(p));
+    try testing.expectEqual(@as(c_int, 5), t.mapSize());
     try testing.expectEqual(@as(u32, 0), m.h.j_op);
     try testing.expectEqual(@as(u32, 0), m.h.epoch & 1);
     var dups: u32 = 0;
@@ -1034,16 +1116,15 @@ test "a writer that died mid-delete is replayed by the next lock holder" {
 }
 
 test "snapshot lists every entry once" {
-    const t = try testMap(10, 8, 8);
-    defer testing.allocator.free(t.mem);
-    const p: *anyopaque = t.mem.ptr;
+    const t = try TestMap.init(10, 8, 8);
+    defer t.deinit();
     for (0..10) |i| {
         var b: [1]u8 = .{@intCast(i)};
-        _ = set(p, &b, &b);
+        _ = t.set(&b, &b);
     }
     var out: [10 * 24]u8 = undefined;
-    try testing.expectEqual(@as(c_int, 10), mapSnapshot(p, &out, out.len, 1));
-    try testing.expectEqual(TOO_SMALL, mapSnapshot(p, &out, 20, 1));
+    try testing.expectEqual(@as(c_int, 10), t.mapSnapshot(&out, out.len, 1));
+    try testing.expectEqual(TOO_SMALL, t.mapSnapshot(&out, 20, 1));
     var seen: u32 = 0;
     var at: usize = 0;
     for (0..10) |_| {
@@ -1055,33 +1136,72 @@ test "snapshot lists every entry once" {
     try testing.expectEqual(@as(u32, 0x3ff), seen);
 }
 
-fn hammer(p: *anyopaque, n: usize) void {
+test "a header overwritten with another configuration is refused, never followed out of bounds" {
+    const t = try TestMap.init(4, 8, 8);
+    defer t.deinit();
+    try testing.expectEqual(@as(c_int, 1), t.set("a", "12345678"));
+    const h: *Header = @ptrCast(t.mem.ptr);
+    // a larger configuration with its own (valid) seal, as a copy of another map's header would have
+    for ([_][3]u32{ .{ 1 << 20, 8, 8 }, .{ 4, 8, MAX_VALUE }, .{ 4, MAX_KEY, 8 }, .{ 1, 8, 8 } }) |c| {
+        h.capacity, h.key_size, h.value_size = c;
+        h.seal = mapSeal(c[0], c[1], c[2]);
+        var out: [8]u8 = undefined;
+        var old: i64 = 0;
+        try testing.expectEqual(CORRUPT, t.get("a", &out));
+        try testing.expectEqual(CORRUPT, t.set("b", "x"));
+        try testing.expectEqual(CORRUPT, t.mapAdd("c", 1, 1, 0, &old));
+        try testing.expectEqual(CORRUPT, t.mapSize());
+        try testing.expectEqual(CORRUPT, t.mapSnapshot(&out, out.len, 1));
+        try testing.expectEqual(CORRUPT, t.mapClear());
+    }
+    h.capacity, h.key_size, h.value_size = .{ 4, 8, 8 };
+    h.seal = mapSeal(4, 8, 8);
+    var out: [8]u8 = undefined;
+    try testing.expectEqual(@as(c_int, 8), t.get("a", &out));
+}
+
+test "a lock word naming this thread, or a slot length no writer wrote, is an error, never a wait or a loop" {
+    const t = try TestMap.init(4, 8, 8);
+    defer t.deinit();
+    try testing.expectEqual(@as(c_int, 1), t.set("a", "12345678"));
+    const h: *Header = @ptrCast(t.mem.ptr);
+    h.lock[0] = @intCast(robust.robustTid()); // this thread never holds it between calls: overwritten
+    try testing.expectEqual(CORRUPT, t.set("b", "x"));
+    h.lock[0] = 0;
+    const m = t.map();
+    const at = m.probe("a", hashKey("a"), @constCast(&Clock{})).at.?;
+    Map.rec(m.cur(at)).vlen = 1000; // longer than value_size
+    var out: [8]u8 = undefined;
+    try testing.expectEqual(CORRUPT, t.get("a", &out));
+    try testing.expectEqual(CORRUPT, t.mapCas("a", 1, "12345678", 8, "x", 1));
+}
+
+fn hammer(t: TestMap, n: usize) void {
     var old: i64 = 0;
     var key: [2]u8 = undefined;
     for (0..n) |i| {
         std.mem.writeInt(u16, &key, @intCast(i % 50), .little);
-        std.debug.assert(mapAdd(p, &key, 2, 1, 0, &old) == 0);
+        std.debug.assert(t.mapAdd(&key, 2, 1, 0, &old) == 0);
     }
 }
 
 test "fetch-add from four threads: every total exact" {
-    const t = try testMap(64, 8, 8);
-    defer testing.allocator.free(t.mem);
-    const p: *anyopaque = t.mem.ptr;
+    const t = try TestMap.init(64, 8, 8);
+    defer t.deinit();
     var threads: [4]std.Thread = undefined;
-    for (&threads) |*th| th.* = try std.Thread.spawn(.{}, hammer, .{ p, 20_000 });
+    for (&threads) |*th| th.* = try std.Thread.spawn(.{}, hammer, .{ t, 20_000 });
     for (threads) |th| th.join();
     var key: [2]u8 = undefined;
     var out: [8]u8 = undefined;
     for (0..50) |i| {
         std.mem.writeInt(u16, &key, @intCast(i), .little);
-        try testing.expectEqual(@as(c_int, 8), get(p, &key, &out));
+        try testing.expectEqual(@as(c_int, 8), t.get(&key, &out));
         try testing.expectEqual(@as(i64, 4 * 400), std.mem.readInt(i64, &out, .little));
     }
 }
 
 const Churn = struct {
-    p: *anyopaque,
+    t: TestMap,
     stop: *std.atomic.Value(bool),
     misses: *std.atomic.Value(u32),
 };
@@ -1093,9 +1213,9 @@ fn churner(c: Churn, seed: u64) void {
         const k = prng.random().uintLessThan(u64, 300);
         std.mem.writeInt(u64, &key, 1000 + k, .little);
         if (prng.random().boolean()) {
-            _ = mapSet(c.p, &key, 8, &key, 8, 0, 0);
+            _ = c.t.mapSet(&key, 8, &key, 8, 0, 0);
         } else {
-            _ = mapDelete(c.p, &key, 8);
+            _ = c.t.mapDelete(&key, 8);
         }
     }
 }
@@ -1106,24 +1226,19 @@ fn stableReader(c: Churn) void {
     for (0..200) |_| {
         for (0..300) |k| {
             std.mem.writeInt(u64, &key, k, .little);
-            if (mapGet(c.p, &key, 8, &out) != 8 or !std.mem.eql(u8, &out, &key)) _ = c.misses.fetchAdd(1, .monotonic);
+            if (c.t.mapGet(&key, 8, &out) != 8 or !std.mem.eql(u8, &out, &key)) _ = c.misses.fetchAdd(1, .monotonic);
         }
     }
 }
 
 test "lock-free readers never miss a key present throughout while writers insert and delete around it" {
     // 680 entries in 1,024 slots, up to 600 present: long clusters, so deletes move entries often
-    const t = try testMap(680, 8, 8);
-    defer testing.allocator.free(t.mem);
-    const p: *anyopaque = t.mem.ptr;
-    var key: [8]u8 = undefined;
-    for (0..300) |k| {
-        std.mem.writeInt(u64, &key, k, .little);
-        try testing.expectEqual(@as(c_int, 1), set(p, &key, &key));
-    }
+    const t = try TestMap.init(680, 8, 8);
+    defer t.deinit();
+    try t.fill(300);
     var stop = std.atomic.Value(bool).init(false);
     var misses = std.atomic.Value(u32).init(0);
-    const c = Churn{ .p = p, .stop = &stop, .misses = &misses };
+    const c = Churn{ .t = t, .stop = &stop, .misses = &misses };
     const w1 = try std.Thread.spawn(.{}, churner, .{ c, 1 });
     const w2 = try std.Thread.spawn(.{}, churner, .{ c, 2 });
     const r1 = try std.Thread.spawn(.{}, stableReader, .{c});

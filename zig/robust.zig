@@ -108,8 +108,20 @@ fn thread() *Thread {
     return t;
 }
 
+extern "c" fn pthread_atfork(prepare: ?*const fn () callconv(.c) void, parent: ?*const fn () callconv(.c) void, child: ?*const fn () callconv(.c) void) c_int;
+var atfork_once = std.atomic.Value(bool).init(false);
+
+/// In the child of a fork: its one thread is not the thread it was copied
+/// from, so its id (and list) are looked up again on next use. A stale id
+/// would be written into the words the child takes, where the kernel, seeing
+/// an id that is not the dying child's, never marks them OWNER_DIED.
+fn forgetAfterFork() callconv(.c) void {
+    me.ready = false;
+}
+
 fn setUp(t: *Thread) void {
     t.ready = true;
+    if (!is_windows and !atfork_once.swap(true, .acq_rel)) _ = pthread_atfork(null, null, forgetAfterFork);
     if (!has_list) {
         if (is_linux) {
             t.tid = @intCast(linux.gettid());

@@ -253,7 +253,11 @@ int sa_wide_lock_free(void);
  * closed (send), or closed and empty (receive), -3 timed out, -4 message
  * longer than message_size, -5 buffer smaller than the next message (it
  * stays), -6 not a channel's memory, -7 memory holding something else or
- * another configuration. The channel pointer is 8-aligned.
+ * another configuration. The channel pointer is 8-aligned. Every function
+ * after sa_channel_open takes the configuration the caller opened the
+ * channel with (capacity, message_size): memory whose header says
+ * otherwise now (overwritten by hand or by another process) is refused
+ * with -6, never read or written beyond what the caller mapped.
  */
 #if defined(__linux__) || defined(__APPLE__)
 /* Bytes a channel of capacity messages of up to message_size bytes takes
@@ -274,51 +278,51 @@ int sa_channel_open(void *ch, uint64_t byte_length);
  * to timeout_ms (0: do not wait; negative, NaN or infinite: forever): len,
  * or -1 (full; only with a zero timeout), -2, -3, -4, -6.
  */
-int sa_channel_send(void *ch, const uint8_t *data, uint32_t len, double timeout_ms);
+int sa_channel_send(void *ch, uint32_t capacity, uint32_t message_size, const uint8_t *data, uint32_t len, double timeout_ms);
 /* sa_channel_send with a zero timeout. */
-int sa_channel_try_send(void *ch, const uint8_t *data, uint32_t len);
+int sa_channel_try_send(void *ch, uint32_t capacity, uint32_t message_size, const uint8_t *data, uint32_t len);
 /* Receives the next message into buf[0..cap], waiting while the channel is
  * empty up to timeout_ms (as for send): its length, or -1 (empty; only
  * with a zero timeout), -2 (closed and empty), -3, -5, -6.
  */
-int sa_channel_recv(void *ch, uint8_t *buf, uint32_t cap, double timeout_ms);
+int sa_channel_recv(void *ch, uint32_t capacity, uint32_t message_size, uint8_t *buf, uint32_t cap, double timeout_ms);
 /* sa_channel_recv with a zero timeout. */
-int sa_channel_try_recv(void *ch, uint8_t *buf, uint32_t cap);
+int sa_channel_try_recv(void *ch, uint32_t capacity, uint32_t message_size, uint8_t *buf, uint32_t cap);
 /* Sends count messages laid out in buf as records (a little-endian u32
  * length, then the bytes, padded to a multiple of 4), in order, waiting as
  * send does: how many were sent (fewer when the time ran out or the
  * channel closed), or -2/-3 if none was, -4 (a record too long: nothing
  * sent), -6.
  */
-int sa_channel_send_many(void *ch, const uint8_t *buf, uint32_t count, double timeout_ms);
+int sa_channel_send_many(void *ch, uint32_t capacity, uint32_t message_size, const uint8_t *buf, uint32_t count, double timeout_ms);
 /* Receives up to max messages into buf[0..cap] as records (as for
  * send_many): waits for the first as recv does, then takes those that are
  * ready and fit. Returns how many, or -1, -2, -3, -5, -6.
  */
-int sa_channel_recv_many(void *ch, uint8_t *buf, uint32_t cap, uint32_t max, double timeout_ms);
+int sa_channel_recv_many(void *ch, uint32_t capacity, uint32_t message_size, uint8_t *buf, uint32_t cap, uint32_t max, double timeout_ms);
 /* Closes the channel: later sends fail with -2, receivers drain what is
  * left, then get -2; wakes every sleeper. Returns 1 if this call closed
  * it, 0 if it already was.
  */
-int sa_channel_close(void *ch);
+int sa_channel_close(void *ch, uint32_t capacity, uint32_t message_size);
 /* 1 if the channel is closed, else 0. */
-int sa_channel_closed(void *ch);
+int sa_channel_closed(void *ch, uint32_t capacity, uint32_t message_size);
 /* Messages sent and not yet received (a snapshot; counts messages being
  * written or taken).
  */
-int sa_channel_length(void *ch);
+int sa_channel_length(void *ch, uint32_t capacity, uint32_t message_size);
 /* The length of the next message if one is ready, else -1. */
-int sa_channel_peek_length(void *ch);
+int sa_channel_peek_length(void *ch, uint32_t capacity, uint32_t message_size);
 /* For a caller that sleeps on its own (an event loop): marks that side's
  * event word (u32 at +20 receiving != 0, +28 sending) as having a sleeper
  * and returns its value, to wait on with sa_wait32 after trying once more.
  * Pair with sa_channel_wait_end.
  */
-int sa_channel_wait_begin(void *ch, int receiving);
+int sa_channel_wait_begin(void *ch, uint32_t capacity, uint32_t message_size, int receiving);
 /* Ends a sa_channel_wait_begin (nothing to undo today; kept so that
  * callers pair them).
  */
-int sa_channel_wait_end(void *ch, int receiving);
+int sa_channel_wait_end(void *ch, uint32_t capacity, uint32_t message_size, int receiving);
 #endif /* defined(__linux__) || defined(__APPLE__) */
 
 /* map.zig: SharedMap, a hash map in shared memory: open addressing with
@@ -326,7 +330,13 @@ int sa_channel_wait_end(void *ch, int receiving);
  * serialised by a robust lock, backward-shift deletion under a journal,
  * TTLs on CLOCK_MONOTONIC. Results: >= 0 as documented, -1 absent, -2
  * full, -3 not an 8-byte counter, -4 not a map, -5 key or value too long,
- * -6 another configuration, -7 output too small.
+ * -6 another configuration, -7 output too small, -8 the writers' lock held
+ * by one live owner for over 2 s (a stopped process, or its word
+ * overwritten). Every function after sa_map_init takes the configuration
+ * the caller opened the map with (capacity, key_size, value_size): memory
+ * whose header says otherwise now (overwritten by hand or by another
+ * process) is refused with -4, never read or written beyond what the
+ * caller mapped.
  */
 #if defined(__linux__) || defined(__APPLE__)
 /* The bytes a map needs (8-aligned): 0 if capacity is not in [1, 2^26],
@@ -346,44 +356,44 @@ int sa_map_init(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_
  * returns its length, or -1 if absent or expired. Lock-free: never a
  * half-written value.
  */
-int sa_map_get(void *map, const uint8_t *key, uint32_t key_len, uint8_t *out);
+int sa_map_get(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size, const uint8_t *key, uint32_t key_len, uint8_t *out);
 /* sa_map_get into out + out_offset (for FFIs where pointer arithmetic
  * costs a call).
  */
-int sa_map_get_at(void *map, const uint8_t *key, uint32_t key_len, uint8_t *out, uint32_t out_offset);
+int sa_map_get_at(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size, const uint8_t *key, uint32_t key_len, uint8_t *out, uint32_t out_offset);
 /* Stores value under key, expiring ttl_ms from now (ttl_ms <= 0 or NaN:
  * never). Returns 1, 0 if only_if_absent and the key is present (nothing
  * changed), or -2 if the map is full.
  */
-int sa_map_set(void *map, const uint8_t *key, uint32_t key_len, const uint8_t *value, uint32_t value_len, double ttl_ms, uint32_t only_if_absent);
+int sa_map_set(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size, const uint8_t *key, uint32_t key_len, const uint8_t *value, uint32_t value_len, double ttl_ms, uint32_t only_if_absent);
 /* If key holds exactly expected, stores desired (keeping its expiry) or,
  * with desired_len < 0, deletes it: 1, else 0.
  */
-int sa_map_cas(void *map, const uint8_t *key, uint32_t key_len, const uint8_t *expected, uint32_t expected_len, const uint8_t *desired, int32_t desired_len);
+int sa_map_cas(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size, const uint8_t *key, uint32_t key_len, const uint8_t *expected, uint32_t expected_len, const uint8_t *desired, int32_t desired_len);
 /* Deletes key: 1 if it was present, else 0. */
-int sa_map_delete(void *map, const uint8_t *key, uint32_t key_len);
+int sa_map_delete(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size, const uint8_t *key, uint32_t key_len);
 /* Adds delta (wrapping) to the little-endian 64-bit value of key, which an
  * absent key starts at 0 and is created with ttl_ms; the value before in
  * *old. 0, -2 (full) or -3 (its value is not 8 bytes).
  */
-int sa_map_add(void *map, const uint8_t *key, uint32_t key_len, int64_t delta, double ttl_ms, int64_t *old);
+int sa_map_add(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size, const uint8_t *key, uint32_t key_len, int64_t delta, double ttl_ms, int64_t *old);
 /* sa_map_add with a double delta (an integer) and a double result, for
  * callers without 64-bit integers.
  */
-int sa_map_add_f64(void *map, const uint8_t *key, uint32_t key_len, double delta, double ttl_ms, double *old);
+int sa_map_add_f64(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size, const uint8_t *key, uint32_t key_len, double delta, double ttl_ms, double *old);
 /* Deletes every entry: 0. */
-int sa_map_clear(void *map);
+int sa_map_clear(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size);
 /* How many entries are visible (removing expired ones first when some are
  * due).
  */
-int sa_map_size(void *map);
+int sa_map_size(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size);
 /* Writes every visible entry into out as (uint32 key length, uint32 value
  * length, key, value; little-endian; value length 0 without values) and
  * returns how many; every key present for the whole call appears exactly
  * once. -7 if out_len is too small (capacity * (8 + key_size + value_size)
  * is enough).
  */
-int sa_map_snapshot(void *map, uint8_t *out, uint64_t out_len, uint32_t with_values);
+int sa_map_snapshot(void *map, uint32_t capacity, uint32_t key_size, uint32_t value_size, uint8_t *out, uint64_t out_len, uint32_t with_values);
 #endif /* defined(__linux__) || defined(__APPLE__) */
 
 /* ==== sa_<type>_<op>: generated from zig/table.zig ========================== */

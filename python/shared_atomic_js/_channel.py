@@ -37,14 +37,15 @@ class _Native:
         self.bytes = fn("sa_channel_bytes", _U64, _U32, _U32)
         self.init = fn("sa_channel_init", _INT, _P, _U32, _U32)
         self.open = fn("sa_channel_open", _INT, _P, _U64)
-        self.send = fn("sa_channel_send", _INT, _P, ctypes.c_char_p, _U32, _F64)
-        self.recv = fn("sa_channel_recv", _INT, _P, _P, _U32, _F64)
-        self.send_many = fn("sa_channel_send_many", _INT, _P, _P, _U32, _F64)
-        self.recv_many = fn("sa_channel_recv_many", _INT, _P, _P, _U32, _U32, _F64)
-        self.close = fn("sa_channel_close", _INT, _P)
-        self.closed = fn("sa_channel_closed", _INT, _P)
-        self.length = fn("sa_channel_length", _INT, _P)
-        self.peek = fn("sa_channel_peek_length", _INT, _P)
+        # every call after open takes the configuration the channel was opened with (capacity, message_size)
+        self.send = fn("sa_channel_send", _INT, _P, _U32, _U32, ctypes.c_char_p, _U32, _F64)
+        self.recv = fn("sa_channel_recv", _INT, _P, _U32, _U32, _P, _U32, _F64)
+        self.send_many = fn("sa_channel_send_many", _INT, _P, _U32, _U32, _P, _U32, _F64)
+        self.recv_many = fn("sa_channel_recv_many", _INT, _P, _U32, _U32, _P, _U32, _U32, _F64)
+        self.close = fn("sa_channel_close", _INT, _P, _U32, _U32)
+        self.closed = fn("sa_channel_closed", _INT, _P, _U32, _U32)
+        self.length = fn("sa_channel_length", _INT, _P, _U32, _U32)
+        self.peek = fn("sa_channel_peek_length", _INT, _P, _U32, _U32)
         self.load = fn("sa_u32_load", _U32, _P)
 
 
@@ -166,6 +167,7 @@ class Channel(Placed):
         if n.open(self._ch, size) != 0:
             raise RuntimeError(f"{where}: the memory does not hold a Channel")
         self._n = n
+        self._cfg = (self.capacity, self.message_size)
         self._local = threading.local()
 
     def _settled_tag(self, where: str, base: int) -> int:
@@ -225,7 +227,7 @@ class Channel(Placed):
         where = "Channel.send"
         deadline = _deadline(where, timeout)
         b = _message(where, "data", data, self.message_size)
-        r = self._sliced(where, deadline, lambda p, ms: self._n.send(p, b, len(b), ms))
+        r = self._sliced(where, deadline, lambda p, ms: self._n.send(p, *self._cfg, b, len(b), ms))
         if r >= 0:
             return True
         if r == TIMED_OUT:
@@ -236,7 +238,7 @@ class Channel(Placed):
         """Sends ``data`` if there is room now; False if the channel is full. Never blocks."""
         where = "Channel.try_send"
         b = _message(where, "data", data, self.message_size)
-        r = self._n.send(self._p(where), b, len(b), 0.0)
+        r = self._n.send(self._p(where), *self._cfg, b, len(b), 0.0)
         if r >= 0:
             return True
         if r in (WOULD_BLOCK, TIMED_OUT):
@@ -262,7 +264,7 @@ class Channel(Placed):
                 chunk.append(rec)
                 at += len(rec)
             buf = b"".join(chunk)
-            r = self._sliced(where, deadline, lambda p, ms: self._n.send_many(p, buf, len(chunk), ms))
+            r = self._sliced(where, deadline, lambda p, ms: self._n.send_many(p, *self._cfg, buf, len(chunk), ms))
             if r == CLOSED:
                 self._fail(where, r, f"after {sent} of {len(items)} were sent")
             if r in (TIMED_OUT, WOULD_BLOCK):
@@ -281,7 +283,7 @@ class Channel(Placed):
 
     def _recv_raw(self, where: str, deadline: float):
         buf = self._buffer(self.message_size)
-        r = self._sliced(where, deadline, lambda p, ms: self._n.recv(p, buf, self.message_size, ms))
+        r = self._sliced(where, deadline, lambda p, ms: self._n.recv(p, *self._cfg, buf, self.message_size, ms))
         if r >= 0:
             return ctypes.string_at(buf, r)
         if r == TIMED_OUT:
@@ -324,9 +326,9 @@ class Channel(Placed):
         else:
             holder = (ctypes.c_char * cap).from_buffer(view.cast("B") if view.format != "B" or view.ndim != 1 else view)
         ptr = ctypes.addressof(holder)
-        r = self._sliced(where, deadline, lambda p, ms: self._n.recv(p, ptr, cap, ms))
+        r = self._sliced(where, deadline, lambda p, ms: self._n.recv(p, *self._cfg, ptr, cap, ms))
         if r == TOO_SMALL:
-            need = self._n.peek(self._ch)
+            need = self._n.peek(self._ch, *self._cfg)
             raise ValueError(f"{where}: target must be at least as long as the next message ({need} bytes); got {cap} bytes")
         if r >= 0:
             return r
@@ -347,7 +349,7 @@ class Channel(Placed):
         size = size if size > BATCH_BYTES else BATCH_BYTES
         buf = self._buffer(size)
         want = min(max, 0xFFFFFFFF)
-        r = self._sliced(where, deadline, lambda p, ms: self._n.recv_many(p, buf, size, want, ms))
+        r = self._sliced(where, deadline, lambda p, ms: self._n.recv_many(p, *self._cfg, buf, size, want, ms))
         if r == TIMED_OUT:
             return []
         if r < 0:
@@ -364,16 +366,16 @@ class Channel(Placed):
     def close(self) -> bool:
         """Closes the channel (wakes every blocked sender and receiver, in every process): True if this call
         closed it."""
-        return self._n.close(self._p("Channel.close")) == 1
+        return self._n.close(self._p("Channel.close"), *self._cfg) == 1
 
     @property
     def closed(self) -> bool:
         """Whether it is closed."""
-        return self._n.closed(self._p("Channel.closed")) == 1
+        return self._n.closed(self._p("Channel.closed"), *self._cfg) == 1
 
     def __len__(self) -> int:
         """Messages sent and not yet received (a snapshot)."""
-        return max(0, self._n.length(self._p("Channel.__len__")))
+        return max(0, self._n.length(self._p("Channel.__len__"), *self._cfg))
 
     def __iter__(self):
         """Receives until the channel is closed and drained."""

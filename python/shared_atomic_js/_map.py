@@ -36,14 +36,15 @@ class _Native:
     def __init__(self):
         self.bytes = fn("sa_map_bytes", ctypes.c_uint64, _U32, _U32, _U32)
         self.init = fn("sa_map_init", _INT, _P, _U32, _U32, _U32)
-        self.get = fn("sa_map_get", _INT, _P, _B, _U32, _P)
-        self.set = fn("sa_map_set", _INT, _P, _B, _U32, _B, _U32, _F64, _U32)
-        self.cas = fn("sa_map_cas", _INT, _P, _B, _U32, _B, _U32, _B, _I32)
-        self.delete = fn("sa_map_delete", _INT, _P, _B, _U32)
-        self.add = fn("sa_map_add", _INT, _P, _B, _U32, _I64, _F64, ctypes.POINTER(_I64))
-        self.clear = fn("sa_map_clear", _INT, _P)
-        self.size = fn("sa_map_size", _INT, _P)
-        self.snapshot = fn("sa_map_snapshot", _INT, _P, _P, ctypes.c_uint64, _U32)
+        # every call after init takes the configuration the map was opened with (capacity, key_size, value_size)
+        self.get = fn("sa_map_get", _INT, _P, _U32, _U32, _U32, _B, _U32, _P)
+        self.set = fn("sa_map_set", _INT, _P, _U32, _U32, _U32, _B, _U32, _B, _U32, _F64, _U32)
+        self.cas = fn("sa_map_cas", _INT, _P, _U32, _U32, _U32, _B, _U32, _B, _U32, _B, _I32)
+        self.delete = fn("sa_map_delete", _INT, _P, _U32, _U32, _U32, _B, _U32)
+        self.add = fn("sa_map_add", _INT, _P, _U32, _U32, _U32, _B, _U32, _I64, _F64, ctypes.POINTER(_I64))
+        self.clear = fn("sa_map_clear", _INT, _P, _U32, _U32, _U32)
+        self.size = fn("sa_map_size", _INT, _P, _U32, _U32, _U32)
+        self.snapshot = fn("sa_map_snapshot", _INT, _P, _U32, _U32, _U32, _P, ctypes.c_uint64, _U32)
         self.load = fn("sa_u32_load", _U32, _P)
 
 
@@ -139,11 +140,12 @@ class SharedMap(Placed):
                 raise ValueError(f"{where}: {name} must be what this SharedMap already has, {h} (or left out, to "
                                  f"adopt it); got {g}")
         self.capacity, self.key_size, self.value_size = have
+        self._cfg = have
         size = int(n.bytes(*have))
         if size == 0:
             raise ValueError(f"{where}: this memory holds a SharedMap with a bad configuration {have}")
         self._map = memory.address(where, byte_offset, size, self.ALIGN)
-        if n.get(self._map, b"", 0, None) == CORRUPT:
+        if n.get(self._map, *self._cfg, b"", 0, None) == CORRUPT:
             raise RuntimeError(f"{where}: the memory does not hold a SharedMap (its check word is wrong)")
         self._n = n
         self._local = threading.local()
@@ -199,7 +201,7 @@ class SharedMap(Placed):
     def _get(self, where: str, key) -> bytes | None:
         k = self._key(where, key)
         out = self._out()
-        r = self._check(where, self._n.get(self._p(where), k, len(k), out))
+        r = self._check(where, self._n.get(self._p(where), *self._cfg, k, len(k), out))
         return None if r == ABSENT else ctypes.string_at(out, r)
 
     def get_text(self, key) -> str | None:
@@ -211,7 +213,7 @@ class SharedMap(Placed):
         """Whether ``key`` is present (and not expired)."""
         where = "SharedMap.has"
         k = self._key(where, key)
-        return self._check(where, self._n.get(self._p(where), k, len(k), None)) >= 0
+        return self._check(where, self._n.get(self._p(where), *self._cfg, k, len(k), None)) >= 0
 
     __contains__ = has
 
@@ -224,12 +226,12 @@ class SharedMap(Placed):
     def __len__(self) -> int:
         """How many entries are visible now."""
         where = "SharedMap.__len__"
-        return self._check(where, self._n.size(self._p(where)))
+        return self._check(where, self._n.size(self._p(where), *self._cfg))
 
     def _snapshot(self, where: str, with_values: bool) -> list[tuple[bytes, bytes]]:
         per = 8 + self.key_size + (self.value_size if with_values else 0)
         buf = ctypes.create_string_buffer(self.capacity * per)
-        r = self._n.snapshot(self._p(where), buf, len(buf), 1 if with_values else 0)
+        r = self._n.snapshot(self._p(where), *self._cfg, buf, len(buf), 1 if with_values else 0)
         if r == TOO_SMALL:
             raise RuntimeError(f"{where}: more entries than its capacity (corrupt memory?)")
         self._check(where, r)
@@ -259,7 +261,7 @@ class SharedMap(Placed):
         k = self._key(where, key)
         v = self._value(where, "value", value)
         ttl = _ttl(where, ttl_ms)
-        r = self._n.set(self._p(where), k, len(k), v, len(v), ttl, only_if_absent)
+        r = self._n.set(self._p(where), *self._cfg, k, len(k), v, len(v), ttl, only_if_absent)
         if r == FULL:
             raise MapFullError(where, self.capacity)
         return self._check(where, r)
@@ -282,13 +284,13 @@ class SharedMap(Placed):
         k = self._key(where, key)
         e = self._value(where, "expected", expected)
         d = self._value(where, "desired", desired)
-        return self._check(where, self._n.cas(self._p(where), k, len(k), e, len(e), d, len(d))) == 1
+        return self._check(where, self._n.cas(self._p(where), *self._cfg, k, len(k), e, len(e), d, len(d))) == 1
 
     def delete(self, key) -> bool:
         """Deletes ``key``; returns whether it was present."""
         where = "SharedMap.delete"
         k = self._key(where, key)
-        return self._check(where, self._n.delete(self._p(where), k, len(k))) == 1
+        return self._check(where, self._n.delete(self._p(where), *self._cfg, k, len(k))) == 1
 
     def __delitem__(self, key) -> None:
         if not self.delete(key):
@@ -296,7 +298,7 @@ class SharedMap(Placed):
 
     def clear(self) -> None:
         """Deletes every entry."""
-        self._check("SharedMap.clear", self._n.clear(self._p("SharedMap.clear")))
+        self._check("SharedMap.clear", self._n.clear(self._p("SharedMap.clear"), *self._cfg))
 
     def _add(self, where: str, key, delta, ttl_ms) -> int:
         k = self._key(where, key)
@@ -306,11 +308,11 @@ class SharedMap(Placed):
             raise ValueError(f"{where}: delta must be an int in [-(2^63), 2^63 - 1]; got {delta}")
         ttl = _ttl(where, ttl_ms)
         old = ctypes.c_int64()
-        r = self._n.add(self._p(where), k, len(k), delta, ttl, ctypes.byref(old))
+        r = self._n.add(self._p(where), *self._cfg, k, len(k), delta, ttl, ctypes.byref(old))
         if r == FULL:
             raise MapFullError(where, self.capacity)
         if r == NOT_COUNTER:
-            n = self._n.get(self._map, k, len(k), None)
+            n = self._n.get(self._map, *self._cfg, k, len(k), None)
             small = f" (this map's value_size is {self.value_size})" if self.value_size < 8 else ""
             raise TypeError(f"{where}: the value of key {key!r} is {n} bytes, not an 8-byte little-endian counter{small}")
         self._check(where, r)

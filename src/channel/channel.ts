@@ -9,11 +9,11 @@
  */
 
 import { backend, type NativeFn, type Pointer } from "../native/backend.ts";
-import { argumentError, ChannelClosedError, rangeError, typeError } from "../errors.ts";
-import type { AtomicMemory } from "../memory/region.ts";
+import { argumentError, ChannelClosedError, describe, rangeError, typeError } from "../errors.ts";
+import { type AtomicMemory, sharedBuffer } from "../memory/region.ts";
 import { definePrimitive, type Kind, Primitive } from "../sync/primitive.ts";
 import { checkSignal, checkTimeout, waitAsync } from "../sync/waiting.ts";
-import { bytesLength, isSharedView, messageLength, recordBytes, Staging } from "./data.ts";
+import { bytesLength, isSharedView, messageLength, overlaps, recordBytes, Staging } from "./data.ts";
 import {
   channelBytes,
   channelSymbols,
@@ -76,6 +76,17 @@ function checkOptions(where: string, options: unknown): [number | undefined, num
     throw typeError(where, "options", "an object { capacity, messageSize }", options);
   }
   return [option(where, options, "capacity", MAX_CAPACITY), option(where, options, "messageSize", MAX_MESSAGE_SIZE)];
+}
+
+/** The bytes a channel of this configuration takes, if a number can say it exactly (below 2^53). */
+function safeBytes(where: string, capacity: number, messageSize: number): number {
+  const n = channelBytes(capacity, messageSize);
+  if (n > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(
+      `${where}: options.capacity × options.messageSize must fit in 2^53 bytes; ${capacity} × ${messageSize} does not`,
+    );
+  }
+  return n;
 }
 
 /** Checks the options of an asynchronous form. */
@@ -144,6 +155,12 @@ export class Channel extends Primitive {
   /** The longest message, in bytes. */
   readonly messageSize: number;
   readonly #ch: Pointer;
+  /** The configuration it was opened with, passed to every native call (which refuses memory that says otherwise now). */
+  readonly #cap: number;
+  readonly #size: number;
+  /** Its memory and byte offset (the public fields are informational: a program could reassign them). */
+  readonly #owner: SharedArrayBuffer | object;
+  readonly #at: number;
   /** Staging for one message; for batches, a larger one made on first use. */
   readonly #stage: Staging;
   #batchStage: Staging | undefined;
@@ -171,11 +188,13 @@ export class Channel extends Primitive {
         return channelBytes(c[0], c[1]);
       },
     });
-    this.capacity = this.config[0];
-    this.messageSize = this.config[1];
+    this.#owner = this.memory;
+    this.#at = this.byteOffset;
+    this.capacity = this.#cap = this.config[0];
+    this.messageSize = this.#size = this.config[1];
     this.#s = channelSymbols();
     this.#ch = this.at(0);
-    this.#stage = new Staging(this.messageSize);
+    this.#stage = new Staging(this.#size);
   }
 
   /** Bytes a channel with these options takes (place it at a multiple of `Channel.ALIGN`). */
@@ -184,7 +203,7 @@ export class Channel extends Primitive {
     if (capacity === undefined || messageSize === undefined) {
       throw typeError("Channel.byteLength", "options", "{ capacity, messageSize }, both given", options);
     }
-    return channelBytes(capacity, messageSize);
+    return safeBytes("Channel.byteLength", capacity, messageSize);
   }
 
   /** A channel in its own fresh SharedArrayBuffer (for Workers). */
@@ -193,31 +212,38 @@ export class Channel extends Primitive {
     if (capacity === undefined || messageSize === undefined) {
       throw typeError("Channel.create", "options", "{ capacity, messageSize }, both given", options);
     }
-    return new Channel(new SharedArrayBuffer(channelBytes(capacity, messageSize)), 0, { capacity, messageSize });
+    const memory = sharedBuffer("Channel.create", safeBytes("Channel.create", capacity, messageSize));
+    return new Channel(memory, 0, { capacity, messageSize });
   }
 
   /** Sends `data`, blocking while the channel is full; false if `timeoutMs` passed first. */
   send(data: ChannelData, timeoutMs?: number): boolean {
     const t = checkTimeout("Channel.send", timeoutMs);
+    Channel.#use(this, "Channel.send");
     const n = this.#put("Channel.send", data);
-    const r = sliced(t, (ms) => this.#s.sa_channel_send(this.#ch, this.#stage.pointer, n, ms));
+    const r = sliced(t, (ms) => this.#s.sa_channel_send(this.#ch, this.#cap, this.#size, this.#stage.pointer, n, ms));
     return this.#sent("Channel.send", r);
   }
 
   /** Sends `data` if there is room now; false if the channel is full. Never blocks. */
   trySend(data: ChannelData): boolean {
+    Channel.#use(this, "Channel.trySend");
     const n = this.#put("Channel.trySend", data);
-    return this.#sent("Channel.trySend", this.#s.sa_channel_try_send(this.#ch, this.#stage.pointer, n));
+    return this.#sent(
+      "Channel.trySend",
+      this.#s.sa_channel_try_send(this.#ch, this.#cap, this.#size, this.#stage.pointer, n),
+    );
   }
 
   /** Sends `data`, waiting without blocking the event loop while full; false if the time ran out. */
   async sendAsync(data: ChannelData, options?: ChannelWaitOptions): Promise<boolean> {
     const where = "Channel.sendAsync";
+    Channel.#use(this, where);
     const { timeoutMs, signal } = waitOptions(where, options);
-    messageLength(where, "data", data, this.messageSize);
+    messageLength(where, "data", data, this.#size);
     return await this.#untilAsync(where, false, timeoutMs, signal, () => {
       const n = this.#put(where, data);
-      const r = this.#s.sa_channel_try_send(this.#ch, this.#stage.pointer, n);
+      const r = this.#s.sa_channel_try_send(this.#ch, this.#cap, this.#size, this.#stage.pointer, n);
       return r === WOULD_BLOCK ? undefined : this.#sent(where, r);
     }) ?? false;
   }
@@ -225,12 +251,14 @@ export class Channel extends Primitive {
   /** Receives the next message (a copy the caller owns), blocking while empty; undefined on timeout. */
   recv(timeoutMs?: number): Uint8Array | undefined {
     const t = checkTimeout("Channel.recv", timeoutMs);
+    Channel.#use(this, "Channel.recv");
     const n = this.#got("Channel.recv", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.copy(0, n);
   }
 
   /** Receives the next message if there is one now; undefined if empty. Never blocks. */
   tryRecv(): Uint8Array | undefined {
+    Channel.#use(this, "Channel.tryRecv");
     const n = this.#got("Channel.tryRecv", this.#recvRaw(0));
     return n < 0 ? undefined : this.#stage.copy(0, n);
   }
@@ -238,18 +266,21 @@ export class Channel extends Primitive {
   /** Receives the next message as UTF-8 text, blocking while empty; undefined on timeout. */
   recvText(timeoutMs?: number): string | undefined {
     const t = checkTimeout("Channel.recvText", timeoutMs);
+    Channel.#use(this, "Channel.recvText");
     const n = this.#got("Channel.recvText", this.#recvRaw(t));
     return n < 0 ? undefined : this.#stage.text(0, n);
   }
 
   /** Receives the next message without blocking the event loop; undefined if the time ran out. */
-  recvAsync(options?: ChannelWaitOptions): Promise<Uint8Array | undefined> {
-    return this.#recvAsync("Channel.recvAsync", options, (n) => this.#stage.copy(0, n));
+  async recvAsync(options?: ChannelWaitOptions): Promise<Uint8Array | undefined> {
+    Channel.#use(this, "Channel.recvAsync");
+    return await this.#recvAsync("Channel.recvAsync", options, (n) => this.#stage.copy(0, n));
   }
 
   /** `recvAsync`, as UTF-8 text. */
-  recvTextAsync(options?: ChannelWaitOptions): Promise<string | undefined> {
-    return this.#recvAsync("Channel.recvTextAsync", options, (n) => this.#stage.text(0, n));
+  async recvTextAsync(options?: ChannelWaitOptions): Promise<string | undefined> {
+    Channel.#use(this, "Channel.recvTextAsync");
+    return await this.#recvAsync("Channel.recvTextAsync", options, (n) => this.#stage.text(0, n));
   }
 
   /**
@@ -263,12 +294,13 @@ export class Channel extends Primitive {
     const cap = bytesLength(target);
     if (cap < 0) throw typeError(where, "target", "a Uint8Array", target);
     const t = checkTimeout(where, timeoutMs);
-    const direct = cap > 0 && this.#direct(target);
+    Channel.#use(this, where);
+    const direct = cap > 0 && this.#direct(target, cap);
     const to = direct ? this.#lastPointer : this.#stage.pointer;
-    const room = direct ? cap : Math.min(cap, this.messageSize);
-    const r = sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, to, room, ms));
+    const room = direct ? cap : Math.min(cap, this.#size);
+    const r = sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, this.#cap, this.#size, to, room, ms));
     if (r === TOO_SMALL) {
-      const need = this.#s.sa_channel_peek_length(this.#ch);
+      const need = this.#s.sa_channel_peek_length(this.#ch, this.#cap, this.#size);
       throw new RangeError(
         `${where}: target must be at least as long as the next message (${need} bytes); got ${cap} bytes`,
       );
@@ -289,9 +321,15 @@ export class Channel extends Primitive {
   sendMany(messages: readonly ChannelData[], timeoutMs?: number): number {
     const where = "Channel.sendMany";
     const t = checkTimeout(where, timeoutMs);
-    if (!Array.isArray(messages)) throw typeError(where, "messages", "an array of Uint8Array or string", messages);
-    const list = messages.slice() as unknown[];
-    const bounds = list.map((m, i) => messageLength(where, `messages[${i}]`, m, this.messageSize));
+    let list: unknown[];
+    try {
+      if (!Array.isArray(messages)) throw typeError(where, "messages", "an array of Uint8Array or string", messages);
+      list = messages.slice(); // a Proxy's traps (or element getters) run here, before anything is staged
+    } catch (e) {
+      throw argumentError(where, "messages", e); // a revoked Proxy, a throwing getter
+    }
+    Channel.#use(this, where);
+    const bounds = list.map((m, i) => messageLength(where, `messages[${i}]`, m, this.#size));
     const deadline = performance.now() + t;
     const stage = this.#batch();
     let sent = 0;
@@ -304,7 +342,7 @@ export class Channel extends Primitive {
         count++;
       }
       const left = Math.max(0, Math.min(deadline - performance.now(), SYNC_SLICE_MS));
-      const r = this.#s.sa_channel_send_many(this.#ch, stage.pointer, count, left);
+      const r = this.#s.sa_channel_send_many(this.#ch, this.#cap, this.#size, stage.pointer, count, left);
       if (r === CLOSED) throw this.#closed(where, `after ${sent} of ${list.length} were sent`);
       if (r < 0 && r !== TIMED_OUT && r !== WOULD_BLOCK) this.#fail(where, r);
       if (r > 0) sent += r;
@@ -326,9 +364,14 @@ export class Channel extends Primitive {
     if (typeof max !== "number") throw typeError(where, "max", "an integer ≥ 1", max);
     if (!Number.isInteger(max) || max < 1) throw rangeError(where, "max", "an integer ≥ 1", max);
     const t = checkTimeout(where, timeoutMs);
+    Channel.#use(this, where);
     const stage = this.#batch();
     const want = Math.min(max, 0xffffffff);
-    const r = sliced(t, (ms) => this.#s.sa_channel_recv_many(this.#ch, stage.pointer, stage.bytes.length, want, ms));
+    const r = sliced(
+      t,
+      (ms) =>
+        this.#s.sa_channel_recv_many(this.#ch, this.#cap, this.#size, stage.pointer, stage.bytes.length, want, ms),
+    );
     const count = this.#got(where, r);
     const out: Uint8Array[] = [];
     for (let i = 0, at = 0; i < count; i++) {
@@ -346,21 +389,25 @@ export class Channel extends Primitive {
    * Returns true if this call closed it.
    */
   close(): boolean {
-    return this.#s.sa_channel_close(this.#ch) === 1;
+    Channel.#use(this, "Channel.close");
+    return this.#check("Channel.close", this.#s.sa_channel_close(this.#ch, this.#cap, this.#size)) === 1;
   }
 
   /** Whether it is closed. */
   get closed(): boolean {
-    return this.#s.sa_channel_closed(this.#ch) === 1;
+    Channel.#use(this, "Channel.closed");
+    return this.#check("Channel.closed", this.#s.sa_channel_closed(this.#ch, this.#cap, this.#size)) === 1;
   }
 
   /** Messages sent and not yet received (a snapshot). */
   get length(): number {
-    return this.#s.sa_channel_length(this.#ch);
+    Channel.#use(this, "Channel.length");
+    return this.#check("Channel.length", this.#s.sa_channel_length(this.#ch, this.#cap, this.#size));
   }
 
   /** Receives until the channel is closed and drained, without blocking the event loop. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    Channel.#use(this, "Channel[Symbol.asyncIterator]");
     for (;;) {
       let m: Uint8Array | undefined;
       try {
@@ -373,10 +420,27 @@ export class Channel extends Primitive {
     }
   }
 
+  /**
+   * Checks that `o` (a method's `this`) is a Channel, whose SharedMemory (if
+   * any) is open: a method called on anything else is a TypeError naming it
+   * (not the engine's message about a private field), and one kept from
+   * before its segment closed is a SharedMemoryClosedError.
+   */
+  static #use(o: unknown, where: string): void {
+    if (o === null || typeof o !== "object" || !(#ch in o)) {
+      throw new TypeError(`${where}: this must be a Channel (call the method on one); got ${describe(o)}`);
+    }
+    (o as Channel).stillOpen(where);
+  }
+
   /** Whether `target` is a view of a SharedArrayBuffer (then its pointer is in #lastPointer). */
-  #direct(target: Uint8Array): boolean {
+  #direct(target: Uint8Array, n: number): boolean {
     if (target === this.#lastTarget) return true;
     if (!isSharedView(target)) return false;
+    if (overlaps(target, n, this.#owner, this.#at, channelBytes(this.#cap, this.#size))) {
+      // the native copy would write over the channel's own slots and words while it holds them
+      throw rangeError("Channel.recvInto", "target", "memory outside the channel's own bytes", target);
+    }
     this.#lastPointer = backend().pointer(target);
     this.#lastTarget = target;
     return true;
@@ -384,17 +448,20 @@ export class Channel extends Primitive {
 
   /** The batch staging: room for at least one record of the longest message. */
   #batch(): Staging {
-    return this.#batchStage ??= new Staging(Math.max(this.messageSize + 8, BATCH_BYTES));
+    return this.#batchStage ??= new Staging(Math.max(this.#size + 8, BATCH_BYTES));
   }
 
   /** Checks and stages `data`; returns its length. */
   #put(where: string, data: unknown): number {
-    const bound = messageLength(where, "data", data, this.messageSize);
-    return this.#stage.put(data as ChannelData, 0, Math.min(bound, this.messageSize));
+    const bound = messageLength(where, "data", data, this.#size);
+    return this.#stage.put(data as ChannelData, 0, Math.min(bound, this.#size));
   }
 
   #recvRaw(t: number): number {
-    return sliced(t, (ms) => this.#s.sa_channel_recv(this.#ch, this.#stage.pointer, this.messageSize, ms));
+    return sliced(
+      t,
+      (ms) => this.#s.sa_channel_recv(this.#ch, this.#cap, this.#size, this.#stage.pointer, this.#size, ms),
+    );
   }
 
   /** A send's result: true, false (full or timed out), or the error. */
@@ -413,9 +480,28 @@ export class Channel extends Primitive {
 
   #fail(where: string, r: number): never {
     if (r === CLOSED) throw this.#closed(where, "");
-    if (r === TOO_BIG) throw new RangeError(`${where}: a message is longer than messageSize (${this.messageSize})`);
-    if (r === INVALID) throw new Error(`${where}: the memory no longer holds a Channel (was it overwritten?)`);
+    if (r === TOO_BIG) throw new RangeError(`${where}: a message is longer than messageSize (${this.#size})`);
+    if (r === INVALID) throw this.#invalid(where);
     throw new Error(`${where}: unexpected result ${r}`);
+  }
+
+  /** `r`, unless it says the memory no longer holds this channel. */
+  #check(where: string, r: number): number {
+    if (r === INVALID) throw this.#invalid(where);
+    return r;
+  }
+
+  /**
+   * The error for memory that no longer holds this channel: its SharedMemory
+   * was closed (a method kept from before, or closed inside the call), or its
+   * header was overwritten.
+   */
+  #invalid(where: string): Error {
+    this.live(where);
+    return new Error(
+      `${where}: the memory no longer holds a Channel (not the one opened, of capacity ${this.#cap}, messageSize ` +
+        `${this.#size}); was it overwritten?`,
+    );
   }
 
   #closed(where: string, detail: string): ChannelClosedError {
@@ -442,6 +528,7 @@ export class Channel extends Primitive {
     attempt: () => T | undefined,
   ): Promise<T | undefined> {
     if (signal?.aborted) throw signal.reason ?? new DOMException("The operation was aborted", "AbortError");
+    this.stillOpen(where);
     const first = attempt();
     if (first !== undefined) return first;
     const deadline = performance.now() + timeoutMs;
@@ -450,13 +537,16 @@ export class Channel extends Primitive {
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return undefined;
-      const ev = this.#s.sa_channel_wait_begin(this.#ch, side);
+      const ev = this.#s.sa_channel_wait_begin(this.#ch, this.#cap, this.#size, side);
       try {
         const r = attempt();
         if (r !== undefined) return r;
-        await waitAsync(event, ev, Math.min(left, ASYNC_SLICE_MS), signal, this);
+        await waitAsync(event, ev, Math.min(left, ASYNC_SLICE_MS), signal, this).catch((e) => {
+          this.live(where); // closed while waiting: the error names the method
+          throw e;
+        });
       } finally {
-        if (this.memoryOpen()) this.#s.sa_channel_wait_end(this.#ch, side);
+        if (this.memoryOpen()) this.#s.sa_channel_wait_end(this.#ch, this.#cap, this.#size, side);
       }
       this.live(where);
       const r = attempt();

@@ -10,9 +10,9 @@
 
 import { backend, type Pointer } from "../native/backend.ts";
 import { typeError } from "../errors.ts";
+import { isUint8Array, sharedBuffer } from "../memory/region.ts";
 
-const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "byteLength")!
-  .get!;
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "length")!.get!;
 const typedArrayBuffer = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "buffer")!.get!;
 const sharedPrototype = SharedArrayBuffer.prototype;
 const sharedLength = Object.getOwnPropertyDescriptor(sharedPrototype, "byteLength")!.get!;
@@ -27,12 +27,25 @@ const decoder = new TextDecoder();
  * always the array's real ones.
  */
 export function bytesLength(v: unknown): number {
-  if (!(v instanceof Uint8Array)) return -1;
+  if (!isUint8Array(v)) return -1; // never `instanceof`, which can run a Proxy's trap mid-call (see isUint8Array)
   try {
     return typedArrayLength.call(v) as number;
   } catch {
     return -1;
   }
+}
+
+const typedArrayOffset = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "byteOffset")!
+  .get!;
+
+/**
+ * Whether view `v` (of `n` bytes) overlaps bytes [at, at + size) of
+ * `buffer`, by the engine's own buffer and offset.
+ */
+export function overlaps(v: Uint8Array, n: number, buffer: unknown, at: number, size: number): boolean {
+  if (typedArrayBuffer.call(v) !== buffer) return false;
+  const start = typedArrayOffset.call(v) as number;
+  return start < at + size && at < start + n;
 }
 
 /**
@@ -99,7 +112,7 @@ export class Staging {
 
   /** At least `size` bytes (rounded up to 8). */
   constructor(size: number) {
-    this.bytes = new Uint8Array(new SharedArrayBuffer(Math.ceil(size / 8) * 8));
+    this.bytes = new Uint8Array(sharedBuffer("new Channel", Math.ceil(size / 8) * 8));
     this.pointer = backend().pointer(this.bytes);
     this.#view = new DataView(this.bytes.buffer);
   }

@@ -15,6 +15,8 @@ export const FULL = -2;
 export const NOT_COUNTER = -3;
 export const CORRUPT = -4;
 export const TOO_SMALL = -7;
+/** The writers' lock held by one live owner for over 2 s without letting go (zig/map.zig's STUCK_MS). */
+export const STUCK = -8;
 
 /** The tag word of an initialised map ("SMAP"; zig/map.zig's TAG). */
 export const MAP_TAG = 0x534d4150;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { rangeError, typeError } from "../errors.ts";
+import { argumentError, rangeError, typeError } from "../errors.ts";
 import { MAX_CAPACITY, MAX_KEY, MAX_VALUE } from "./native.ts";
 
 /** The configuration of a SharedMap. */
@@ -57,7 +57,12 @@ export function mapOptions(where: string, o: unknown): Config {
   if (o === null || typeof o !== "object") {
     throw typeError(where, "options", "{ capacity, keySize?, valueSize? }", o);
   }
-  const { capacity, keySize, valueSize } = o as SharedMapOptions;
+  let capacity: unknown, keySize: unknown, valueSize: unknown;
+  try {
+    ({ capacity, keySize, valueSize } = o as SharedMapOptions);
+  } catch (e) {
+    throw argumentError(where, "options", e); // a throwing getter, a revoked Proxy
+  }
   return {
     capacity: optional(where, "options.capacity", capacity, 1, MAX_CAPACITY),
     keySize: optional(where, "options.keySize", keySize, 1, MAX_KEY),
@@ -78,7 +83,12 @@ export function newConfig(where: string, o: unknown): [number, number, number] {
 export function ttlOf(where: string, o: unknown): number {
   if (o === undefined) return 0;
   if (o === null || typeof o !== "object") throw typeError(where, "options", "{ ttlMs? }", o);
-  const t = (o as SetOptions).ttlMs;
+  let t: unknown;
+  try {
+    t = (o as SetOptions).ttlMs;
+  } catch (e) {
+    throw argumentError(where, "options.ttlMs", e); // a throwing getter, a revoked Proxy
+  }
   return t === undefined ? 0 : integer(where, "options.ttlMs", t, 1, MAX_TTL);
 }
 

@@ -83,6 +83,22 @@ function viewParts(v: ArrayBufferView): [unknown, number, number] {
   return [undefined, 0, 0];
 }
 
+const tagOf = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get! as (
+  this: unknown,
+) => string | undefined;
+
+/**
+ * Whether `v` really is a Uint8Array: a real view (`ArrayBuffer.isView` reads internal slots, never a Proxy's traps)
+ * whose prototype is Uint8Array's, else the engine's own tag (a subclass, or a Uint8Array of another realm). The tag
+ * alone costs 70 ns in Bun. Not `instanceof`: it walks the prototype chain, and a Proxy there runs its getPrototypeOf
+ * trap (code that may call the very object whose staging memory is being filled, or close its segment) in the middle
+ * of a call. A real typed array of another type given Uint8Array's prototype passes, harmlessly: it is only ever read
+ * by its engine length and copied with `TypedArray.prototype.set`, which the engine bounds-checks.
+ */
+export function isUint8Array(v: unknown): v is Uint8Array {
+  return (ArrayBuffer.isView(v) && Object.getPrototypeOf(v) === Uint8Array.prototype) || tagOf.call(v) === "Uint8Array";
+}
+
 const MEMORY = "a SharedArrayBuffer, a typed array or DataView over one, or a SharedMemory";
 
 /** Checks bounds and alignment of `byteOffset` within `length` bytes starting at `base`. */
@@ -154,5 +170,19 @@ export function valueRegion(where: string, memory: unknown, byteOffset: unknown,
     return region(where, memory, byteOffset, size, size);
   } catch (e) {
     throw argumentError(where, "memory", e);
+  }
+}
+
+/**
+ * A new SharedArrayBuffer of `bytes` bytes, or a RangeError naming `where`
+ * when the engine cannot make one (too large for it, or out of memory).
+ */
+export function sharedBuffer(where: string, bytes: number): SharedArrayBuffer {
+  try {
+    return new SharedArrayBuffer(bytes);
+  } catch (e) {
+    throw new RangeError(`${where}: cannot allocate ${bytes} bytes of shared memory (${(e as Error)?.message})`, {
+      cause: e,
+    });
   }
 }

@@ -140,6 +140,8 @@ export abstract class Primitive {
   /** @internal Pinned in this thread's set of held primitives. */
   pinned = false;
   readonly #base: Pointer;
+  /** Its SharedMemory, if it lives in one (a private copy: `memory` could be reassigned by a program). */
+  readonly #segment: SharedMemory | undefined;
 
   /**
    * Places the primitive: checks memory, offset, alignment and (once the
@@ -156,6 +158,7 @@ export abstract class Primitive {
     this.memory = head.owner;
     this.byteOffset = head.byteOffset;
     this.#base = head.pointer;
+    this.#segment = head.owner instanceof SharedMemory ? head.owner : undefined;
     const b = backend();
     this.w = Array.from(
       { length: kind.bytes / 4 },
@@ -238,6 +241,16 @@ export abstract class Primitive {
     return !(m instanceof SharedMemory && m.closed);
   }
 
+  /**
+   * @internal Throws SharedMemoryClosedError if its SharedMemory was closed:
+   * for methods that write through the segment and may have been taken off
+   * the instance before the close (a bound method), while a pending
+   * asynchronous wait keeps the mapping from being retired.
+   */
+  protected stillOpen(where: string): void {
+    if (this.#segment?.closed) throw new SharedMemoryClosedError(`${where}: the SharedMemory it lives in is closed`);
+  }
+
   /** @internal Throws if its SharedMemory was closed (e.g. while this thread waited). */
   protected live(where: string): void {
     if (!this.memoryOpen()) {
@@ -275,7 +288,7 @@ type PrimitiveClass<P> = new (memory: AtomicMemory, byteOffset?: number) => P;
 const closedOf = new Map<Kind, object>();
 
 /** What an instance of a closed segment keeps: the internal members (the others throw). */
-const INTERNAL = new Set(["holding", "abandon", "at", "live", "memoryOpen"]);
+const INTERNAL = new Set(["holding", "abandon", "at", "live", "memoryOpen", "stillOpen"]);
 
 /**
  * Completes the class of a primitive kind: its static `BYTES` (default: the

@@ -17,7 +17,7 @@ import sys
 lib_path, ch_name, seen_name, region, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 lib = ctypes.CDLL(lib_path)
 lib.sa_channel_open.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
-lib.sa_channel_recv_many.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_double]
+lib.sa_channel_recv_many.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_double]
 CLOSED = -2
 
 
@@ -33,10 +33,11 @@ ch_mem, seen = mapped(ch_name), mapped(seen_name)
 anchor = ctypes.c_char.from_buffer(ch_mem)
 ch = ctypes.addressof(anchor)
 assert lib.sa_channel_open(ch, len(ch_mem)) == 0, "not a channel"
+cfg = struct.unpack_from("<II", ch_mem, 4)  # capacity, message_size: the configuration it was opened with
 buf = ctypes.create_string_buffer(64 * 1024)
 last, got, disorder = {}, 0, 0
 while True:
-    n = lib.sa_channel_recv_many(ch, buf, len(buf), 512, -1.0)
+    n = lib.sa_channel_recv_many(ch, *cfg, buf, len(buf), 512, -1.0)
     if n == CLOSED:
         break
     assert n > 0, n

@@ -13,7 +13,8 @@ import time
 
 lib_path, name, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 lib = ctypes.CDLL(lib_path)
-lib.sa_map_add.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint32, ctypes.c_int64, ctypes.c_double,
+U32 = ctypes.c_uint32
+lib.sa_map_add.argtypes = [ctypes.c_void_p, U32, U32, U32, ctypes.c_char_p, ctypes.c_uint32, ctypes.c_int64, ctypes.c_double,
                            ctypes.POINTER(ctypes.c_int64)]
 lib.sa_map_add.restype = ctypes.c_int
 lib.sa_u32_fetch_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
@@ -24,6 +25,7 @@ fd = os.open("/dev/shm" + name, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
 mm = mmap.mmap(fd, 0, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
 os.close(fd)
 base = ctypes.addressof(ctypes.c_char.from_buffer(mm))
+cfg = tuple(lib.sa_u32_load(base + off) for off in (4, 8, 12))  # the map's configuration, as opened
 
 if mode == "add":
     count, keys, gate_at = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
@@ -36,7 +38,7 @@ if mode == "add":
     add = lib.sa_map_add
     for i in range(count):
         k = names[i % keys]
-        rc = add(base, k, len(k), 1, 0.0, ctypes.byref(old))
+        rc = add(base, *cfg, k, len(k), 1, 0.0, ctypes.byref(old))
         if rc != 0:
             raise SystemExit(f"sa_map_add returned {rc}")
     print(f"done {count}")

@@ -2,6 +2,7 @@
 // argument pools (edge values and hostile objects), and descriptions of
 // values that never run user code (no getters, no Proxy traps).
 import { Buffer } from "node:buffer";
+import process from "node:process";
 
 /** How the library must classify an argument: accepted, or a TypeError / RangeError. */
 export type Cls = "ok" | "type" | "range";
@@ -359,4 +360,29 @@ export function someString(rng: Rng, w: number, current: string): unknown {
     s += rng.chance(0.05) ? rng.pick(BAD_PIECES) : rng.chance(0.6) ? rng.pick(PIECES.slice(0, 6)) : rng.pick(PIECES);
   }
   return s;
+}
+
+/**
+ * The runs of a seeded model test: SHARED_ATOMIC_SEED=<n> runs seed n once
+ * over a SharedArrayBuffer and once over a SharedMemory; otherwise `sab`
+ * seeds from `base` over a SharedArrayBuffer, then one over a SharedMemory.
+ * SHARED_ATOMIC_STEPS=<n> sets the steps per run (default `steps`).
+ */
+export function modelRuns(
+  base: number,
+  steps: number,
+  sab: number,
+): { base: number; steps: number; runs: [number, "sab" | "shm"][] } {
+  const env = process.env.SHARED_ATOMIC_SEED;
+  const n = Number(process.env.SHARED_ATOMIC_STEPS ?? steps);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`SHARED_ATOMIC_STEPS must be a positive integer; got ${process.env.SHARED_ATOMIC_STEPS}`);
+  }
+  if (env === undefined || env === "") {
+    const runs: [number, "sab" | "shm"][] = Array.from({ length: sab }, (_, i) => [base + i, "sab"]);
+    return { base, steps: n, runs: [...runs, [base + sab, "shm"]] };
+  }
+  const seed = Number(env);
+  if (!Number.isInteger(seed)) throw new Error(`SHARED_ATOMIC_SEED must be an integer; got ${JSON.stringify(env)}`);
+  return { base: seed >>> 0, steps: n, runs: [[seed >>> 0, "sab"], [seed >>> 0, "shm"]] };
 }

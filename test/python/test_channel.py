@@ -24,16 +24,16 @@ for name, args, res in [
     ("sa_channel_bytes", [U32, U32], U64),
     ("sa_channel_init", [P, U32, U32], INT),
     ("sa_channel_open", [P, U64], INT),
-    ("sa_channel_send", [P, P, U32, F64], INT),
-    ("sa_channel_try_send", [P, P, U32], INT),
-    ("sa_channel_recv", [P, P, U32, F64], INT),
-    ("sa_channel_try_recv", [P, P, U32], INT),
-    ("sa_channel_send_many", [P, P, U32, F64], INT),
-    ("sa_channel_recv_many", [P, P, U32, U32, F64], INT),
-    ("sa_channel_close", [P], INT),
-    ("sa_channel_closed", [P], INT),
-    ("sa_channel_length", [P], INT),
-    ("sa_channel_peek_length", [P], INT),
+    ("sa_channel_send", [P, U32, U32, P, U32, F64], INT),
+    ("sa_channel_try_send", [P, U32, U32, P, U32], INT),
+    ("sa_channel_recv", [P, U32, U32, P, U32, F64], INT),
+    ("sa_channel_try_recv", [P, U32, U32, P, U32], INT),
+    ("sa_channel_send_many", [P, U32, U32, P, U32, F64], INT),
+    ("sa_channel_recv_many", [P, U32, U32, P, U32, U32, F64], INT),
+    ("sa_channel_close", [P, U32, U32], INT),
+    ("sa_channel_closed", [P, U32, U32], INT),
+    ("sa_channel_length", [P, U32, U32], INT),
+    ("sa_channel_peek_length", [P, U32, U32], INT),
 ]:
     fn = getattr(lib, name)
     fn.argtypes, fn.restype = args, res
@@ -47,14 +47,15 @@ class Chan:
         self.mem = (ctypes.c_uint64 * ((n + 7) // 8))()
         self.p = ctypes.addressof(self.mem)
         self.size = n
+        self.cfg = (capacity, message_size)
         assert lib.sa_channel_init(self.p, capacity, message_size) == 1
 
     def send(self, data: bytes, timeout: float = -1.0) -> int:
-        return lib.sa_channel_send(self.p, data, len(data), timeout)
+        return lib.sa_channel_send(self.p, *self.cfg, data, len(data), timeout)
 
     def recv(self, cap: int = 64, timeout: float = -1.0):
         buf = ctypes.create_string_buffer(cap)
-        n = lib.sa_channel_recv(self.p, buf, cap, timeout)
+        n = lib.sa_channel_recv(self.p, *self.cfg, buf, cap, timeout)
         return buf.raw[:n] if n >= 0 else n
 
 
@@ -77,24 +78,24 @@ class ChannelABI(unittest.TestCase):
         self.assertEqual(lib.sa_channel_open(c.p, c.size), 0)
         self.assertEqual(lib.sa_channel_open(c.p, c.size - 1), INVALID)
         zero = (ctypes.c_uint64 * 64)()
-        self.assertEqual(lib.sa_channel_try_send(ctypes.addressof(zero), b"x", 1), INVALID)
+        self.assertEqual(lib.sa_channel_try_send(ctypes.addressof(zero), 4, 16, b"x", 1), INVALID)
 
     def test_send_receive_and_codes(self):
         c = Chan(2, 8)
-        self.assertEqual(lib.sa_channel_try_recv(c.p, ctypes.create_string_buffer(8), 8), WOULD_BLOCK)
+        self.assertEqual(lib.sa_channel_try_recv(c.p, *c.cfg, ctypes.create_string_buffer(8), 8), WOULD_BLOCK)
         self.assertEqual(c.recv(timeout=10.0), TIMED_OUT)
         self.assertEqual(c.send(b"hello"), 5)
         self.assertEqual(c.send(b"123456789"), TOO_BIG)
         self.assertEqual(c.send(b""), 0)
-        self.assertEqual(lib.sa_channel_try_send(c.p, b"x", 1), WOULD_BLOCK)
+        self.assertEqual(lib.sa_channel_try_send(c.p, *c.cfg, b"x", 1), WOULD_BLOCK)
         self.assertEqual(c.send(b"x", 10.0), TIMED_OUT)
-        self.assertEqual(lib.sa_channel_length(c.p), 2)
+        self.assertEqual(lib.sa_channel_length(c.p, *c.cfg), 2)
         self.assertEqual(c.recv(cap=3), TOO_SMALL)
-        self.assertEqual(lib.sa_channel_peek_length(c.p), 5)
+        self.assertEqual(lib.sa_channel_peek_length(c.p, *c.cfg), 5)
         self.assertEqual(c.recv(), b"hello")
         self.assertEqual(c.recv(), b"")
-        self.assertEqual(lib.sa_channel_close(c.p), 1)
-        self.assertEqual(lib.sa_channel_closed(c.p), 1)
+        self.assertEqual(lib.sa_channel_close(c.p, *c.cfg), 1)
+        self.assertEqual(lib.sa_channel_closed(c.p, *c.cfg), 1)
         self.assertEqual(c.send(b"x"), CLOSED)
         self.assertEqual(c.recv(), CLOSED)
 
@@ -102,12 +103,12 @@ class ChannelABI(unittest.TestCase):
         c = Chan(8, 8)
         msgs = [b"a", b"bcdef", b"", b"12345678"]
         buf = records(msgs)
-        self.assertEqual(lib.sa_channel_send_many(c.p, buf, len(msgs), -1.0), 4)
-        self.assertEqual(lib.sa_channel_send_many(c.p, records([b"123456789"]), 1, -1.0), TOO_BIG)
+        self.assertEqual(lib.sa_channel_send_many(c.p, *c.cfg, buf, len(msgs), -1.0), 4)
+        self.assertEqual(lib.sa_channel_send_many(c.p, *c.cfg, records([b"123456789"]), 1, -1.0), TOO_BIG)
         out = ctypes.create_string_buffer(256)
-        self.assertEqual(lib.sa_channel_recv_many(c.p, out, 256, 10, -1.0), 4)
+        self.assertEqual(lib.sa_channel_recv_many(c.p, *c.cfg, out, 256, 10, -1.0), 4)
         self.assertEqual(out.raw[: len(buf)], buf)
-        self.assertEqual(lib.sa_channel_recv_many(c.p, out, 256, 10, 5.0), TIMED_OUT)
+        self.assertEqual(lib.sa_channel_recv_many(c.p, *c.cfg, out, 256, 10, 5.0), TIMED_OUT)
 
     def test_threads_every_message_once_in_order_and_close_wakes(self):
         c = Chan(16, 8)
@@ -139,7 +140,7 @@ class ChannelABI(unittest.TestCase):
             t.join()
         time.sleep(0.05)
         start = time.monotonic()
-        lib.sa_channel_close(c.p)  # the consumers may be blocked in recv: all wake
+        lib.sa_channel_close(c.p, *c.cfg)  # the consumers may be blocked in recv: all wake
         for t in cs:
             t.join(5)
             self.assertFalse(t.is_alive())

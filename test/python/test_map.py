@@ -23,14 +23,14 @@ def bind(lib: ctypes.CDLL) -> ctypes.CDLL:
     sigs = {
         "sa_map_bytes": ([U32, U32, U32], ctypes.c_uint64),
         "sa_map_init": ([P, U32, U32, U32], ctypes.c_int),
-        "sa_map_get": ([P, ctypes.c_char_p, U32, P], ctypes.c_int),
-        "sa_map_set": ([P, ctypes.c_char_p, U32, ctypes.c_char_p, U32, F64, U32], ctypes.c_int),
-        "sa_map_cas": ([P, ctypes.c_char_p, U32, ctypes.c_char_p, U32, ctypes.c_char_p, I32], ctypes.c_int),
-        "sa_map_delete": ([P, ctypes.c_char_p, U32], ctypes.c_int),
-        "sa_map_add": ([P, ctypes.c_char_p, U32, I64, F64, ctypes.POINTER(I64)], ctypes.c_int),
-        "sa_map_clear": ([P], ctypes.c_int),
-        "sa_map_size": ([P], ctypes.c_int),
-        "sa_map_snapshot": ([P, P, ctypes.c_uint64, U32], ctypes.c_int),
+        "sa_map_get": ([P, U32, U32, U32, ctypes.c_char_p, U32, P], ctypes.c_int),
+        "sa_map_set": ([P, U32, U32, U32, ctypes.c_char_p, U32, ctypes.c_char_p, U32, F64, U32], ctypes.c_int),
+        "sa_map_cas": ([P, U32, U32, U32, ctypes.c_char_p, U32, ctypes.c_char_p, U32, ctypes.c_char_p, I32], ctypes.c_int),
+        "sa_map_delete": ([P, U32, U32, U32, ctypes.c_char_p, U32], ctypes.c_int),
+        "sa_map_add": ([P, U32, U32, U32, ctypes.c_char_p, U32, I64, F64, ctypes.POINTER(I64)], ctypes.c_int),
+        "sa_map_clear": ([P, U32, U32, U32], ctypes.c_int),
+        "sa_map_size": ([P, U32, U32, U32], ctypes.c_int),
+        "sa_map_snapshot": ([P, U32, U32, U32, P, ctypes.c_uint64, U32], ctypes.c_int),
     }
     for name, (args, res) in sigs.items():
         f = getattr(lib, name)
@@ -50,24 +50,25 @@ class Map:
         self.mem = mmap.mmap(-1, n, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
         self.p = ctypes.addressof(ctypes.c_char.from_buffer(self.mem))
         self.value_size = value_size
+        self.cfg = (capacity, key_size, value_size)
         self.out = ctypes.create_string_buffer(value_size)
         assert LIB.sa_map_init(self.p, capacity, key_size, value_size) == 0
 
     def get(self, k: bytes):
-        r = LIB.sa_map_get(self.p, k, len(k), self.out)
+        r = LIB.sa_map_get(self.p, *self.cfg, k, len(k), self.out)
         return None if r == ABSENT else self.out.raw[:r] if r >= 0 else r
 
     def set(self, k: bytes, v: bytes, ttl: float = 0, only_if_absent: int = 0) -> int:
-        return LIB.sa_map_set(self.p, k, len(k), v, len(v), ttl, only_if_absent)
+        return LIB.sa_map_set(self.p, *self.cfg, k, len(k), v, len(v), ttl, only_if_absent)
 
     def add(self, k: bytes, d: int, ttl: float = 0):
         old = ctypes.c_int64()
-        r = LIB.sa_map_add(self.p, k, len(k), d, ttl, ctypes.byref(old))
+        r = LIB.sa_map_add(self.p, *self.cfg, k, len(k), d, ttl, ctypes.byref(old))
         return old.value if r == 0 else r
 
     def entries(self) -> dict[bytes, bytes]:
         buf = ctypes.create_string_buffer(1 << 16)
-        n = LIB.sa_map_snapshot(self.p, buf, len(buf), 1)
+        n = LIB.sa_map_snapshot(self.p, *self.cfg, buf, len(buf), 1)
         out, at, raw = {}, 0, buf.raw
         for _ in range(n):
             kl, vl = struct.unpack_from("<II", raw, at)
@@ -86,8 +87,8 @@ class MapTest(unittest.TestCase):
         self.assertEqual(m.set(b"a", b"hello"), 1)
         self.assertEqual(m.get(b"a"), b"hello")
         self.assertEqual(m.set(b"a", b"x", only_if_absent=1), 0)
-        self.assertEqual(LIB.sa_map_cas(m.p, b"a", 1, b"nope", 4, b"y", 1), 0)
-        self.assertEqual(LIB.sa_map_cas(m.p, b"a", 1, b"hello", 5, b"bye", 3), 1)
+        self.assertEqual(LIB.sa_map_cas(m.p, *m.cfg, b"a", 1, b"nope", 4, b"y", 1), 0)
+        self.assertEqual(LIB.sa_map_cas(m.p, *m.cfg, b"a", 1, b"hello", 5, b"bye", 3), 1)
         self.assertEqual(m.get(b"a"), b"bye")
         self.assertEqual(m.add(b"n", 5), 0)
         self.assertEqual(m.add(b"n", -7), 5)
@@ -95,14 +96,14 @@ class MapTest(unittest.TestCase):
         self.assertEqual(m.add(b"a", 1), NOT_COUNTER)
         self.assertEqual(m.get(b"x" * 17), TOO_LONG)
         self.assertEqual(m.set(b"k", b"v" * 33), TOO_LONG)
-        self.assertEqual(LIB.sa_map_size(m.p), 2)
+        self.assertEqual(LIB.sa_map_size(m.p, *m.cfg), 2)
         self.assertEqual(m.entries(), {b"a": b"bye", b"n": struct.pack("<q", -2)})
-        self.assertEqual(LIB.sa_map_delete(m.p, b"a", 1), 1)
-        self.assertEqual(LIB.sa_map_delete(m.p, b"a", 1), 0)
-        self.assertEqual(LIB.sa_map_clear(m.p), 0)
-        self.assertEqual(LIB.sa_map_size(m.p), 0)
+        self.assertEqual(LIB.sa_map_delete(m.p, *m.cfg, b"a", 1), 1)
+        self.assertEqual(LIB.sa_map_delete(m.p, *m.cfg, b"a", 1), 0)
+        self.assertEqual(LIB.sa_map_clear(m.p, *m.cfg), 0)
+        self.assertEqual(LIB.sa_map_size(m.p, *m.cfg), 0)
         zeroed = ctypes.create_string_buffer(256)
-        self.assertEqual(LIB.sa_map_get(ctypes.addressof(zeroed), b"a", 1, None), CORRUPT)
+        self.assertEqual(LIB.sa_map_get(ctypes.addressof(zeroed), 8, 16, 32, b"a", 1, None), CORRUPT)
 
     def test_full_ttl_and_churn(self):
         m = Map(4, 8, 8)
@@ -114,9 +115,9 @@ class MapTest(unittest.TestCase):
         self.assertIsNone(m.get(b"k0"))
         self.assertEqual(m.set(b"new", b"v"), 1)
         self.assertEqual(m.set(b"new2", b"v"), 1)
-        self.assertEqual(LIB.sa_map_size(m.p), 4)
+        self.assertEqual(LIB.sa_map_size(m.p, *m.cfg), 4)
         for i in range(20000):  # churn far beyond capacity
-            self.assertEqual(LIB.sa_map_delete(m.p, b"new", 3), 1)
+            self.assertEqual(LIB.sa_map_delete(m.p, *m.cfg, b"new", 3), 1)
             self.assertEqual(m.set(b"new", b"%d" % i), 1)
         self.assertEqual(m.get(b"new"), b"19999")
 
