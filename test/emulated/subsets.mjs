@@ -39,6 +39,7 @@ export const NEEDS_ROBUST_LIST = [
   "primitives in a SharedMemory: handles, and every use after close() throws",
   "bad input: offsets, alignment, sizes, counts, timeouts, kinds",
   "async lock forms without a timeout are typed non-null; timed ones may be null (checked by deno check and tsc)",
+  "every async wait checks its timeout and signal alike: named errors, an aborted signal's reason, nothing taken",
 ];
 
 /**
