@@ -16,7 +16,7 @@ import time
 import warnings
 
 from ._library import fn
-from ._memory import SharedMemory, parse_value_handle
+from ._memory import Placed, SharedMemory
 
 _u32p = ctypes.c_void_p
 WAITERS, OWNER_DIED, TID = 0x80000000, 0x40000000, 0x3FFFFFFF
@@ -126,7 +126,7 @@ def _owner_died(v) -> bool:
     return ((v & TID) == 0 and (v & OWNER_DIED) != 0) or _gone(v)
 
 
-class _Primitive:
+class _Primitive(Placed):
     """Where a lock lives and its tag word (which says which primitive the memory holds)."""
 
     TYPE = ""
@@ -188,24 +188,8 @@ class _Primitive:
             held = f"a {other}" if other else ("nothing yet (zeroed)" if t == 0 else f"something else (first word 0x{t:x})")
             raise TypeError(f"{where}: memory must hold a {type(self).__name__}; this memory holds {held}")
 
-    @classmethod
-    def from_handle(cls, handle: str):
-        """The lock a handle names (``m.handle()`` in Bun, Deno or Python)."""
-        where = f"{cls.__name__}.from_handle"
-        t, offset, seg = parse_value_handle(where, handle)
-        if t != cls.TYPE:
-            raise TypeError(f"{where}: handle must name a {cls.__name__} (type {cls.TYPE!r}); this one is {t!r}")
-        return cls(SharedMemory.from_handle(seg), offset)
-
-    def handle(self) -> str:
-        seg = self.memory.handle()
-        return f"sa1:{self.TYPE}@{self.byte_offset}:{seg[len('sa1:'):]}"
-
     def _at(self, where: str, offset: int) -> int:
-        if self.memory.closed:
-            from ._memory import SharedMemoryClosedError
-
-            raise SharedMemoryClosedError(f"{where}: the SharedMemory {self.memory.name!r} is closed")
+        self._check_open(where)
         return self._base + offset
 
 
